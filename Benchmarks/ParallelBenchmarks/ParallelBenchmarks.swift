@@ -1,0 +1,69 @@
+import Benchmark
+import Parallel
+
+/// The pool's own costs: an empty fork–join (the latency a training step pays at every join),
+/// and a fixed amount of arithmetic cut into fixed chunks (how close the pool gets to linear
+/// speedup when there is real work). Run: `swift package benchmark --target ParallelBenchmarks`.
+let benchmarks: @Sendable () -> Void = {
+    let topology = try? Topology()
+    let cores = topology?.places(.cores).count ?? 1
+    let threadCounts = Array(Set([1, 2, 4, 8, 16, 32, 64].filter { $0 < cores } + [cores])).sorted()
+
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        warmupIterations: 3,
+        maxDuration: .seconds(2),
+        maxIterations: 10_000
+    )
+
+    for threads in threadCounts {
+        let pool = makePool(threads: threads, topology: topology)
+
+        Benchmark("broadcast (empty) × 1000, \(threads) workers",
+                  configuration: .init(timeUnits: .microseconds, scalingFactor: .kilo)) { benchmark in
+            for _ in benchmark.scaledIterations {
+                pool.broadcast { _ in }
+            }
+        }
+
+        Benchmark("fixed compute, 256 chunks, \(threads) workers",
+                  configuration: .init(timeUnits: .milliseconds)) { benchmark in
+            let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkCount)
+            defer { sums.deallocate() }
+            benchmark.startMeasurement()
+            pool.forEachChunk(of: 0..<chunkCount, size: 1) { chunk, worker in
+                sums[chunk.lowerBound] = compute(on: worker.scratch)
+            }
+            benchmark.stopMeasurement()
+            blackHole(sums.reduce(0, +))
+        }
+    }
+}
+
+private let chunkCount = 256
+private let scratchBytes = 16 * 1024
+
+private func makePool(threads: Int, topology: Topology?) -> WorkerPool {
+    if let topology, let plan = try? topology.plan(threads: threads, bind: .close, places: .cores) {
+        return WorkerPool(plan: plan, topology: topology, scratchBytes: scratchBytes)
+    }
+    return WorkerPool(threads: threads, scratchBytes: scratchBytes)
+}
+
+/// About 0.1 ms of multiply–adds over an L1-resident buffer: compute-bound, no shared memory.
+private func compute(on scratch: UnsafeMutableRawBufferPointer) -> Float {
+    let x = scratch.bindMemory(to: Float.self)
+    var acc: (Float, Float, Float, Float) = (0, 0, 0, 0)
+    for round in 0..<64 {
+        let a = Float(round) * 1e-3
+        var i = 0
+        while i + 3 < x.count {
+            acc.0 = acc.0 * 0.999 + (x[i] + a)
+            acc.1 = acc.1 * 0.999 + (x[i + 1] + a)
+            acc.2 = acc.2 * 0.999 + (x[i + 2] + a)
+            acc.3 = acc.3 * 0.999 + (x[i + 3] + a)
+            i += 4
+        }
+    }
+    return acc.0 + acc.1 + acc.2 + acc.3
+}

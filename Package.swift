@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+// Thinned: a multithreaded per-sample gradient engine (see README.md).
+
+import PackageDescription
+
+let package = Package(
+    name: "Thinned",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Thinned", targets: ["Thinned"]),
+        .library(name: "Parallel", targets: ["Parallel"]),
+        .executable(name: "thinned", targets: ["thinned"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // System libraries (Debian: libhwloc-dev, libopenblas-dev; Tools/setup installs them).
+        .systemLibrary(
+            name: "CHwloc",
+            pkgConfig: "hwloc",
+            providers: [.apt(["libhwloc-dev"])]
+        ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // The spin-wait hint, which Swift has no word for; header only.
+        .systemLibrary(name: "CSupport"),
+
+        // Owns every thread: hwloc topology, placement, the pinned worker pool.
+        .target(
+            name: "Parallel",
+            dependencies: [
+                "CHwloc",
+                "CSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The engine.
+        .target(
+            name: "Thinned",
+            dependencies: ["Parallel", "CBLAS"]
+        ),
+        // The command-line tool: parse, validate, print.
+        .executableTarget(
+            name: "thinned",
+            dependencies: [
+                "Thinned",
+                "Parallel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
+        .testTarget(name: "thinnedTests", dependencies: ["thinned", "Parallel"]),
+
+        .executableTarget(
+            name: "ParallelBenchmarks",
+            dependencies: [
+                "Parallel",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ParallelBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,40 @@
+extension WorkerPool {
+    /// Runs `body(chunk, worker)` for every chunk of `range` cut into pieces of `size` elements
+    /// (the last one shorter), and returns when all are done.
+    ///
+    /// Determinism: the chunks depend on `range` and `size` only, never on the number of workers;
+    /// which worker runs which chunk varies from run to run (workers claim the next chunk from a
+    /// shared counter, which balances uneven work), so a result must depend only on the chunk.
+    public func forEachChunk(of range: Range<Int>, size: Int, _ body: (Range<Int>, Worker) -> Void) {
+        precondition(size >= 1, "WorkerPool.forEachChunk: size must be >= 1, got \(size)")
+        let chunks = Self.chunkCount(of: range.count, size: size)
+        guard chunks > 0 else { return }
+        let state = self.state
+        state.nextChunk.store(0, ordering: .relaxed)
+        broadcast { worker in
+            while true {
+                let chunk = state.nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+                if chunk >= chunks { return }
+                let start = range.lowerBound + chunk * size
+                body(start..<min(start + size, range.upperBound), worker)
+            }
+        }
+    }
+
+    /// The number of chunks of `size` elements that cover `count` elements.
+    public static func chunkCount(of count: Int, size: Int) -> Int {
+        precondition(size >= 1, "WorkerPool.chunkCount: size must be >= 1, got \(size)")
+        return (count + size - 1) / size
+    }
+
+    /// Part `part` of `parts` near-equal contiguous parts of `range`: the first
+    /// `range.count % parts` parts are one element longer. For static partitions where the
+    /// number of parts is fixed by the data, not by the pool.
+    public static func share(of range: Range<Int>, part: Int, of parts: Int) -> Range<Int> {
+        precondition(parts >= 1 && (0..<parts).contains(part),
+                     "WorkerPool.share: part \(part) of \(parts) is out of range")
+        let base = range.count / parts, extra = range.count % parts
+        let start = range.lowerBound + part * base + min(part, extra)
+        return start..<(start + base + (part < extra ? 1 : 0))
+    }
+}

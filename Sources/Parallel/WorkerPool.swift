@@ -1,0 +1,120 @@
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A pool of dedicated worker threads, each bound to its place before it runs anything, used
+/// through one fork–join verb: `broadcast`.
+///
+/// The pool owns its threads (never GCD's shared ones: a binding set on one of those would leak
+/// into unrelated work); the calling thread is never pinned. A fork–join costs about a
+/// microsecond when the workers are spinning, because workers spin briefly for the next job and
+/// then park (see `PoolState`).
+///
+/// `@unchecked Sendable` is sound because every mutable field lives in `PoolState` under its
+/// fork–join protocol, and `broadcast` refuses (with a precondition) to run twice at once, so a
+/// pool may be shared, but not driven from two threads at the same time.
+public final class WorkerPool: @unchecked Sendable {
+    /// The number of workers.
+    public let count: Int
+    /// The placement the pool was built with.
+    public let plan: PlacementPlan
+    /// How each worker's binding went, in worker order.
+    public let bindings: [WorkerBinding]
+
+    let state: PoolState
+    private var threads: [pthread_t] = []
+
+    /// Starts one thread per worker of `plan`, waits until each has bound itself (through
+    /// `topology`) and allocated `scratchBytes` of scratch memory, and returns.
+    ///
+    /// Binding failures do not fail the pool: those workers run unpinned, and one warning says so.
+    public init(plan: PlacementPlan, topology: Topology?, scratchBytes: Int = 0,
+                logger: Logger = Logger(label: "thinned.parallel")) {
+        precondition(plan.threads >= 1, "WorkerPool: a pool needs at least one worker, got \(plan.threads)")
+        precondition(scratchBytes >= 0, "WorkerPool: scratchBytes must be >= 0, got \(scratchBytes)")
+        self.count = plan.threads
+        self.plan = plan
+        self.state = PoolState(plan: plan, topology: topology, scratchBytes: scratchBytes)
+
+        state.pending.store(count, ordering: .sequentiallyConsistent)
+        for index in 0..<count {
+            let context = Unmanaged.passRetained(WorkerContext(state: state, index: index)).toOpaque()
+            var thread = pthread_t()
+            let status = pthread_create(&thread, nil, { raw in
+                let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+                context.state.serve(worker: context.index)
+                return nil
+            }, context)
+            precondition(status == 0, "WorkerPool: pthread_create failed for worker \(index) (error \(status))")
+            threads.append(thread)
+        }
+        state.join()
+        self.bindings = state.bindings.map { $0! }
+
+        if plan.oversubscribed {
+            logger.warning("\(count) workers share fewer places (--oversubscribe): workers on the same place take turns")
+        }
+        let failed = bindings.filter { $0.requested != nil && $0.failure != nil }
+        if let first = failed.first?.failure {
+            logger.warning("could not pin \(failed.count) of \(count) workers (\(first)); they run unpinned")
+        }
+    }
+
+    /// `threads` unpinned workers, without hwloc.
+    public convenience init(threads: Int, scratchBytes: Int = 0) {
+        self.init(plan: .unpinned(threads: threads), topology: nil, scratchBytes: scratchBytes)
+    }
+
+    deinit {
+        state.stopping = true
+        state.post()
+        for thread in threads { pthread_join(thread, nil) }
+    }
+
+    /// Runs `body(worker)` once on every worker, concurrently, and returns when all are done.
+    ///
+    /// Like `DispatchQueue.concurrentPerform`, the closure is not `@Sendable`: it runs on several
+    /// threads at once, so it must write only to memory that is its worker's own or that it owns
+    /// by a fixed partition (see `forEachChunk`). Memory the caller wrote before the call is
+    /// visible to every worker, and what workers wrote is visible to the caller afterwards.
+    ///
+    /// Calling it from inside a job, or from two threads at once, is a programming error and
+    /// stops the program rather than deadlock.
+    public func broadcast(_ body: (Worker) -> Void) {
+        precondition(
+            state.inBroadcast.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged,
+            "WorkerPool.broadcast: called while another broadcast on this pool is running (from a job, or from a second thread)")
+        withoutActuallyEscaping(body) { body in
+            state.job = body
+            state.post()
+            state.join()
+            state.job = nil
+        }
+        state.inBroadcast.store(false, ordering: .releasing)
+    }
+
+    /// Where every worker really is: each reads back its own binding and the PU it last ran on.
+    /// With no topology (or a synthetic one) only `requested` is filled in.
+    public func locate() -> [WorkerLocation] {
+        let slots = UnsafeMutableBufferPointer<WorkerLocation?>.allocate(capacity: count)
+        slots.initialize(repeating: nil)
+        defer { slots.deallocate() }
+        let topology = state.topology
+        let plan = self.plan
+        broadcast { worker in
+            slots[worker.index] = WorkerLocation(
+                worker: worker.index, requested: plan.workers[worker.index],
+                binding: try? topology?.currentThreadBinding(),
+                cpu: try? topology?.currentThreadLastCPU())
+        }
+        return slots.map { $0! }
+    }
+}
+
+/// What a new worker thread is handed: the shared state and its own number.
+private final class WorkerContext: Sendable {
+    let state: PoolState
+    let index: Int
+    init(state: PoolState, index: Int) { self.state = state; self.index = index }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Parallel
+
+/// The options that say how many workers run and where: shared by every command that starts a pool.
+struct PoolOptions: ParsableArguments {
+    @Option(help: "Number of worker threads (default: one per place in the usable set).")
+    var threads: Int?
+
+    @Option(help: "Placement: close (alias compact), spread (alias scatter) or none.")
+    var bind: BindPolicy = .close
+
+    @Option(help: "What one worker is bound to: cores (all PUs of a core) or threads (one PU).")
+    var places: PlaceKind = .cores
+
+    @Flag(help: "Allow more workers than places; they then share places.")
+    var oversubscribe = false
+
+    func validate() throws {
+        if let threads, threads < 1 {
+            throw ValidationError("--threads must be at least 1, got \(threads)")
+        }
+    }
+}
+
+extension BindPolicy: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+    public static var allValueStrings: [String] { ["close", "compact", "spread", "scatter", "none"] }
+}
+
+extension PlaceKind: ExpressibleByArgument {}

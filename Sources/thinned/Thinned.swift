@@ -1,0 +1,26 @@
+import ArgumentParser
+import Logging
+
+/// The `thinned` command: trains MLPs with per-sample dropout on a pinned worker pool.
+@main
+struct ThinnedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "thinned",
+        abstract: "A multithreaded per-sample gradient engine: MLPs with dropout, one mask and one gradient per sample.",
+        subcommands: [TopologyCommand.self]
+    )
+
+    static func main() {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .notice
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
