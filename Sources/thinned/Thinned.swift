@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Thinned
 
 /// The `thinned` command: trains MLPs with per-sample dropout on a pinned worker pool.
 @main
@@ -16,6 +17,8 @@ struct ThinnedCommand: ParsableCommand {
             handler.logLevel = .notice
             return handler
         }
+        // The pool is the only source of parallelism: BLAS runs on the calling worker alone.
+        BLAS.useSingleThread()
         do {
             var command = try parseAsRoot()
             try command.run()
