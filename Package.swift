@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -27,6 +28,11 @@ let package = Package(
             name: "CBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         // The spin-wait hint, which Swift has no word for; header only.
         .systemLibrary(name: "CSupport"),
@@ -43,7 +49,10 @@ let package = Package(
         // The engine.
         .target(
             name: "Thinned",
-            dependencies: ["Parallel", "CBLAS"]
+            dependencies: [
+                "Parallel", "CBLAS", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         // The command-line tool: parse, validate, print.
         .executableTarget(

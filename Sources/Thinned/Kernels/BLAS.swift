@@ -23,3 +23,15 @@ public enum BLAS {
     /// `Zen` or `SkylakeX`. The corresponding OpenBLAS call is `openblas_get_corename`.
     public static var coreName: String { String(cString: openblas_get_corename()) }
 }
+
+extension BLAS {
+    /// `c ← alpha · op(a) · op(b) + beta · c`, row-major, single precision; `op` transposes when
+    /// asked. `c: [m, n]`, `op(a): [m, k]`, `op(b): [k, n]`; `lda`, `ldb`, `ldc` are row strides.
+    /// The corresponding CBLAS call is `cblas_sgemm` with `CblasRowMajor`.
+    public static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+                            alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// Labelled examples in memory: `images: [count, features]` row-major in [0, 1], and `labels`.
+public struct Dataset: Sendable {
+    public let name: String
+    public let features: Int
+    public let classes: Int
+    public let images: [Float]
+    public let labels: [Int32]
+
+    public var count: Int { labels.count }
+
+    public init(name: String, features: Int, classes: Int, images: [Float], labels: [Int32]) {
+        precondition(images.count == labels.count * features,
+                     "Dataset: \(images.count) pixels is not \(labels.count) images × \(features) features")
+        self.name = name
+        self.features = features
+        self.classes = classes
+        self.images = images
+        self.labels = labels
+    }
+
+    /// The first `count` examples (all of them when there are fewer).
+    public func prefix(_ count: Int) -> Dataset {
+        let n = min(count, self.count)
+        if n == self.count { return self }
+        return Dataset(name: "\(name) (first \(n))", features: features, classes: classes,
+                       images: Array(images[..<(n * features)]), labels: Array(labels[..<n]))
+    }
+}
+
+/// A training set and a test set.
+public struct DataSplit: Sendable {
+    public let train: Dataset
+    public let test: Dataset
+
+    public init(train: Dataset, test: Dataset) {
+        self.train = train
+        self.test = test
+    }
+
+    /// Where Debian's `dataset-fashion-mnist` package installs Fashion-MNIST.
+    public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
+
+    /// The four standard IDX files of `directory` (MNIST, Fashion-MNIST, KMNIST…), gzipped or
+    /// not, checked against a model with `features` inputs and `classes` outputs.
+    public static func idx(directory: String, features: Int, classes: Int) throws(IDXError) -> DataSplit {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .missingDirectory(path: directory)
+        }
+        let name = URL(fileURLWithPath: directory).lastPathComponent
+        return DataSplit(
+            train: try load(directory, "train", name: name + " train", features: features, classes: classes),
+            test: try load(directory, "t10k", name: name + " test", features: features, classes: classes))
+    }
+
+    private static func load(_ directory: String, _ prefix: String, name: String, features: Int, classes: Int)
+        throws(IDXError) -> Dataset
+    {
+        let imagesFile = try IDXFile(path: find(directory, "\(prefix)-images-idx3-ubyte"), magic: IDXFile.imagesMagic)
+        let labelsFile = try IDXFile(path: find(directory, "\(prefix)-labels-idx1-ubyte"), magic: IDXFile.labelsMagic)
+        let count = imagesFile.dimensions[0]
+        let pixels = imagesFile.dimensions[1] * imagesFile.dimensions[2]
+        guard pixels == features else {
+            throw .shapeMismatch(path: imagesFile.path,
+                                 found: "images of \(imagesFile.dimensions[1])×\(imagesFile.dimensions[2]) = \(pixels) pixels",
+                                 expected: "\(features) (the first of --layers)")
+        }
+        guard labelsFile.dimensions[0] == count else {
+            throw .countMismatch(images: imagesFile.path, imageCount: count, labels: labelsFile.path,
+                                 labelCount: labelsFile.dimensions[0])
+        }
+        for (index, label) in labelsFile.bytes.enumerated() where Int(label) >= classes {
+            throw .labelOutOfRange(path: labelsFile.path, index: index, label: Int(label), classes: classes)
+        }
+        let scale: Float = 1 / 255
+        return Dataset(name: name, features: features, classes: classes,
+                       images: imagesFile.bytes.map { Float($0) * scale },
+                       labels: labelsFile.bytes.map { Int32($0) })
+    }
+
+    private static func find(_ directory: String, _ name: String) throws(IDXError) -> String {
+        for candidate in [name, name + ".gz"] {
+            let path = (directory as NSString).appendingPathComponent(candidate)
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        throw .missingFile(directory: directory, name: name)
+    }
+
+    /// A seeded, learnable data set for tests and for `thinned scale`: each class has a random
+    /// prototype image, and each example is half its class's prototype, half uniform noise.
+    /// Pure function of the arguments.
+    public static func synthetic(features: Int, classes: Int, trainCount: Int = 2000, testCount: Int = 500,
+                                 seed: UInt64) -> DataSplit {
+        let generator = Philox(seed: seed)
+        let prototypes: [[Float]] = (0..<classes).map { label in
+            var stream = RandomStream(generator, .syntheticData, a: 0, c: label)
+            return (0..<features).map { _ in stream.nextUniform() }
+        }
+        func make(_ count: Int, part: Int, name: String) -> Dataset {
+            var images = [Float](repeating: 0, count: count * features)
+            var labels = [Int32](repeating: 0, count: count)
+            for i in 0..<count {
+                var stream = RandomStream(generator, .syntheticData, a: part, b: i)
+                let label = stream.nextInt(below: classes)
+                labels[i] = Int32(label)
+                for f in 0..<features {
+                    images[i * features + f] = 0.5 * prototypes[label][f] + 0.5 * stream.nextUniform()
+                }
+            }
+            return Dataset(name: name, features: features, classes: classes, images: images, labels: labels)
+        }
+        return DataSplit(train: make(trainCount, part: 1, name: "synthetic train"),
+                         test: make(testCount, part: 2, name: "synthetic test"))
+    }
+}

@@ -1,0 +1,43 @@
+/// Why an IDX data file cannot be used. Every case names the file and what was expected.
+public enum IDXError: Error, CustomStringConvertible, Equatable {
+    case missingDirectory(path: String)
+    case missingFile(directory: String, name: String)
+    case unreadable(path: String, reason: String)
+    case badMagic(path: String, found: UInt32, expected: UInt32)
+    case truncated(path: String, expectedBytes: Int, actualBytes: Int)
+    case tooLong(path: String, expectedBytes: Int)
+    case implausibleSize(path: String, dimensions: [Int])
+    case shapeMismatch(path: String, found: String, expected: String)
+    case labelOutOfRange(path: String, index: Int, label: Int, classes: Int)
+    case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
+
+    public var description: String {
+        switch self {
+        case let .missingDirectory(path):
+            return "\(path): no such data folder (expected a folder with the four IDX files of MNIST or Fashion-MNIST)"
+        case let .missingFile(directory, name):
+            return "\(directory): missing \(name) (or \(name).gz)"
+        case let .unreadable(path, reason):
+            return "\(path): cannot read: \(reason)"
+        case let .badMagic(path, found, expected):
+            return "\(path): not an IDX file of the expected kind: magic 0x\(hex(found)), expected 0x\(hex(expected))"
+        case let .truncated(path, expected, actual):
+            return "\(path): truncated: expected \(expected) bytes, found \(actual)"
+        case let .tooLong(path, expected):
+            return "\(path): longer than its header says (expected \(expected) bytes)"
+        case let .implausibleSize(path, dimensions):
+            return "\(path): header claims dimensions \(dimensions), larger than the file can hold"
+        case let .shapeMismatch(path, found, expected):
+            return "\(path): \(found), expected \(expected)"
+        case let .labelOutOfRange(path, index, label, classes):
+            return "\(path): label \(label) of item \(index) is out of range (the model has \(classes) classes: 0...\(classes - 1))"
+        case let .countMismatch(images, imageCount, labels, labelCount):
+            return "\(images) has \(imageCount) images but \(labels) has \(labelCount) labels"
+        }
+    }
+
+    private func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+}

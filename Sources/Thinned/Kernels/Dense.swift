@@ -1,0 +1,51 @@
+/// The kernels of a fully connected layer over a block of samples, on flat row-major buffers
+/// (a layer is a forward/backward pair of plain functions, as in llm.c).
+///
+/// Shapes: `x: [rows, inputs]` (the masked input z̃), `w: [outputs, inputs]`, `b: [outputs]`,
+/// `y, dy: [rows, outputs]`, `dx: [rows, inputs]`.
+public enum Dense {
+    /// `y ← x · wᵀ` (the bias is added by the fused pass that follows).
+    /// - Complexity: 2 · rows · inputs · outputs flops, in one `sgemm`.
+    public static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                               rows: Int, inputs: Int, outputs: Int) {
+        BLAS.gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs, c: y, ldc: outputs)
+    }
+
+    /// `dx ← dy · w`: the gradient with respect to the layer's (masked) input.
+    /// - Complexity: 2 · rows · inputs · outputs flops, in one `sgemm`.
+    public static func backwardInput(dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                                     rows: Int, inputs: Int, outputs: Int) {
+        BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: w, ldb: inputs, c: dx, ldc: inputs)
+    }
+
+    /// `dw[o, i] ← alpha · Σ_r dy[r, o] · x[r, i]` for the tile `o ∈ outputRange`, `i ∈ inputRange`,
+    /// over all `rows` samples: the sum of the samples' outer products δᵣ z̃ᵣᵀ in one `sgemm`.
+    /// `dw` points at the whole `[outputs, inputs]` matrix.
+    public static func weightGradient(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                                      rows: Int, inputs: Int, outputs: Int,
+                                      outputRange: Range<Int>, inputRange: Range<Int>, alpha: Float) {
+        BLAS.gemm(transposeA: true, m: outputRange.count, n: inputRange.count, k: rows, alpha: alpha,
+                  a: dy + outputRange.lowerBound, lda: outputs, b: x + inputRange.lowerBound, ldb: inputs,
+                  c: dw + outputRange.lowerBound * inputs + inputRange.lowerBound, ldc: inputs)
+    }
+
+    /// `db[o] ← alpha · Σ_r dy[r, o]` for `o ∈ outputRange`, summing samples in order, a row
+    /// slice at a time (contiguous, so it vectorises).
+    public static func biasGradient(dy: UnsafePointer<Float>, db: UnsafeMutablePointer<Float>, rows: Int, outputs: Int,
+                                    outputRange: Range<Int>, alpha: Float) {
+        for o in outputRange { db[o] = 0 }
+        for r in 0..<rows {
+            let row = dy + r * outputs
+            for o in outputRange { db[o] += row[o] }
+        }
+        for o in outputRange { db[o] *= alpha }
+    }
+
+    /// Backward through the mask and the ReLU that produced `xMasked = relu(s) ⊙ m · scale`:
+    /// `d[e] ← xMasked[e] > 0 ? d[e] · scale : 0`. A unit passes gradient exactly when it was
+    /// kept and active, and then `xMasked > 0`, so the mask never has to be stored.
+    public static func maskedReLUBackward(d: UnsafeMutablePointer<Float>, xMasked: UnsafePointer<Float>,
+                                          count: Int, scale: Float) {
+        for e in 0..<count { d[e] = xMasked[e] > 0 ? d[e] * scale : 0 }
+    }
+}

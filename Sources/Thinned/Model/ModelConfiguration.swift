@@ -1,0 +1,106 @@
+/// How dropout scales the kept units (course notes §5.4.4).
+public enum DropoutKind: String, CaseIterable, Sendable, Codable {
+    /// Divide kept units by the keep probability while training; prediction is unchanged.
+    case inverted
+    /// Train with the bare mask; at prediction multiply by the keep probability ("weight
+    /// scaling", the rule that mimics the ensemble of thinned networks).
+    case vanilla
+    /// No dropout at all.
+    case none
+}
+
+/// How the initial weights are drawn. Biases start at zero.
+public enum WeightInitialization: String, CaseIterable, Sendable, Codable {
+    /// Xavier/Glorot uniform: U(−a, a), a = √(6 / (fan_in + fan_out)) (Glorot & Bengio, AISTATS 2010).
+    case xavier
+    /// He/Kaiming uniform for ReLU: U(−a, a), a = √(6 / fan_in) (He et al., ICCV 2015).
+    case he
+}
+
+/// An invalid model or training configuration: the option and what was expected.
+public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
+    case invalid(option: String, value: String, expected: String)
+
+    public var description: String {
+        switch self {
+        case let .invalid(option, value, expected): "\(option) \(value): expected \(expected)"
+        }
+    }
+}
+
+/// An MLP: layer widths (input first, classes last), ReLU hidden units, softmax cross-entropy
+/// output, and per-sample dropout on the input and on every hidden layer's output (eq. 5.35).
+public struct ModelConfiguration: Hashable, Sendable, Codable {
+    /// Widths from input to output: `[784, 512, 512, 512, 512, 10]` is the course's reference.
+    public var layers: [Int]
+    public var dropout: DropoutKind
+    /// Probability of dropping an input unit.
+    public var inputDropRate: Float
+    /// Probability of dropping a hidden unit.
+    public var hiddenDropRate: Float
+    public var initialization: WeightInitialization
+
+    /// The course's reference model: 784-512-512-512-512-10, inverted dropout 0.2 / 0.5, Xavier.
+    public static let reference = ModelConfiguration(
+        layers: [784, 512, 512, 512, 512, 10], dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
+        initialization: .xavier)
+
+    public init(layers: [Int], dropout: DropoutKind, inputDropRate: Float, hiddenDropRate: Float,
+                initialization: WeightInitialization) {
+        self.layers = layers
+        self.dropout = dropout
+        self.inputDropRate = inputDropRate
+        self.hiddenDropRate = hiddenDropRate
+        self.initialization = initialization
+    }
+
+    /// Checks every field, naming the command-line option that sets it.
+    public func validate() throws(ConfigurationError) {
+        let list = layers.map(String.init).joined(separator: ",")
+        guard layers.count >= 2 else {
+            throw .invalid(option: "--layers", value: list, expected: "at least an input and an output width, as 784,512,10")
+        }
+        guard layers.allSatisfy({ $0 >= 1 }) else {
+            throw .invalid(option: "--layers", value: list, expected: "every width at least 1")
+        }
+        guard layers.last! >= 2 else {
+            throw .invalid(option: "--layers", value: list, expected: "at least 2 classes in the output layer")
+        }
+        for (option, rate) in [("--p-input", inputDropRate), ("--p-hidden", hiddenDropRate)] {
+            guard rate >= 0 && rate < 1 else {
+                throw .invalid(option: option, value: "\(rate)", expected: "a drop probability in [0, 1)")
+            }
+        }
+    }
+
+    /// The number of weight layers.
+    public var depth: Int { layers.count - 1 }
+    public var inputs: Int { layers[0] }
+    public var classes: Int { layers[layers.count - 1] }
+
+    /// The probability that an input unit of weight layer `layer` is kept while training:
+    /// 1 − p_input for the first layer, 1 − p_hidden after, 1 without dropout.
+    public func keepProbability(layer: Int) -> Float {
+        precondition((0..<depth).contains(layer), "keepProbability: layer \(layer) outside 0..<\(depth)")
+        if dropout == .none { return 1 }
+        return 1 - (layer == 0 ? inputDropRate : hiddenDropRate)
+    }
+
+    /// What a kept unit of weight layer `layer`'s input is multiplied by while training.
+    public func trainingScale(layer: Int) -> Float {
+        dropout == .inverted ? 1 / keepProbability(layer: layer) : 1
+    }
+
+    /// What every unit of weight layer `layer`'s input is multiplied by at prediction: the keep
+    /// probability for vanilla dropout (equal to scaling that layer's weights, since the layer is
+    /// linear in its input), 1 otherwise.
+    public func predictionScale(layer: Int) -> Float {
+        dropout == .vanilla ? keepProbability(layer: layer) : 1
+    }
+
+    /// Floating-point operations of one training step per sample: forward 2·P, backward 4·P
+    /// (delta and weight gradient), for P weights — about 6.4 M for the reference model.
+    public var trainingFlopsPerSample: Double {
+        6 * Double(zip(layers, layers.dropFirst()).map { $0 * $1 }.reduce(0, +))
+    }
+}

@@ -1,0 +1,101 @@
+/// The update rule applied to the averaged gradient ∇_ave once per step.
+public enum OptimizerKind: String, CaseIterable, Sendable, Codable {
+    /// Θ ← Θ − ρ·∇.
+    case sgd
+    /// v ← μ·v + ∇; Θ ← Θ − ρ·v (PyTorch's `SGD(momentum=μ)`, no dampening).
+    case momentum
+    /// Adam with bias correction (Kingma & Ba, ICLR 2015), as PyTorch's `Adam` computes it.
+    case adam
+}
+
+/// An optimizer and its hyper-parameters.
+public struct OptimizerConfiguration: Hashable, Sendable, Codable {
+    public var kind: OptimizerKind
+    /// ρ.
+    public var learningRate: Float
+    /// μ, for `momentum`.
+    public var momentum: Float = 0.9
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+
+    public init(kind: OptimizerKind, learningRate: Float? = nil) {
+        self.kind = kind
+        self.learningRate = learningRate ?? Self.defaultLearningRate(kind)
+    }
+
+    /// The learning rate used when none is given: 0.1 for SGD, 0.01 for momentum, 0.001 for Adam
+    /// (the course's reference run).
+    public static func defaultLearningRate(_ kind: OptimizerKind) -> Float {
+        switch kind {
+        case .sgd: 0.1
+        case .momentum: 0.01
+        case .adam: 0.001
+        }
+    }
+
+    /// How many state buffers of the parameters' size the optimizer keeps.
+    public var stateBuffers: Int {
+        switch kind {
+        case .sgd: 0
+        case .momentum: 1
+        case .adam: 2
+        }
+    }
+
+    public func validate() throws(ConfigurationError) {
+        guard learningRate > 0 && learningRate.isFinite else {
+            throw .invalid(option: "--lr", value: "\(learningRate)", expected: "a positive learning rate")
+        }
+        guard momentum >= 0 && momentum < 1 else {
+            throw .invalid(option: "--momentum", value: "\(momentum)", expected: "a momentum in [0, 1)")
+        }
+    }
+
+    /// The constants of update number `step` (1 for the first).
+    public func update(step: Int) -> OptimizerUpdate {
+        precondition(step >= 1, "OptimizerConfiguration.update: step \(step) must be >= 1")
+        let t = Double(step)
+        return OptimizerUpdate(
+            kind: kind, learningRate: learningRate, momentum: momentum, beta1: beta1, beta2: beta2, epsilon: epsilon,
+            stepSize: kind == .adam ? Float(Double(learningRate) / (1 - Foundation.pow(Double(beta1), t))) : learningRate,
+            inverseRootCorrection2: kind == .adam ? Float(1 / (1 - Foundation.pow(Double(beta2), t)).squareRoot()) : 1)
+    }
+}
+
+/// One step's update, applied elementwise to any range of the parameters — a whole buffer, or
+/// a tile of a weight matrix while its gradient is still in cache.
+public struct OptimizerUpdate: Sendable {
+    let kind: OptimizerKind
+    let learningRate: Float, momentum: Float, beta1: Float, beta2: Float, epsilon: Float
+    /// ρ / (1 − β₁ᵗ) for Adam.
+    let stepSize: Float
+    /// 1 / √(1 − β₂ᵗ) for Adam.
+    let inverseRootCorrection2: Float
+
+    /// Updates `theta[j]` from `gradient[j]` and the state for every `j` in `range`.
+    /// `first` is the momentum buffer or Adam's m, `second` Adam's v.
+    public func apply(_ range: Range<Int>, theta: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                      first: UnsafeMutablePointer<Float>?, second: UnsafeMutablePointer<Float>?) {
+        switch kind {
+        case .sgd:
+            for j in range { theta[j] -= learningRate * gradient[j] }
+        case .momentum:
+            let v = first!
+            for j in range {
+                v[j] = momentum * v[j] + gradient[j]
+                theta[j] -= learningRate * v[j]
+            }
+        case .adam:
+            let m = first!, v = second!
+            for j in range {
+                let g = gradient[j]
+                m[j] = beta1 * m[j] + (1 - beta1) * g
+                v[j] = beta2 * v[j] + (1 - beta2) * g * g
+                theta[j] -= stepSize * m[j] / (v[j].squareRoot() * inverseRootCorrection2 + epsilon)
+            }
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,120 @@
+import Crypto
+import Parallel
+
+/// A training run: Algorithm 5-8 epoch after epoch on a worker pool, with evaluation on the
+/// test set after each epoch.
+///
+/// Determinism: same configuration, seed, data and binary ⇒ the same bits, for any pool.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let data: DataSplit
+    public let pool: WorkerPool
+    public private(set) var state: TrainingState
+    /// Epochs completed.
+    public private(set) var epoch = 0
+
+    let network: Network
+    let engine: GradientEngine
+    let predictor: Predictor
+
+    public init(configuration: TrainingConfiguration, data: DataSplit, pool: WorkerPool) throws(ConfigurationError) {
+        try configuration.validate(for: data)
+        self.configuration = configuration
+        self.data = data
+        self.pool = pool
+        self.network = Network(model: configuration.model, seed: configuration.seed)
+        self.state = TrainingState(model: configuration.model, optimizer: configuration.optimizer, seed: configuration.seed)
+        switch configuration.gradientMode {
+        case .fused:
+            engine = FusedStep(network: network, pool: pool, batchSize: configuration.batchSize,
+                               shardSize: configuration.shardSize)
+        case .literal:
+            engine = LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize)
+        }
+        predictor = Predictor(network: network, pool: pool)
+    }
+
+    /// Progress within an epoch, reported after every step.
+    public struct StepReport: Sendable {
+        public let epoch: Int
+        public let step: Int
+        public let steps: Int
+        public let loss: Float
+        public let seconds: Double
+        public let samplesPerSecond: Double
+    }
+
+    /// One finished epoch.
+    public struct EpochReport: Sendable, Codable {
+        public let epoch: Int
+        public let trainLoss: Double
+        public let testAccuracy: Double
+        public let testLoss: Double
+        public let samplesPerSecond: Double
+        public let seconds: Double
+    }
+
+    /// Runs the next epoch: shuffles, trains every full batch, evaluates on the test set.
+    public func trainEpoch(onStep: (StepReport) -> Void = { _ in }) -> EpochReport {
+        let order = EpochOrder(count: data.train.count, batchSize: configuration.batchSize, epoch: epoch,
+                               seed: configuration.seed)
+        let clock = ContinuousClock()
+        let start = clock.now
+        var lossSum = 0.0
+        for b in 0..<order.batches {
+            let loss = train(batch: order.batch(b))
+            lossSum += Double(loss)
+            let seconds = Self.seconds(clock.now - start)
+            onStep(StepReport(epoch: epoch + 1, step: b + 1, steps: order.batches, loss: loss, seconds: seconds,
+                              samplesPerSecond: Double((b + 1) * configuration.batchSize) / seconds))
+        }
+        let seconds = Self.seconds(clock.now - start)
+        epoch += 1
+        let test = evaluate(data.test)
+        return EpochReport(epoch: epoch, trainLoss: lossSum / Double(order.batches), testAccuracy: test.accuracy,
+                           testLoss: test.meanLoss,
+                           samplesPerSecond: Double(order.batches * configuration.batchSize) / seconds, seconds: seconds)
+    }
+
+    /// One step of Algorithm 5-8 on the training samples `indices`; returns the batch's mean loss.
+    @discardableResult
+    public func train(batch indices: ArraySlice<Int32>) -> Float {
+        precondition(indices.count == configuration.batchSize,
+                     "Trainer.train: batch of \(indices.count), configured for \(configuration.batchSize)")
+        let step = state.step + 1
+        let update = configuration.optimizer.update(step: step)
+        let engine = self.engine
+        let loss = data.train.images.withUnsafeBufferPointer { images in
+            data.train.labels.withUnsafeBufferPointer { labels in
+                indices.withUnsafeBufferPointer { indices in
+                    engine.step(&state, batch: Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
+                                                             indices: indices.baseAddress!, count: indices.count, step: step),
+                                update: update)
+                }
+            }
+        }
+        state.step = step
+        return loss
+    }
+
+    /// Accuracy and mean loss of the current parameters on `dataset`, without dropout.
+    public func evaluate(_ dataset: Dataset) -> Evaluation {
+        predictor.evaluate(dataset, parameters: state.parameters)
+    }
+
+    /// SHA-256 of the parameters' bytes (little-endian IEEE 754 floats, layout order), in hex.
+    public var weightsDigest: String { Self.digest(state.parameters) }
+
+    /// SHA-256 of a float buffer's bytes, in hex.
+    public static func digest(_ values: [Float]) -> String {
+        let hash = values.withUnsafeBytes { SHA256.hash(data: $0) }
+        return hash.map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}

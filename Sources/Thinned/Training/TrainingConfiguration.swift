@@ -1,0 +1,51 @@
+/// Everything that decides a run's bits, besides the data: model, optimizer, batch, epochs,
+/// seed, gradient mode and shard size. The thread count and placement are deliberately absent.
+public struct TrainingConfiguration: Hashable, Sendable, Codable {
+    public var model: ModelConfiguration
+    public var optimizer: OptimizerConfiguration
+    public var batchSize: Int
+    public var epochs: Int
+    public var seed: UInt64
+    public var gradientMode: GradientMode
+    /// Samples per shard of the fused path's sample phase (fixed by configuration, never by the
+    /// thread count).
+    public var shardSize: Int
+
+    public init(model: ModelConfiguration = .reference, optimizer: OptimizerConfiguration = .init(kind: .adam),
+                batchSize: Int = 100, epochs: Int = 15, seed: UInt64 = 1, gradientMode: GradientMode = .fused,
+                shardSize: Int = 10) {
+        self.model = model
+        self.optimizer = optimizer
+        self.batchSize = batchSize
+        self.epochs = epochs
+        self.seed = seed
+        self.gradientMode = gradientMode
+        self.shardSize = shardSize
+    }
+
+    /// Checks every field, naming the option that sets it.
+    public func validate() throws(ConfigurationError) {
+        try model.validate()
+        try optimizer.validate()
+        guard batchSize >= 1 else { throw .invalid(option: "--batch", value: "\(batchSize)", expected: "at least 1 sample") }
+        guard epochs >= 1 else { throw .invalid(option: "--epochs", value: "\(epochs)", expected: "at least 1") }
+        guard shardSize >= 1 else { throw .invalid(option: "--shard", value: "\(shardSize)", expected: "at least 1 sample") }
+    }
+
+    /// Checks the configuration against a data set it is to train on.
+    public func validate(for data: DataSplit) throws(ConfigurationError) {
+        try validate()
+        guard batchSize <= data.train.count else {
+            throw .invalid(option: "--batch", value: "\(batchSize)",
+                           expected: "at most the \(data.train.count) training samples of \(data.train.name)")
+        }
+        guard data.train.features == model.inputs else {
+            throw .invalid(option: "--layers", value: model.layers.map(String.init).joined(separator: ","),
+                           expected: "an input width of \(data.train.features) for \(data.train.name)")
+        }
+        guard data.train.classes <= model.classes else {
+            throw .invalid(option: "--layers", value: model.layers.map(String.init).joined(separator: ","),
+                           expected: "at least \(data.train.classes) outputs for \(data.train.name)")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+/// Everything a run changes as it trains, in flat buffers sharing one `ParameterLayout`: the
+/// parameters Θ, the last averaged gradient ∇_ave, the optimizer's state, and the step count.
+public struct TrainingState: Sendable {
+    public let layout: ParameterLayout
+    public var parameters: [Float]
+    /// ∇_ave of the last step.
+    public var gradient: [Float]
+    /// The momentum buffer, or Adam's first moment m (empty for SGD).
+    public var firstMoment: [Float]
+    /// Adam's second moment v (empty otherwise).
+    public var secondMoment: [Float]
+    /// Updates applied so far; the next step is `step + 1`.
+    public var step: Int
+
+    /// A fresh run: initial parameters from the seed, zero optimizer state.
+    public init(model: ModelConfiguration, optimizer: OptimizerConfiguration, seed: UInt64) {
+        layout = ParameterLayout(widths: model.layers)
+        parameters = model.initialParameters(seed: seed)
+        gradient = [Float](repeating: 0, count: layout.count)
+        firstMoment = [Float](repeating: 0, count: optimizer.stateBuffers >= 1 ? layout.count : 0)
+        secondMoment = [Float](repeating: 0, count: optimizer.stateBuffers >= 2 ? layout.count : 0)
+        step = 0
+    }
+
+    /// Runs `body` with raw pointers to every buffer, for the duration of one step.
+    mutating func withPointers<R>(_ body: (StatePointers) -> R) -> R {
+        parameters.withUnsafeMutableBufferPointer { theta in
+            gradient.withUnsafeMutableBufferPointer { g in
+                firstMoment.withUnsafeMutableBufferPointer { m in
+                    secondMoment.withUnsafeMutableBufferPointer { v in
+                        body(StatePointers(theta: theta.baseAddress!, gradient: g.baseAddress!,
+                                           first: m.baseAddress, second: v.baseAddress))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Raw views of a `TrainingState`'s buffers, valid inside `withPointers`.
+struct StatePointers {
+    let theta: UnsafeMutablePointer<Float>
+    let gradient: UnsafeMutablePointer<Float>
+    let first: UnsafeMutablePointer<Float>?
+    let second: UnsafeMutablePointer<Float>?
+
+    /// Applies `update` to the parameters in `range`.
+    func apply(_ update: OptimizerUpdate, _ range: Range<Int>) {
+        update.apply(range, theta: theta, gradient: gradient, first: first, second: second)
+    }
+}

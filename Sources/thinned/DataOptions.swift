@@ -1,0 +1,36 @@
+import ArgumentParser
+import Thinned
+
+/// Where the data comes from.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "A folder with the four IDX files (MNIST, Fashion-MNIST, KMNIST…, gzipped or not), or 'synthetic'.",
+        valueName: "dir"))
+    var data: String = DataSplit.defaultDirectory
+
+    @Option(help: "Use only the first N training samples (quick runs).")
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    }
+
+    /// Loads the data for a model with `features` inputs and `classes` outputs.
+    func load(features: Int, classes: Int, seed: UInt64) throws -> DataSplit {
+        var split: DataSplit
+        if data == "synthetic" {
+            split = DataSplit.synthetic(features: features, classes: classes, seed: seed)
+        } else {
+            do {
+                split = try DataSplit.idx(directory: data, features: features, classes: classes)
+            } catch let error as IDXError {
+                if data == DataSplit.defaultDirectory, case .missingDirectory = error {
+                    throw ValidationError("\(error)\nInstall it with Tools/setup (Debian package dataset-fashion-mnist), or pass --data DIR or --data synthetic.")
+                }
+                throw error
+            }
+        }
+        if let limit { split = DataSplit(train: split.train.prefix(limit), test: split.test) }
+        return split
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Thinned
+
+/// Progress within an epoch on standard error: a live bar on a terminal, plain lines (every
+/// tenth of an epoch) otherwise.
+final class ProgressReporter {
+    let epochs: Int
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastTenth = 0
+    private var lastDraw = 0.0
+
+    init(epochs: Int) { self.epochs = epochs }
+
+    func step(_ report: Trainer.StepReport) {
+        let fraction = Double(report.step) / Double(report.steps)
+        let remaining = report.seconds / fraction * (1 - fraction)
+        let text = String(format: "epoch %d/%d  step %d/%d  loss %.4f  %.0f samples/s  ETA %@",
+                          report.epoch, epochs, report.step, report.steps, report.loss, report.samplesPerSecond,
+                          Self.format(seconds: remaining))
+        if isTerminal {
+            guard report.seconds - lastDraw >= 0.1 || report.step == report.steps else { return }
+            lastDraw = report.seconds
+            let width = 24, filled = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text)".utf8))
+        } else {
+            let tenth = Int(fraction * 10)
+            guard tenth > lastTenth else { return }
+            lastTenth = tenth
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        }
+    }
+
+    func finishEpoch() {
+        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        lastTenth = 0
+        lastDraw = 0
+    }
+
+    static func format(seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

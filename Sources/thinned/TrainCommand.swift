@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Parallel
+import Thinned
+
+/// `thinned train`: Algorithm 5-8 on the pinned pool, epoch after epoch.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an MLP with per-sample dropout masks and gradients (default: the course's reference model on Fashion-MNIST)."
+    )
+
+    @OptionGroup(title: "Model and training") var training: TrainOptions
+    @Option(help: "Passes over the training set.") var epochs: Int = 15
+    @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Worker pool") var pool: PoolOptions
+
+    @Option(help: ArgumentHelp("Append one JSON object per epoch to this file.", valueName: "file"))
+    var metrics: String?
+
+    func validate() throws {
+        _ = try training.configuration(epochs: epochs)
+    }
+
+    func run() throws {
+        let configuration = try training.configuration(epochs: epochs)
+        let model = configuration.model
+        let split = try data.load(features: model.inputs, classes: model.classes, seed: configuration.seed)
+        let metricsFile = try metrics.map(MetricsFile.init(path:))
+        let workers = try WorkerPool.start(threads: pool.threads, bind: pool.bind, places: pool.places,
+                                           oversubscribe: pool.oversubscribe)
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(configuration: configuration, data: split, pool: workers)
+        } catch {
+            throw ValidationError(error.description)
+        }
+
+        print(Self.header(configuration, split: split, pool: workers))
+        BLASCheck.warnIfGeneric()
+        let progress = ProgressReporter(epochs: configuration.epochs)
+        for _ in 0..<configuration.epochs {
+            let report = trainer.trainEpoch(onStep: progress.step)
+            progress.finishEpoch()
+            print(String(format: "epoch %d/%d  train loss %.4f  test accuracy %.2f%%  test loss %.4f  %.0f samples/s  %.1f s",
+                         report.epoch, configuration.epochs, report.trainLoss, report.testAccuracy * 100,
+                         report.testLoss, report.samplesPerSecond, report.seconds))
+            try metricsFile?.append(report)
+            fflush(nil)
+        }
+        let test = trainer.evaluate(split.test)
+        print(String(format: "test accuracy: %.2f%% (%d of %d)", test.accuracy * 100, test.correct, test.count))
+        print("weights sha256: \(trainer.weightsDigest)")
+    }
+
+    static func header(_ configuration: TrainingConfiguration, split: DataSplit, pool: WorkerPool) -> String {
+        let model = configuration.model
+        let parameters = ParameterLayout(widths: model.layers).count
+        let dropout = model.dropout == .none ? "no dropout"
+            : "\(model.dropout.rawValue) dropout p_input \(model.inputDropRate) p_hidden \(model.hiddenDropRate)"
+        let optimizer = configuration.optimizer
+        let pinned = pool.bindings.filter(\.isPinned).count
+        return """
+            model: \(model.layers.map(String.init).joined(separator: "-")) (\(parameters) parameters), ReLU, \(dropout), \(model.initialization.rawValue) init
+            training: \(optimizer.kind.rawValue) lr \(optimizer.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed), \(configuration.gradientMode.rawValue) gradients
+            data: \(split.train.name) \(split.train.count), \(split.test.name) \(split.test.count)
+            pool: \(pool.count) workers, --bind \(pool.plan.bind.rawValue) --places \(pool.plan.places.rawValue), \(pinned) pinned; OpenBLAS \(BLAS.coreName) kernel, single-threaded per worker
+            """
+    }
+}
+
+/// Appends one JSON object per line.
+struct MetricsFile {
+    let path: String
+    let handle: FileHandle
+
+    init(path: String) throws {
+        self.path = path
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw ValidationError("--metrics \(path): cannot create the file")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw ValidationError("--metrics \(path): cannot open the file for writing")
+        }
+        handle.seekToEndOfFile()
+        self.handle = handle
+    }
+
+    func append<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        handle.write(try encoder.encode(value) + Data("\n".utf8))
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Thinned
+
+/// The options that define a model and how it trains; shared by the commands that train.
+struct TrainOptions: ParsableArguments {
+    @Option(help: "Layer widths from input to output, comma-separated.")
+    var layers: String = "784,512,512,512,512,10"
+
+    @Option(name: .customLong("p-input"), help: "Probability of dropping an input unit.")
+    var inputDropRate: Float = 0.2
+
+    @Option(name: .customLong("p-hidden"), help: "Probability of dropping a hidden unit.")
+    var hiddenDropRate: Float = 0.5
+
+    @Option(help: "Dropout scaling: inverted (scale while training), vanilla (weight scaling at prediction) or none.")
+    var dropout: DropoutKind = .inverted
+
+    @Option(name: .customLong("init"), help: "Initial weights: xavier (Glorot uniform) or he (Kaiming uniform).")
+    var initialization: WeightInitialization = .xavier
+
+    @Option(help: "Update rule applied to the averaged gradient: sgd, momentum or adam.")
+    var optimizer: OptimizerKind = .adam
+
+    @Option(help: "Learning rate (default: 0.1 for sgd, 0.01 for momentum, 0.001 for adam).")
+    var lr: Float?
+
+    @Option(help: "Momentum coefficient for --optimizer momentum.")
+    var momentum: Float = 0.9
+
+    @Option(help: "Samples per mini-batch (the last partial batch of an epoch is dropped).")
+    var batch: Int = 100
+
+    @Option(help: "Seed of every random number: initial weights, shuffles, dropout masks.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("grad-mode"), help: "fused (batched GEMMs, the fast path) or literal (every per-sample gradient materialised).")
+    var gradientMode: GradientMode = .fused
+
+    @Option(help: "Samples per shard of the fused path (fixed by configuration, never by the thread count).")
+    var shard: Int = 10
+
+    /// The configuration these options describe, checked.
+    func configuration(epochs: Int) throws -> TrainingConfiguration {
+        let widths = layers.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--layers \(layers): expected comma-separated widths, as 784,512,10")
+        }
+        var optimizer = OptimizerConfiguration(kind: self.optimizer, learningRate: lr)
+        optimizer.momentum = momentum
+        let configuration = TrainingConfiguration(
+            model: ModelConfiguration(layers: widths.map { $0! }, dropout: dropout, inputDropRate: inputDropRate,
+                                      hiddenDropRate: hiddenDropRate, initialization: initialization),
+            optimizer: optimizer, batchSize: batch, epochs: epochs, seed: seed, gradientMode: gradientMode,
+            shardSize: shard)
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return configuration
+    }
+}
+
+extension DropoutKind: ExpressibleByArgument {}
+extension WeightInitialization: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+extension GradientMode: ExpressibleByArgument {}
+
+import Foundation
