@@ -65,7 +65,8 @@ let package = Package(
         ),
 
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-        .testTarget(name: "thinnedTests", dependencies: ["thinned", "Parallel"]),
+        .testTarget(name: "ThinnedTests", dependencies: ["Thinned", "Parallel"]),
+        .testTarget(name: "thinnedTests", dependencies: ["thinned", "Thinned", "Parallel"]),
 
         .executableTarget(
             name: "ParallelBenchmarks",

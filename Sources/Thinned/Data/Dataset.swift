@@ -74,9 +74,8 @@ public struct DataSplit: Sendable {
         for (index, label) in labelsFile.bytes.enumerated() where Int(label) >= classes {
             throw .labelOutOfRange(path: labelsFile.path, index: index, label: Int(label), classes: classes)
         }
-        let scale: Float = 1 / 255
         return Dataset(name: name, features: features, classes: classes,
-                       images: imagesFile.bytes.map { Float($0) * scale },
+                       images: imagesFile.bytes.map { Float($0) / 255 },
                        labels: labelsFile.bytes.map { Int32($0) })
     }
 

@@ -50,8 +50,10 @@ public struct IDXFile: Sendable {
             let (product, o) = acc.0.multipliedReportingOverflow(by: size)
             return (product, acc.1 || o)
         }
-        let limit = isRaw ? fileBytes - headerBytes : fileBytes * Self.maximumDeflateRatio
-        guard !overflow, payload <= limit else { throw .implausibleSize(path: path, dimensions: dimensions) }
+        // A raw file's exact length is checked below; a gzip file's can only be bounded.
+        guard !overflow, isRaw || payload <= fileBytes * Self.maximumDeflateRatio else {
+            throw .implausibleSize(path: path, dimensions: dimensions)
+        }
         if isRaw {
             guard headerBytes + payload == fileBytes else {
                 if headerBytes + payload > fileBytes {

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import Parallel
+@testable import Thinned
+
+@Suite(.serialized) struct GradientTests {
+    /// Central differences in Double with this step: small enough that no ReLU kink is crossed
+    /// in practice, large enough that rounding (≈ 1e-16 / h) stays far below the tolerance.
+    static let finiteDifferenceStep = 1e-6
+    /// The engine computes in Float: allow Float rounding through three layers.
+    static let absoluteTolerance = 2e-5
+    static let relativeTolerance = 2e-3
+
+    /// Every parameter's per-sample gradient from the literal path against finite differences of
+    /// that sample's own loss, with its own masks fixed.
+    @Test(arguments: [DropoutKind.inverted, .vanilla, .none])
+    func perSampleGradientMatchesFiniteDifferences(kind: DropoutKind) throws {
+        var model = Fixture.model
+        model.dropout = kind
+        let seed: UInt64 = 11, step = 4
+        let network = Network(model: model, seed: seed)
+        let theta = model.initialParameters(seed: seed)
+        let data = Fixture.data.train
+        let indices: [Int32] = [5, 17, 42]
+        for position in indices.indices {
+            var gradient = [Float](repeating: .nan, count: network.layout.count)
+            let loss = Fixture.withBatch(data, indices, step: step) { batch in
+                theta.withUnsafeBufferPointer { theta in
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        LiteralStep.sampleGradient(network, Workspace(widths: model.layers, rows: 1), position: position,
+                                                   batch: batch, parameters: theta.baseAddress!, into: g.baseAddress!)
+                    }
+                }
+            }
+            let reference = ReferenceNetwork(model: model, seed: seed, step: step, sample: position)
+            let item = Int(indices[position])
+            let image = (0..<7).map { Double(data.images[item * 7 + $0]) }
+            let label = Int(data.labels[item])
+            var point = theta.map(Double.init)
+            #expect(abs(Double(loss) - reference.loss(parameters: point, image: image, label: label)) < 1e-5)
+            for j in 0..<point.count {
+                let h = Self.finiteDifferenceStep
+                point[j] += h
+                let plus = reference.loss(parameters: point, image: image, label: label)
+                point[j] -= 2 * h
+                let minus = reference.loss(parameters: point, image: image, label: label)
+                point[j] += h
+                let numeric = (plus - minus) / (2 * h)
+                let analytic = Double(gradient[j])
+                #expect(abs(analytic - numeric) <= Self.absoluteTolerance + Self.relativeTolerance * abs(numeric),
+                        "sample \(position), parameter \(j): literal \(analytic), finite difference \(numeric)")
+            }
+        }
+    }
+
+    /// The fused path's ∇_ave and updated parameters agree with the literal path's.
+    @Test(arguments: [OptimizerKind.sgd, .adam], [1, 3, 16])
+    func fusedAgreesWithLiteral(optimizer: OptimizerKind, shard: Int) throws {
+        let pool = WorkerPool(threads: 2)
+        let batchSize = 16
+        func run(_ mode: GradientMode) -> TrainingState {
+            let configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: optimizer), batchSize: batchSize,
+                                                      epochs: 1, seed: 9, gradientMode: mode, shardSize: shard)
+            let trainer = try! Trainer(configuration: configuration, data: Fixture.data, pool: pool)
+            let order = EpochOrder(count: Fixture.data.train.count, batchSize: batchSize, epoch: 0, seed: 9)
+            for b in 0..<3 { trainer.train(batch: order.batch(b)) }
+            return trainer.state
+        }
+        let literal = run(.literal), fused = run(.fused)
+        // Both sum the same products in Float, in different orders (GEMM blocking vs sample order).
+        let tolerance: Float = 1e-5
+        let gradientScale = literal.gradient.map(abs).max()!
+        for j in 0..<literal.gradient.count {
+            #expect(abs(literal.gradient[j] - fused.gradient[j]) <= tolerance * max(gradientScale, 1), "gradient \(j)")
+            #expect(abs(literal.parameters[j] - fused.parameters[j]) <= tolerance, "parameter \(j)")
+        }
+    }
+
+    /// ∇_ave of the literal path is the mean of the per-sample gradients.
+    @Test func literalAverageIsTheMeanOfPerSampleGradients() throws {
+        let pool = WorkerPool(threads: 2)
+        let configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: .sgd), batchSize: 10, epochs: 1,
+                                                  seed: 4, gradientMode: .literal)
+        let trainer = try Trainer(configuration: configuration, data: Fixture.data, pool: pool)
+        let theta = trainer.state.parameters
+        let indices: [Int32] = Array(0..<10)
+        trainer.train(batch: indices[...])
+        let network = Network(model: Fixture.model, seed: 4)
+        var sum = [Double](repeating: 0, count: network.layout.count)
+        for position in 0..<10 {
+            var g = [Float](repeating: 0, count: network.layout.count)
+            Fixture.withBatch(Fixture.data.train, indices, step: 1) { batch in
+                theta.withUnsafeBufferPointer { t in
+                    g.withUnsafeMutableBufferPointer { gp in
+                        _ = LiteralStep.sampleGradient(network, Workspace(widths: Fixture.model.layers, rows: 1), position: position,
+                                                       batch: batch, parameters: t.baseAddress!, into: gp.baseAddress!)
+                    }
+                }
+            }
+            for j in g.indices { sum[j] += Double(g[j]) }
+        }
+        for j in sum.indices {
+            #expect(abs(Double(trainer.state.gradient[j]) - sum[j] / 10) < 1e-6, "parameter \(j)")
+        }
+    }
+}
