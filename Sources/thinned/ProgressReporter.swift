@@ -11,24 +11,28 @@ final class ProgressReporter {
 
     init(epochs: Int) { self.epochs = epochs }
 
+    /// Called after every step; draws at most ten times a second (terminal) or ten times an
+    /// epoch (plain lines), and builds no text otherwise.
     func step(_ report: Trainer.StepReport) {
         let fraction = Double(report.step) / Double(report.steps)
-        let remaining = report.seconds / fraction * (1 - fraction)
-        let text = String(format: "epoch %d/%d  step %d/%d  loss %.4f  %.0f samples/s  ETA %@",
-                          report.epoch, epochs, report.step, report.steps, report.loss, report.samplesPerSecond,
-                          Self.format(seconds: remaining))
         if isTerminal {
             guard report.seconds - lastDraw >= 0.1 || report.step == report.steps else { return }
             lastDraw = report.seconds
             let width = 24, filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text)".utf8))
+            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text(report, fraction))".utf8))
         } else {
             let tenth = Int(fraction * 10)
             guard tenth > lastTenth else { return }
             lastTenth = tenth
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            FileHandle.standardError.write(Data((text(report, fraction) + "\n").utf8))
         }
+    }
+
+    private func text(_ report: Trainer.StepReport, _ fraction: Double) -> String {
+        String(format: "epoch %d/%d  step %d/%d  loss %.4f  %.0f samples/s  ETA %@",
+               report.epoch, epochs, report.step, report.steps, report.loss, report.samplesPerSecond,
+               Self.format(seconds: report.seconds / fraction * (1 - fraction)))
     }
 
     func finishEpoch() {

@@ -37,7 +37,7 @@ struct TrainOptions: ParsableArguments {
     var gradientMode: GradientMode = .fused
 
     @Option(help: "Samples per shard of the fused path (fixed by configuration, never by the thread count).")
-    var shard: Int = 10
+    var shard: Int = 25
 
     /// The configuration these options describe, checked.
     func configuration(epochs: Int) throws -> TrainingConfiguration {
