@@ -94,21 +94,26 @@ public final class WorkerPool: @unchecked Sendable {
         state.inBroadcast.store(false, ordering: .releasing)
     }
 
+    /// Runs `body(worker)` once on every worker and returns the results in worker order: the way
+    /// to make per-worker state on the worker itself (first touch on its NUMA node).
+    public func map<T>(_ body: (Worker) -> T) -> [T] {
+        let slots = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+        slots.initialize(repeating: nil)
+        defer { slots.deinitialize(); slots.deallocate() }
+        broadcast { worker in slots[worker.index] = body(worker) }
+        return slots.map { $0! }
+    }
+
     /// Where every worker really is: each reads back its own binding and the PU it last ran on.
     /// With no topology (or a synthetic one) only `requested` is filled in.
     public func locate() -> [WorkerLocation] {
-        let slots = UnsafeMutableBufferPointer<WorkerLocation?>.allocate(capacity: count)
-        slots.initialize(repeating: nil)
-        defer { slots.deallocate() }
         let topology = state.topology
         let plan = self.plan
-        broadcast { worker in
-            slots[worker.index] = WorkerLocation(
-                worker: worker.index, requested: plan.workers[worker.index],
-                binding: try? topology?.currentThreadBinding(),
-                cpu: try? topology?.currentThreadLastCPU())
+        return map { worker in
+            WorkerLocation(worker: worker.index, requested: plan.workers[worker.index],
+                           binding: try? topology?.currentThreadBinding(),
+                           cpu: try? topology?.currentThreadLastCPU())
         }
-        return slots.map { $0! }
     }
 }
 

@@ -23,6 +23,13 @@ import Synchronization
         #expect(Array(seen) == Array(repeating: 100, count: threads))
     }
 
+    @Test(arguments: threadCounts)
+    func mapReturnsOneResultPerWorkerInOrder(threads: Int) {
+        let pool = WorkerPool(threads: threads)
+        #expect(pool.map { $0.index * 10 } == (0..<threads).map { $0 * 10 })
+        #expect(pool.map { "\($0.index)/\($0.count)" } == (0..<threads).map { "\($0)/\(threads)" })
+    }
+
     @Test(arguments: threadCounts, [1, 3, 64, 1000])
     func forEachChunkCoversEveryIndexOnce(threads: Int, size: Int) {
         let pool = WorkerPool(threads: threads)

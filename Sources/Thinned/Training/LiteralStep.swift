@@ -26,11 +26,7 @@ final class LiteralStep: GradientEngine {
         self.network = network
         self.pool = pool
         self.batchSize = batchSize
-        var made = [Workspace?](repeating: nil, count: pool.count)
-        made.withUnsafeMutableBufferPointer { slots in
-            pool.broadcast { worker in slots[worker.index] = Workspace(widths: network.model.layers, rows: 1) }
-        }
-        workspaces = made.map { $0! }
+        workspaces = pool.map { _ in Workspace(widths: network.model.layers, rows: 1) }
         perSample = .allocate(capacity: Self.window * network.layout.count)
         perSample.initialize(repeating: 0, count: Self.window * network.layout.count)
         losses = .allocate(capacity: batchSize)

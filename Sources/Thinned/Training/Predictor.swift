@@ -11,11 +11,7 @@ final class Predictor {
     init(network: Network, pool: WorkerPool) {
         self.network = network
         self.pool = pool
-        var made = [Workspace?](repeating: nil, count: pool.count)
-        made.withUnsafeMutableBufferPointer { slots in
-            pool.broadcast { worker in slots[worker.index] = Workspace(widths: network.model.layers, rows: Self.chunk) }
-        }
-        workspaces = made.map { $0! }
+        workspaces = pool.map { _ in Workspace(widths: network.model.layers, rows: Self.chunk) }
     }
 
     /// The accuracy and mean loss of `parameters` on `dataset`; per-item results are summed in
