@@ -34,6 +34,8 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Counts heap allocations; linked into the executable only (see counter.c).
+        .target(name: "CAllocationCounter"),
         // The spin-wait hint, which Swift has no word for; header only.
         .systemLibrary(name: "CSupport"),
 
@@ -60,6 +62,7 @@ let package = Package(
             dependencies: [
                 "Thinned",
                 "Parallel",
+                "CAllocationCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -13,8 +13,8 @@ import Glibc
 /// (`sleepingWorkers`, `callerSleeping`) under the mutex *before* re-checking the condition, and
 /// a waker changes the condition *before* reading the flag, all sequentially consistent.
 ///
-/// `@unchecked Sendable` is sound because the only non-atomic mutable state, `job`, `stopping`
-/// and the per-worker slots, is written by the caller only while no worker reads it (before the
+/// `@unchecked Sendable` is sound because the only non-atomic mutable state, `job`, `tasks`,
+/// `taskCount`, `stopping` and the per-worker slots, is written by the caller only while no worker reads it (before the
 /// store to `generation` that publishes it, or after `pending` reached 0), and each worker writes
 /// only its own slot.
 final class PoolState: @unchecked Sendable {
@@ -34,7 +34,13 @@ final class PoolState: @unchecked Sendable {
     private let workAvailable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let workDone = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    var job: ((Worker) -> Void)?
+    /// The running job. A plain (non-optional) function type: an optional one would be
+    /// reabstracted — a heap-allocated thunk — on every store and every call.
+    var job: (Worker) -> Void = PoolState.noJob
+    static func noJob(_: Worker) {}
+    /// The running task list, when the job is one (`forEachTask`), and its length.
+    var tasks: (any WorkerTasks)?
+    var taskCount = 0
     var stopping = false
     /// Slot `i` is written by worker `i` at start-up, read by the caller once `pending` is 0.
     let bindings: UnsafeMutableBufferPointer<WorkerBinding?>
@@ -103,7 +109,15 @@ final class PoolState: @unchecked Sendable {
 
     @inline(never)
     private func run(_ worker: Worker) {
-        job.unsafelyUnwrapped(worker)
+        if let tasks {
+            while true {
+                let task = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+                if task >= taskCount { return }
+                tasks.run(task: task, on: worker)
+            }
+        } else {
+            job(worker)
+        }
     }
 
     private func waitForWork(after seen: UInt64) -> UInt64 {

@@ -1,4 +1,30 @@
+/// A fixed list of tasks that a pool's workers share: the allocation-free way to hand work to the
+/// pool from a hot loop (an object reference changes hands, no closure is captured).
+public protocol WorkerTasks: AnyObject {
+    /// Runs task `task` on `worker`. Called concurrently from several workers, each task once.
+    func run(task: Int, on worker: Worker)
+}
+
 extension WorkerPool {
+    /// Runs `tasks.run(task: i, on:)` for every `i` in `0 ..< count`, each exactly once, and
+    /// returns when all are done. Workers claim the next task from a shared counter, so uneven
+    /// tasks balance; which worker runs a task varies, so a result must depend only on the task.
+    /// Allocates nothing.
+    public func forEachTask(_ count: Int, of tasks: any WorkerTasks) {
+        precondition(count >= 0, "WorkerPool.forEachTask: count must be >= 0, got \(count)")
+        guard count > 0 else { return }
+        precondition(
+            state.inBroadcast.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged,
+            "WorkerPool.forEachTask: called while another job on this pool is running (from a job, or from a second thread)")
+        state.nextChunk.store(0, ordering: .relaxed)
+        state.tasks = tasks
+        state.taskCount = count
+        state.post()
+        state.join()
+        state.tasks = nil
+        state.inBroadcast.store(false, ordering: .releasing)
+    }
+
     /// Runs `body(chunk, worker)` for every chunk of `range` cut into pieces of `size` elements
     /// (the last one shorter), and returns when all are done.
     ///

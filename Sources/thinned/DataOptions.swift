@@ -17,13 +17,20 @@ struct DataOptions: ParsableArguments {
 
     /// Loads the data for a model with `features` inputs and `classes` outputs.
     func load(features: Int, classes: Int, seed: UInt64) throws -> DataSplit {
+        try Self.load(data, limit: limit, features: features, classes: classes, seed: seed)
+    }
+
+    /// Loads `data` (a folder of IDX files, or `synthetic`), keeping the first `limit` training
+    /// samples when given.
+    static func load(_ data: String, limit: Int?, features: Int, classes: Int, seed: UInt64,
+                     syntheticTrainCount: Int = 2000) throws -> DataSplit {
         var split: DataSplit
         if data == "synthetic" {
-            split = DataSplit.synthetic(features: features, classes: classes, seed: seed)
+            split = DataSplit.synthetic(features: features, classes: classes, trainCount: syntheticTrainCount, seed: seed)
         } else {
             do {
                 split = try DataSplit.idx(directory: data, features: features, classes: classes)
-            } catch let error as IDXError {
+            } catch {
                 if data == DataSplit.defaultDirectory, case .missingDirectory = error {
                     throw ValidationError("\(error)\nInstall it with Tools/setup (Debian package dataset-fashion-mnist), or pass --data DIR or --data synthetic.")
                 }

@@ -11,6 +11,7 @@ struct TrainCommand: ParsableCommand {
     )
 
     @OptionGroup(title: "Model and training") var training: TrainOptions
+    @Option(help: "Samples per mini-batch (the last partial batch of an epoch is dropped).") var batch: Int = 100
     @Option(help: "Passes over the training set.") var epochs: Int = 15
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Worker pool") var pool: PoolOptions
@@ -19,11 +20,11 @@ struct TrainCommand: ParsableCommand {
     var metrics: String?
 
     func validate() throws {
-        _ = try training.configuration(epochs: epochs)
+        _ = try configuration()
     }
 
     func run() throws {
-        let configuration = try training.configuration(epochs: epochs)
+        let configuration = try configuration()
         let model = configuration.model
         let split = try data.load(features: model.inputs, classes: model.classes, seed: configuration.seed)
         let metricsFile = try metrics.map(MetricsFile.init(path:))
@@ -51,6 +52,10 @@ struct TrainCommand: ParsableCommand {
         let test = trainer.evaluate(split.test)
         print(String(format: "test accuracy: %.2f%% (%d of %d)", test.accuracy * 100, test.correct, test.count))
         print("weights sha256: \(trainer.weightsDigest)")
+    }
+
+    func configuration() throws -> TrainingConfiguration {
+        try training.configuration(batch: batch, epochs: epochs, defaultOptimizer: .adam)
     }
 
     static func header(_ configuration: TrainingConfiguration, split: DataSplit, pool: WorkerPool) -> String {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Thinned
 
 /// The options that define a model and how it trains; shared by the commands that train.
@@ -18,17 +19,14 @@ struct TrainOptions: ParsableArguments {
     @Option(name: .customLong("init"), help: "Initial weights: xavier (Glorot uniform) or he (Kaiming uniform).")
     var initialization: WeightInitialization = .xavier
 
-    @Option(help: "Update rule applied to the averaged gradient: sgd, momentum or adam.")
-    var optimizer: OptimizerKind = .adam
+    @Option(help: "Update rule applied to the averaged gradient: sgd, momentum or adam (default: adam for train, sgd for scale).")
+    var optimizer: OptimizerKind?
 
     @Option(help: "Learning rate (default: 0.1 for sgd, 0.01 for momentum, 0.001 for adam).")
     var lr: Float?
 
     @Option(help: "Momentum coefficient for --optimizer momentum.")
     var momentum: Float = 0.9
-
-    @Option(help: "Samples per mini-batch (the last partial batch of an epoch is dropped).")
-    var batch: Int = 100
 
     @Option(help: "Seed of every random number: initial weights, shuffles, dropout masks.")
     var seed: UInt64 = 1
@@ -40,12 +38,12 @@ struct TrainOptions: ParsableArguments {
     var shard: Int = 25
 
     /// The configuration these options describe, checked.
-    func configuration(epochs: Int) throws -> TrainingConfiguration {
+    func configuration(batch: Int, epochs: Int, defaultOptimizer: OptimizerKind) throws -> TrainingConfiguration {
         let widths = layers.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
             throw ValidationError("--layers \(layers): expected comma-separated widths, as 784,512,10")
         }
-        var optimizer = OptimizerConfiguration(kind: self.optimizer, learningRate: lr)
+        var optimizer = OptimizerConfiguration(kind: self.optimizer ?? defaultOptimizer, learningRate: lr)
         optimizer.momentum = momentum
         let configuration = TrainingConfiguration(
             model: ModelConfiguration(layers: widths.map { $0! }, dropout: dropout, inputDropRate: inputDropRate,
@@ -65,5 +63,3 @@ extension DropoutKind: ExpressibleByArgument {}
 extension WeightInitialization: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension GradientMode: ExpressibleByArgument {}
-
-import Foundation

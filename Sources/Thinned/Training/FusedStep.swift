@@ -54,33 +54,61 @@ final class FusedStep: GradientEngine {
         self.phases = phases
     }
 
+    /// Set to collect where the time of each step goes.
+    var profiler: Profiler?
+
+    /// What the running step's tasks read: set by `step` before each phase, read by the workers
+    /// (the pool's fork–join orders the two).
+    private struct Current {
+        let p: StatePointers
+        let batch: Network.Batch
+        let update: OptimizerUpdate
+        let tasks: [Task]
+    }
+    private var current: Current?
+
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
         precondition(batch.count == batchSize, "FusedStep: batch of \(batch.count), built for \(batchSize)")
-        let network = self.network, workspace = self.workspace
-        let alpha = 1 / Float(batchSize)
         state.withPointers { p in
             for tasks in phases {
-                pool.forEachChunk(of: 0..<tasks.count, size: 1) { chunk, _ in
-                    switch tasks[chunk.lowerBound] {
-                    case let .forward(rows):
-                        network.forward(workspace, rows: rows, positionOffset: 0, batch: batch, parameters: p.theta)
-                    case let .delta(layer, rows):
-                        network.backwardDelta(workspace, layer: layer, rows: rows, parameters: p.theta)
-                    case let .gradient(layer, outputs, inputs):
-                        network.gradient(workspace, layer: layer, rows: batch.count, outputs: outputs, inputs: inputs,
-                                         alpha: alpha, into: p.gradient)
-                        let weights = network.layout.layers[layer]
-                        for o in outputs {
-                            let row = weights.weights.lowerBound + o * weights.inputs
-                            p.apply(update, (row + inputs.lowerBound)..<(row + inputs.upperBound))
-                        }
-                        if inputs.lowerBound == 0 {
-                            p.apply(update, (weights.bias.lowerBound + outputs.lowerBound)..<(weights.bias.lowerBound + outputs.upperBound))
-                        }
-                    }
+                current = Current(p: p, batch: batch, update: update, tasks: tasks)
+                if let profiler {
+                    profiler.forkJoin { pool.forEachTask(tasks.count, of: self) }
+                } else {
+                    pool.forEachTask(tasks.count, of: self)
                 }
             }
+            current = nil
         }
         return Network.meanLoss(workspace.losses, count: batchSize)
+    }
+}
+
+extension FusedStep: WorkerTasks {
+    func run(task index: Int, on worker: Worker) {
+        let current = self.current.unsafelyUnwrapped, p = current.p, profiler = self.profiler
+        let start = profiler == nil ? 0 : Clock.seconds()
+        switch current.tasks[index] {
+        case let .forward(rows):
+            network.forward(workspace, rows: rows, positionOffset: 0, batch: current.batch, parameters: p.theta)
+            profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
+        case let .delta(layer, rows):
+            network.backwardDelta(workspace, layer: layer, rows: rows, parameters: p.theta)
+            profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
+        case let .gradient(layer, outputs, inputs):
+            network.gradient(workspace, layer: layer, rows: batchSize, outputs: outputs, inputs: inputs,
+                             alpha: 1 / Float(batchSize), into: p.gradient)
+            let computed = profiler == nil ? 0 : Clock.seconds()
+            let weights = network.layout.layers[layer]
+            for o in outputs {
+                let row = weights.weights.lowerBound + o * weights.inputs
+                p.apply(current.update, (row + inputs.lowerBound)..<(row + inputs.upperBound))
+            }
+            if inputs.lowerBound == 0 {
+                p.apply(current.update, (weights.bias.lowerBound + outputs.lowerBound)..<(weights.bias.lowerBound + outputs.upperBound))
+            }
+            profiler?.add(.parameter, worker: worker.index, seconds: computed - start)
+            profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - computed)
+        }
     }
 }

@@ -13,6 +13,8 @@ public enum GradientMode: String, CaseIterable, Sendable, Codable {
 /// one update. Returns the mean loss of the batch.
 protocol GradientEngine: AnyObject {
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float
+    /// Set to collect where the time of each step goes; nil (the default) records nothing.
+    var profiler: Profiler? { get set }
 }
 
 extension Network {

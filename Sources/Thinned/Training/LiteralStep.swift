@@ -38,35 +38,51 @@ final class LiteralStep: GradientEngine {
         losses.deallocate()
     }
 
+    /// Set to collect where the time of each step goes.
+    var profiler: Profiler?
+
+    /// The phases of a step; every one is a list of tasks over samples or parameter chunks.
+    private enum Phase {
+        /// Task j zeroes parameter chunk j of the running sum.
+        case clear
+        /// Task j computes the gradient of sample `window + j` into its slot.
+        case samples(window: Int)
+        /// Task j adds the first `count` slots to parameter chunk j of the sum, in sample order.
+        case sum(count: Int)
+        /// Task j divides parameter chunk j by |𝔹| and applies the update to it.
+        case update
+    }
+
+    /// What the running phase's tasks read: set by `step`, read by the workers (the pool's
+    /// fork–join orders the two).
+    private struct Current {
+        let p: StatePointers
+        let batch: Network.Batch
+        let update: OptimizerUpdate
+        let phase: Phase
+    }
+    private var current: Current?
+
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
         precondition(batch.count == batchSize, "LiteralStep: batch of \(batch.count), built for \(batchSize)")
-        let network = self.network, workspaces = self.workspaces, perSample = self.perSample, losses = self.losses
-        let parameters = network.layout.count
+        let chunks = WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk)
         state.withPointers { p in
-            let sum = p.gradient
-            pool.forEachChunk(of: 0..<parameters, size: Self.chunk) { chunk, _ in
-                for j in chunk { sum[j] = 0 }
+            func run(_ phase: Phase, tasks: Int) {
+                current = Current(p: p, batch: batch, update: update, phase: phase)
+                if let profiler {
+                    profiler.forkJoin { pool.forEachTask(tasks, of: self) }
+                } else {
+                    pool.forEachTask(tasks, of: self)
+                }
             }
+            run(.clear, tasks: chunks)
             for start in stride(from: 0, to: batchSize, by: Self.window) {
-                let samples = start..<min(start + Self.window, batchSize)
-                pool.forEachChunk(of: samples, size: 1) { chunk, worker in
-                    let i = chunk.lowerBound
-                    let gradient = perSample + (i - start) * parameters
-                    losses[i] = Self.sampleGradient(network, workspaces[worker.index], position: i, batch: batch,
-                                                    parameters: p.theta, into: gradient)
-                }
-                pool.forEachChunk(of: 0..<parameters, size: Self.chunk) { chunk, _ in
-                    for s in 0..<samples.count {
-                        let gradient = perSample + s * parameters
-                        for j in chunk { sum[j] += gradient[j] }
-                    }
-                }
+                let count = min(Self.window, batchSize - start)
+                run(.samples(window: start), tasks: count)
+                run(.sum(count: count), tasks: chunks)
             }
-            let inverse = 1 / Float(batchSize)
-            pool.forEachChunk(of: 0..<parameters, size: Self.chunk) { chunk, _ in
-                for j in chunk { sum[j] *= inverse }
-                p.apply(update, chunk)
-            }
+            run(.update, tasks: chunks)
+            current = nil
         }
         return Network.meanLoss(losses, count: batchSize)
     }
@@ -74,8 +90,13 @@ final class LiteralStep: GradientEngine {
     /// ∇ᵢ: the gradient of the loss of the sample at batch `position` alone, through its own
     /// thinned network, written in full into `gradient` (the parameter layout). Returns its loss.
     static func sampleGradient(_ network: Network, _ workspace: Workspace, position: Int, batch: Network.Batch,
-                               parameters theta: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>) -> Float {
+                               parameters theta: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>,
+                               profiler: Profiler? = nil, worker: Int = 0) -> Float {
+        let start = profiler == nil ? 0 : Clock.seconds()
         network.forward(workspace, rows: 0..<1, positionOffset: position, batch: batch, parameters: theta)
+        let forwarded = profiler == nil ? 0 : Clock.seconds()
+        profiler?.add(.forward, worker: worker, seconds: forwarded - start)
+        defer { profiler?.add(.backward, worker: worker, seconds: Clock.seconds() - forwarded) }
         for l in stride(from: network.model.depth - 1, through: 0, by: -1) {
             let layer = network.layout.layers[l]
             network.gradient(workspace, layer: l, rows: 1, outputs: 0..<layer.outputs, inputs: 0..<layer.inputs,
@@ -83,5 +104,34 @@ final class LiteralStep: GradientEngine {
             if l > 0 { network.backwardDelta(workspace, layer: l, rows: 0..<1, parameters: theta) }
         }
         return workspace.losses[0]
+    }
+}
+
+extension LiteralStep: WorkerTasks {
+    func run(task: Int, on worker: Worker) {
+        let current = self.current.unsafelyUnwrapped, p = current.p, profiler = self.profiler
+        let parameters = network.layout.count
+        var chunk: Range<Int> { (task * Self.chunk)..<min((task + 1) * Self.chunk, parameters) }
+        let start = profiler == nil ? 0 : Clock.seconds()
+        switch current.phase {
+        case .clear:
+            for j in chunk { p.gradient[j] = 0 }
+        case let .samples(window):
+            let i = window + task
+            losses[i] = Self.sampleGradient(network, workspaces[worker.index], position: i, batch: current.batch,
+                                            parameters: p.theta, into: perSample + task * parameters,
+                                            profiler: profiler, worker: worker.index)
+        case let .sum(count):
+            for s in 0..<count {
+                let gradient = perSample + s * parameters
+                for j in chunk { p.gradient[j] += gradient[j] }
+            }
+            profiler?.add(.parameter, worker: worker.index, seconds: Clock.seconds() - start)
+        case .update:
+            let inverse = 1 / Float(batchSize)
+            for j in chunk { p.gradient[j] *= inverse }
+            p.apply(current.update, chunk)
+            profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - start)
+        }
     }
 }

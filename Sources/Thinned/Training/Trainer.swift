@@ -97,6 +97,38 @@ public final class Trainer {
         return loss
     }
 
+    /// What `profile` measured.
+    public struct ProfiledSteps: Sendable {
+        /// Each step's wall time, in seconds.
+        public let stepSeconds: [Double]
+        /// Where the time went.
+        public let profile: StepProfile
+        /// Heap allocations made while the steps ran, when a counter was given.
+        public let allocations: Int?
+    }
+
+    /// Runs `steps` steps on consecutive batches of `order` from batch `first` (wrapping around),
+    /// timing each: for `thinned scale` and the benchmarks. `allocationCount`, when given, reads a
+    /// process-wide allocation counter; only the steps themselves are counted.
+    public func profile(steps: Int, batches order: EpochOrder, startingAt first: Int = 0,
+                        allocationCount: (() -> Int)? = nil) -> ProfiledSteps {
+        let profiler = Profiler(workers: pool.count)
+        engine.profiler = profiler
+        defer { engine.profiler = nil }
+        var times = [Double](repeating: 0, count: steps)
+        let allocationsBefore = allocationCount?() ?? 0
+        let start = Clock.seconds()
+        for s in 0..<steps {
+            let begin = Clock.seconds()
+            train(batch: order.batch((first + s) % order.batches))
+            times[s] = Clock.seconds() - begin
+        }
+        let wall = Clock.seconds() - start
+        let allocations = allocationCount.map { $0() - allocationsBefore }
+        return ProfiledSteps(stepSeconds: times, profile: profiler.profile(steps: steps, wallSeconds: wall),
+                             allocations: allocations)
+    }
+
     /// Accuracy and mean loss of the current parameters on `dataset`, without dropout.
     public func evaluate(_ dataset: Dataset) -> Evaluation {
         predictor.evaluate(dataset, parameters: state.parameters)

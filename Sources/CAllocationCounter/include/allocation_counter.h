@@ -1,0 +1,8 @@
+#ifndef THINNED_ALLOCATION_COUNTER_H
+#define THINNED_ALLOCATION_COUNTER_H
+
+/// The number of heap allocations (malloc, calloc, realloc, posix_memalign, aligned_alloc,
+/// memalign) made by the process so far, on every thread.
+long thinned_allocation_count(void);
+
+#endif

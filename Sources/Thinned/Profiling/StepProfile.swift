@@ -1,0 +1,95 @@
+/// Where the time of a number of training steps went, per worker and per step.
+///
+/// Workers record how long they are busy in each phase of the step; the caller records the wall
+/// time of every fork–join. What the workers were not busy inside a fork–join is *waiting*: the
+/// imbalance between them plus the cost of forking and joining. What the caller spent outside
+/// fork–joins is *serial*.
+public struct StepProfile: Sendable, Codable, Equatable {
+    public var workers: Int
+    public var steps = 0
+    /// Wall time of the steps, on the calling thread.
+    public var wallSeconds = 0.0
+    /// Wall time inside fork–joins.
+    public var forkJoinSeconds = 0.0
+    /// Busy worker-seconds, summed over workers: the sample phase's forward pass.
+    public var forwardSeconds = 0.0
+    /// Busy worker-seconds: deltas of the layers below (and, in literal mode, the per-sample
+    /// weight gradients).
+    public var backwardSeconds = 0.0
+    /// Busy worker-seconds: the parameter phase's weight-gradient products (literal mode: the
+    /// in-order sum of the per-sample gradients).
+    public var parameterSeconds = 0.0
+    /// Busy worker-seconds: the optimizer's update.
+    public var updateSeconds = 0.0
+    /// Fork–joins run.
+    public var forkJoins = 0
+
+    public init(workers: Int) { self.workers = workers }
+
+    /// Per step and per worker, in seconds: (forward, backward, parameter, update, waiting, serial).
+    public var perStep: (forward: Double, backward: Double, parameter: Double, update: Double, waiting: Double, serial: Double) {
+        guard steps > 0 else { return (0, 0, 0, 0, 0, 0) }
+        let scale = 1 / Double(steps * workers)
+        let busy = forwardSeconds + backwardSeconds + parameterSeconds + updateSeconds
+        return (forwardSeconds * scale, backwardSeconds * scale, parameterSeconds * scale, updateSeconds * scale,
+                max(0, forkJoinSeconds * Double(workers) - busy) * scale,
+                max(0, wallSeconds - forkJoinSeconds) / Double(steps))
+    }
+}
+
+/// Collects a `StepProfile` while steps run: one slot per worker and phase, each written only by
+/// its worker, read by the caller after the join.
+final class Profiler {
+    enum Phase: Int, CaseIterable { case forward, backward, parameter, update }
+    /// `Phase.allCases.count`, as a constant: `allCases` builds an array on each use.
+    static let phaseCount = 4
+
+    let workers: Int
+    private let busy: UnsafeMutablePointer<Double>
+    private var forkJoinSeconds = 0.0
+    private var forkJoins = 0
+
+    init(workers: Int) {
+        self.workers = workers
+        busy = .allocate(capacity: workers * Self.phaseCount)
+        busy.initialize(repeating: 0, count: workers * Self.phaseCount)
+    }
+
+    deinit { busy.deallocate() }
+
+    /// Adds `seconds` of busy time in `phase` to `worker`'s slot. Called on that worker.
+    func add(_ phase: Phase, worker: Int, seconds: Double) {
+        busy[worker * Self.phaseCount + phase.rawValue] += seconds
+    }
+
+    /// Runs `body`, timed, as one fork–join. Called on the calling thread.
+    func forkJoin(_ body: () -> Void) {
+        let start = Clock.seconds()
+        body()
+        forkJoinSeconds += Clock.seconds() - start
+        forkJoins += 1
+    }
+
+    func reset() {
+        busy.update(repeating: 0, count: workers * Self.phaseCount)
+        forkJoinSeconds = 0
+        forkJoins = 0
+    }
+
+    /// The totals so far, for `steps` steps that took `wallSeconds`.
+    func profile(steps: Int, wallSeconds: Double) -> StepProfile {
+        var profile = StepProfile(workers: workers)
+        func total(_ phase: Phase) -> Double {
+            (0..<workers).reduce(0) { $0 + busy[$1 * Self.phaseCount + phase.rawValue] }
+        }
+        profile.steps = steps
+        profile.wallSeconds = wallSeconds
+        profile.forkJoinSeconds = forkJoinSeconds
+        profile.forkJoins = forkJoins
+        profile.forwardSeconds = total(.forward)
+        profile.backwardSeconds = total(.backward)
+        profile.parameterSeconds = total(.parameter)
+        profile.updateSeconds = total(.update)
+        return profile
+    }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import CAllocationCounter
+import Foundation
+import Parallel
+import Thinned
+
+/// `thinned scale`: profiles a training step per core count and placement, against the roofline,
+/// and proves every configuration computes the same weights.
+struct ScaleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale",
+        abstract: "Profile how a training step scales per core count: step times, phases, roofline, Amdahl fit, digests.",
+        discussion: """
+            Writes scale.csv, scale.json and scale.svg into --out. Exits non-zero if any configuration's \
+            weights differ from the others' of the same batch size.
+            """
+    )
+
+    @Option(help: "Worker counts to measure, comma-separated (default: 1, 2, 4, … up to the usable cores, plus that maximum).")
+    var threads: ListOption<Int>?
+
+    @Option(help: "Placements to measure, comma-separated: close (compact), spread (scatter), none.")
+    var bind = ListOption<BindPolicy>([.close])
+
+    @Option(help: "What one worker is bound to: cores or threads.")
+    var places: PlaceKind = .cores
+
+    @Option(help: "Batch sizes to measure, comma-separated.")
+    var batch = ListOption<Int>([100, 1000])
+
+    @Option(help: "Timed steps per repetition.")
+    var steps: Int = 20
+
+    @Option(help: "Untimed steps before timing each configuration.")
+    var warmup: Int = 3
+
+    @Option(help: "Repetitions of the timed steps (the median is over all timed steps).")
+    var `repeat`: Int = 3
+
+    @Option(help: ArgumentHelp("A folder with the four IDX files, or 'synthetic' (the data does not change the arithmetic).", valueName: "dir"))
+    var data: String = "synthetic"
+
+    @Option(help: ArgumentHelp("Folder for scale.csv, scale.json and scale.svg (created if missing).", valueName: "dir"))
+    var out: String = "scale-report"
+
+    @Flag(help: "Allow more workers than places.")
+    var oversubscribe = false
+
+    @OptionGroup(title: "Model and training") var training: TrainOptions
+
+    func run() throws {
+        let topology = try? Topology()
+        let usable = topology?.places(places).count ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let counts = threads?.values ?? Self.defaultThreads(usable: usable)
+        let base = try training.configuration(batch: batch.values.first ?? 100, epochs: 1, defaultOptimizer: .sgd)
+        let study = ScaleStudy(training: base, threads: counts, binds: bind.values, places: places, batches: batch.values,
+                               warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe)
+        do {
+            try study.validate(usableThreads: usable)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let folder = try OutputFolder(path: out)
+        var header = ScaleHeader.measure(topology: topology, study: study)
+        let table = ScaleTable()
+        print(header.text)
+        let model = base.model
+        let report = try study.run(
+            topology: topology,
+            data: { batch in
+                try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes, seed: base.seed,
+                                     syntheticTrainCount: max(4 * batch, 1000))
+            },
+            allocationCount: { thinned_allocation_count() },
+            onRoofline: { print(table.roofline($0)); print(table.heading); fflush(nil) },
+            onRow: { print(table.line($0)); fflush(nil) })
+        header.finish()
+        print(table.summary(report))
+        if let warning = header.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        try folder.write("scale.csv", ScaleFiles.csv(report))
+        try folder.write("scale.json", ScaleFiles.json(report, header: header))
+        try folder.write("scale.svg", ScalePlot.svg(report))
+        print("wrote \(folder.path)/scale.csv, scale.json, scale.svg")
+        if !report.identical { throw ExitCode.failure }
+    }
+
+    /// 1, 2, 4, … below the usable count, plus the usable count.
+    static func defaultThreads(usable: Int) -> [Int] {
+        var counts: [Int] = []
+        var p = 1
+        while p < usable { counts.append(p); p *= 2 }
+        return counts + [usable]
+    }
+
+    /// Validates early: `--threads`, `--data` existence and `--out` are checked before measuring.
+    func validate() throws {
+        if let threads, threads.values.contains(where: { $0 < 1 }) {
+            throw ValidationError("--threads \(threads.defaultValueDescription): every worker count must be at least 1")
+        }
+        if data != "synthetic", !FileManager.default.fileExists(atPath: data) {
+            throw ValidationError("--data \(data): no such folder (or pass --data synthetic)")
+        }
+    }
+}
+
+
+/// A folder for the report files, checked for writing before anything is measured.
+struct OutputFolder {
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("--out \(path): cannot create the folder (\(error.localizedDescription))")
+        }
+        let probe = path + "/.thinned-write-test"
+        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+            throw ValidationError("--out \(path): the folder is not writable")
+        }
+        try? FileManager.default.removeItem(atPath: probe)
+    }
+
+    func write(_ name: String, _ text: String) throws {
+        let file = path + "/" + name
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        } catch {
+            throw ValidationError("--out \(path): cannot write \(name) (\(error.localizedDescription))")
+        }
+    }
+}
