@@ -80,6 +80,16 @@ let package = Package(
             path: "Benchmarks/ParallelBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "TrainingBenchmarks",
+            dependencies: [
+                "Thinned",
+                "Parallel",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/TrainingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,9 +19,10 @@ struct ScaleHeader: Encodable {
     static let busyLoad = 0.5
 
     static func measure(topology: Topology?, study: ScaleStudy) -> ScaleHeader {
-        let counts = TopologyObject.Kind.allCases.map { kind in (kind, topology?.objects(kind).count ?? 0) }
+        let names: [(TopologyObject.Kind, String)] = [(.package, "packages"), (.numaNode, "NUMA nodes"), (.l3Cache, "L3 caches"),
+                                                      (.core, "cores"), (.pu, "PUs")]
         let machine = topology == nil ? "hwloc could not load the topology; workers run unpinned"
-            : counts.map { "\($1) \($0.rawValue)" }.joined(separator: ", ")
+            : names.map { kind, name in "\(topology!.objects(kind).count) \(name)" }.joined(separator: ", ")
         var placements: [String: [String]] = [:]
         if let topology, let top = study.threads.max() {
             for bind in study.binds {

@@ -35,7 +35,7 @@ struct TrainOptions: ParsableArguments {
     var gradientMode: GradientMode = .fused
 
     @Option(help: "Samples per shard of the fused path (fixed by configuration, never by the thread count).")
-    var shard: Int = 25
+    var shard: Int = 50
 
     /// The configuration these options describe, checked.
     func configuration(batch: Int, epochs: Int, defaultOptimizer: OptimizerKind) throws -> TrainingConfiguration {

@@ -46,6 +46,22 @@ import Synchronization
         #expect(hits[range].allSatisfy { $0 == 1 })
     }
 
+    /// Counts how often each task ran.
+    final class Counter: WorkerTasks {
+        let hits: UnsafeMutableBufferPointer<Int>
+        init(_ count: Int) { hits = .allocate(capacity: max(1, count)); hits.initialize(repeating: 0) }
+        deinit { hits.deallocate() }
+        func run(task: Int, on worker: Worker) { hits[task] += 1 }
+    }
+
+    @Test(arguments: threadCounts, [0, 1, 7, 1000])
+    func forEachTaskRunsEveryTaskOnce(threads: Int, count: Int) {
+        let pool = WorkerPool(threads: threads)
+        let counter = Counter(count)
+        for _ in 0..<3 { pool.forEachTask(count, of: counter) }
+        #expect(counter.hits.prefix(count).allSatisfy { $0 == 3 })
+    }
+
     @Test(arguments: [(10, 3), (2, 5), (0, 4), (1000, 7)])
     func sharesPartitionTheRange(count: Int, parts: Int) {
         let shares = (0..<parts).map { WorkerPool.share(of: 0..<count, part: $0, of: parts) }

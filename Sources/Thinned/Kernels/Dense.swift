@@ -46,6 +46,13 @@ public enum Dense {
     /// kept and active, and then `xMasked > 0`, so the mask never has to be stored.
     public static func maskedReLUBackward(d: UnsafeMutablePointer<Float>, xMasked: UnsafePointer<Float>,
                                           count: Int, scale: Float) {
-        for e in 0..<count { d[e] = xMasked[e] > 0 ? d[e] * scale : 0 }
+        var e = 0
+        let scales = Lanes.Vector(repeating: scale)
+        while e + Lanes.width <= count {
+            let passes = Lanes.load(xMasked + e) .> 0
+            Lanes.store((Lanes.load(d + e) * scales).replacing(with: 0, where: .!passes), d + e)
+            e += Lanes.width
+        }
+        for e in e..<count { d[e] = xMasked[e] > 0 ? d[e] * scale : 0 }
     }
 }

@@ -52,36 +52,54 @@ public struct DropoutMask: Sendable {
     /// `x[e] ← kept(e) ? x[e] · scale : 0` for `e` in `0 ..< count`.
     /// - Complexity: O(count), one Philox block per 4 units.
     public func apply(to x: UnsafeMutablePointer<Float>, count: Int) {
-        if keepsAll {
-            if scale != 1 { for e in 0..<count { x[e] *= scale } }
-            return
+        let stream = self.stream
+        var e = 0
+        while e + 4 <= count {
+            store(load(x + e) * multiplier(block: e / 4, stream), x + e)
+            e += 4
         }
-        forEachBlock(count: count) { e, keep in x[e] = keep ? x[e] * scale : 0 }
+        if e < count {
+            let last = multiplier(block: e / 4, stream)
+            for lane in 0..<(count - e) { x[e + lane] *= last[lane] }
+        }
     }
 
     /// The fused hidden-layer pass: `z[e] ← kept(e) ? max(z[e] + b[e], 0) · scale : 0` — bias,
     /// ReLU and the next layer's mask in one pass over a row still in cache.
     public func applyBiasReLU(to z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>, count: Int) {
-        if keepsAll {
-            for e in 0..<count { z[e] = max(z[e] + b[e], 0) * scale }
-            return
-        }
-        forEachBlock(count: count) { e, keep in z[e] = keep ? max(z[e] + b[e], 0) * scale : 0 }
+        applyBiasReLU(to: z, bias: b, units: 0..<count)
     }
 
-    func forEachBlock(count: Int, _ body: (Int, Bool) -> Void) {
-        let stream = RandomStream(generator, .dropoutMask, a: step, b: sample, c: layer)
-        let threshold = keepThreshold
-        var e = 0
-        var index: UInt32 = 0
-        while e < count {
-            let block = stream.block(index)
-            index &+= 1
-            body(e, UInt64(block.0) < threshold)
-            if e + 1 < count { body(e + 1, UInt64(block.1) < threshold) }
-            if e + 2 < count { body(e + 2, UInt64(block.2) < threshold) }
-            if e + 3 < count { body(e + 3, UInt64(block.3) < threshold) }
+    /// The fused pass over the units `units` of a row only (a tile's columns); `units` must start
+    /// at a multiple of 4, the units of one Philox block.
+    /// - Complexity: O(units.count), one Philox block per 4 units.
+    public func applyBiasReLU(to z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>, units: Range<Int>) {
+        precondition(units.lowerBound % 4 == 0, "DropoutMask: a unit range must start at a multiple of 4, got \(units)")
+        let stream = self.stream
+        var e = units.lowerBound
+        while e + 4 <= units.upperBound {
+            let s = load(z + e) + load(b + e)
+            store(s.replacing(with: 0, where: s .< 0) * multiplier(block: e / 4, stream), z + e)
             e += 4
         }
+        if e < units.upperBound {
+            let last = multiplier(block: e / 4, stream)
+            for lane in 0..<(units.upperBound - e) { z[e + lane] = max(z[e + lane] + b[e + lane], 0) * last[lane] }
+        }
     }
+
+    /// What units `4·block ..< 4·block + 4` are multiplied by: `scale` where kept, 0 where dropped.
+    @inline(__always)
+    private func multiplier(block: Int, _ stream: RandomStream) -> SIMD4<Float> {
+        let kept = SIMD4<Float>(repeating: scale)
+        if keepsAll { return kept }
+        let words = stream.block(UInt32(block))
+        // keepThreshold < 2³² here (keepsAll is false).
+        let keep = SIMD4<UInt32>(words.0, words.1, words.2, words.3) .< SIMD4<UInt32>(repeating: UInt32(keepThreshold))
+        return SIMD4<Float>.zero.replacing(with: kept, where: keep)
+    }
+
+    private func load(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
+    private func load(_ p: UnsafeMutablePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
+    private func store(_ x: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD4<Float>.self) }
 }

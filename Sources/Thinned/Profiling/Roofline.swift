@@ -1,7 +1,7 @@
 import Parallel
 
 /// The arithmetic limit of a training step on this machine: the single-thread `sgemm` rate for
-/// the step's own products (at M = the batch size), measured on one pinned worker.
+/// the step's own products (each at its whole size: M = the batch), measured on one pinned worker.
 ///
 /// A step of the model costs `trainingFlopsPerSample × batch` flops in three products per layer
 /// (forward, delta, weight gradient); at this rate on every core, `samplesPerSecond(threads:)` is
@@ -42,9 +42,12 @@ public struct Roofline: Sendable, Codable, Equatable {
             let start = Clock.seconds()
             while repetitions < 3 || Clock.seconds() - start < seconds {
                 let begin = Clock.seconds()
-                for layer in layers {
+                for (l, layer) in layers.enumerated() {
                     Dense.forward(x: a, w: b, y: c, rows: batch, inputs: layer.inputs, outputs: layer.outputs)
-                    Dense.backwardInput(dy: a, w: b, dx: c, rows: batch, inputs: layer.inputs, outputs: layer.outputs)
+                    // A step computes no delta below the first layer.
+                    if l > 0 {
+                        Dense.backwardInput(dy: a, w: b, dx: c, rows: batch, inputs: layer.inputs, outputs: layer.outputs)
+                    }
                     Dense.weightGradient(dy: a, x: b, dw: c, rows: batch, inputs: layer.inputs, outputs: layer.outputs,
                                          outputRange: 0..<layer.outputs, inputRange: 0..<layer.inputs, alpha: 1)
                 }

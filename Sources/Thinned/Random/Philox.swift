@@ -23,6 +23,7 @@ public struct Philox: Hashable, Sendable {
 
     /// The 128 random bits for `counter`: ten rounds of Philox4x32.
     /// - Complexity: O(1), about twenty 32×32→64-bit multiplies.
+    @inline(__always)
     public func block(_ counter: (UInt32, UInt32, UInt32, UInt32)) -> (UInt32, UInt32, UInt32, UInt32) {
         var c = counter
         var k = key

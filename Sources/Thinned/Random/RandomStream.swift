@@ -31,6 +31,7 @@ public struct RandomStream: Sendable {
     }
 
     /// The stream's block `index`: 4 words.
+    @inline(__always)
     public func block(_ index: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
         generator.block((index, b, a, purpose.rawValue << 24 | c))
     }

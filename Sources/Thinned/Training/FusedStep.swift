@@ -15,14 +15,21 @@ import Parallel
 /// number of threads, and every element is computed by the same call with the same shape.
 final class FusedStep: GradientEngine {
     enum Task {
-        case forward(rows: Range<Int>)
-        case delta(layer: Int, rows: Range<Int>)
+        case input(rows: Range<Int>)
+        case forward(layer: Int, rows: Range<Int>, columns: Range<Int>)
+        case output(rows: Range<Int>)
+        case delta(layer: Int, rows: Range<Int>, columns: Range<Int>)
         case gradient(layer: Int, outputs: Range<Int>, inputs: Range<Int>)
     }
 
     /// Weight-gradient tiles are this many outputs × inputs (fixed, whatever the thread count).
     static let tileOutputs = 64
     static let tileInputs = 128
+    /// Forward and delta tiles are `shardSize` samples × this many units (a multiple of 4: whole
+    /// Philox blocks of the masks).
+    static let tileColumns = 64
+    /// Rows per task of the cheap elementwise phases (masking the images, the softmax).
+    static let elementwiseRows = 10
 
     let network: Network
     let pool: WorkerPool
@@ -36,19 +43,28 @@ final class FusedStep: GradientEngine {
         self.pool = pool
         self.batchSize = batchSize
         self.workspace = Workspace(widths: network.model.layers, rows: batchSize)
-        let shards = stride(from: 0, to: batchSize, by: shardSize).map { $0..<min($0 + shardSize, batchSize) }
+        func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
+            stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
+        }
+        let shards = blocks(batchSize, shardSize), small = blocks(batchSize, Self.elementwiseRows)
         let layers = network.layout.layers
         func tiles(_ l: Int) -> [Task] {
-            stride(from: 0, to: layers[l].outputs, by: Self.tileOutputs).flatMap { o in
-                stride(from: 0, to: layers[l].inputs, by: Self.tileInputs).map { i in
-                    Task.gradient(layer: l, outputs: o..<min(o + Self.tileOutputs, layers[l].outputs),
-                                  inputs: i..<min(i + Self.tileInputs, layers[l].inputs))
-                }
+            blocks(layers[l].outputs, Self.tileOutputs).flatMap { o in
+                blocks(layers[l].inputs, Self.tileInputs).map { i in Task.gradient(layer: l, outputs: o, inputs: i) }
             }
         }
-        var phases: [[Task]] = [shards.map { .forward(rows: $0) }]
+        var phases: [[Task]] = [small.map { .input(rows: $0) }]
+        for l in 0..<(layers.count - 1) {
+            phases.append(shards.flatMap { rows in
+                blocks(layers[l].outputs, Self.tileColumns).map { Task.forward(layer: l, rows: rows, columns: $0) }
+            })
+        }
+        phases.append(small.map { .output(rows: $0) })
         for l in stride(from: layers.count - 1, through: 1, by: -1) {
-            phases.append(shards.map { .delta(layer: l, rows: $0) } + (l + 1 < layers.count ? tiles(l + 1) : []))
+            let deltas = shards.flatMap { rows in
+                blocks(layers[l].inputs, Self.tileColumns).map { Task.delta(layer: l, rows: rows, columns: $0) }
+            }
+            phases.append(deltas + (l + 1 < layers.count ? tiles(l + 1) : []))
         }
         phases.append((layers.count > 1 ? tiles(1) : []) + tiles(0))
         self.phases = phases
@@ -89,11 +105,18 @@ extension FusedStep: WorkerTasks {
         let current = self.current.unsafelyUnwrapped, p = current.p, profiler = self.profiler
         let start = profiler == nil ? 0 : Clock.seconds()
         switch current.tasks[index] {
-        case let .forward(rows):
-            network.forward(workspace, rows: rows, positionOffset: 0, batch: current.batch, parameters: p.theta)
+        case let .input(rows):
+            network.maskInputs(workspace, rows: rows, positionOffset: 0, batch: current.batch)
             profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
-        case let .delta(layer, rows):
-            network.backwardDelta(workspace, layer: layer, rows: rows, parameters: p.theta)
+        case let .forward(layer, rows, columns):
+            network.forwardTile(workspace, layer: layer, rows: rows, columns: columns, positionOffset: 0,
+                                batch: current.batch, parameters: p.theta)
+            profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
+        case let .output(rows):
+            network.output(workspace, rows: rows, positionOffset: 0, batch: current.batch, parameters: p.theta)
+            profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
+        case let .delta(layer, rows, columns):
+            network.backwardDeltaTile(workspace, layer: layer, rows: rows, columns: columns, parameters: p.theta)
             profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .gradient(layer, outputs, inputs):
             network.gradient(workspace, layer: layer, rows: batchSize, outputs: outputs, inputs: inputs,

@@ -29,47 +29,80 @@ struct Network {
     /// leaving each row's loss in `losses` and its delta ∂loss/∂logits in the last `deltas`.
     func forward(_ workspace: Workspace, rows: Range<Int>, positionOffset: Int, batch: Batch,
                  parameters theta: UnsafePointer<Float>) {
-        let widths = model.layers
-        let inputs = widths[0]
+        maskInputs(workspace, rows: rows, positionOffset: positionOffset, batch: batch)
+        for l in 0..<(model.depth - 1) {
+            forwardTile(workspace, layer: l, rows: rows, columns: 0..<layout.layers[l].outputs,
+                        positionOffset: positionOffset, batch: batch, parameters: theta)
+        }
+        output(workspace, rows: rows, positionOffset: positionOffset, batch: batch, parameters: theta)
+    }
+
+    /// Copies the images of rows `rows` into the first activations and applies their input masks.
+    func maskInputs(_ workspace: Workspace, rows: Range<Int>, positionOffset: Int, batch: Batch) {
+        let inputs = model.layers[0]
         for r in rows {
             let position = r + positionOffset
-            let source = batch.images + Int(batch.indices[position]) * inputs
             let x = workspace.activations[0] + r * inputs
-            x.update(from: source, count: inputs)
+            x.update(from: batch.images + Int(batch.indices[position]) * inputs, count: inputs)
             DropoutMask(model, generator: generator, step: batch.step, sample: position, layer: 0).apply(to: x, count: inputs)
         }
-        let last = model.depth - 1
-        for (l, layer) in layout.layers.enumerated() {
-            let x = workspace.activations[l] + rows.lowerBound * layer.inputs
-            let y = l < last ? workspace.activations[l + 1] : workspace.deltas[l]
-            let yRows = y + rows.lowerBound * layer.outputs
-            Dense.forward(x: x, w: theta + layer.weights.lowerBound, y: yRows,
-                          rows: rows.count, inputs: layer.inputs, outputs: layer.outputs)
-            let bias = theta + layer.bias.lowerBound
-            for r in rows {
-                let position = r + positionOffset
-                if l < last {
-                    DropoutMask(model, generator: generator, step: batch.step, sample: position, layer: l + 1)
-                        .applyBiasReLU(to: y + r * layer.outputs, bias: bias, count: layer.outputs)
-                } else {
-                    workspace.losses[r] = SoftmaxCrossEntropy.lossAndDelta(
-                        logits: y + r * layer.outputs, bias: bias, classes: layer.outputs,
-                        label: Int(batch.labels[Int(batch.indices[position])]))
-                }
-            }
+    }
+
+    /// One tile of hidden layer `l`'s forward pass: `z̃[rows, columns]` of layer `l + 1`'s input, from
+    /// one GEMM (`x[rows, :] · w[columns, :]ᵀ`) and the fused bias–ReLU–mask pass over the tile.
+    /// `columns` starts at a multiple of 4 (whole Philox blocks).
+    func forwardTile(_ workspace: Workspace, layer l: Int, rows: Range<Int>, columns: Range<Int>, positionOffset: Int,
+                     batch: Batch, parameters theta: UnsafePointer<Float>) {
+        precondition(l < model.depth - 1, "forwardTile: layer \(l) is the output layer")
+        let layer = layout.layers[l]
+        let y = workspace.activations[l + 1]
+        BLAS.gemm(transposeB: true, m: rows.count, n: columns.count, k: layer.inputs,
+                  a: workspace.activations[l] + rows.lowerBound * layer.inputs, lda: layer.inputs,
+                  b: theta + layer.weights.lowerBound + columns.lowerBound * layer.inputs, ldb: layer.inputs,
+                  c: y + rows.lowerBound * layer.outputs + columns.lowerBound, ldc: layer.outputs)
+        let bias = theta + layer.bias.lowerBound
+        for r in rows {
+            DropoutMask(model, generator: generator, step: batch.step, sample: r + positionOffset, layer: l + 1)
+                .applyBiasReLU(to: y + r * layer.outputs, bias: bias, units: columns)
+        }
+    }
+
+    /// The output layer for rows `rows`: logits, softmax cross-entropy, each row's loss and delta.
+    func output(_ workspace: Workspace, rows: Range<Int>, positionOffset: Int, batch: Batch,
+                parameters theta: UnsafePointer<Float>) {
+        let l = model.depth - 1, layer = layout.layers[l]
+        let y = workspace.deltas[l]
+        Dense.forward(x: workspace.activations[l] + rows.lowerBound * layer.inputs, w: theta + layer.weights.lowerBound,
+                      y: y + rows.lowerBound * layer.outputs, rows: rows.count, inputs: layer.inputs, outputs: layer.outputs)
+        let bias = theta + layer.bias.lowerBound
+        for r in rows {
+            workspace.losses[r] = SoftmaxCrossEntropy.lossAndDelta(
+                logits: y + r * layer.outputs, bias: bias, classes: layer.outputs,
+                label: Int(batch.labels[Int(batch.indices[r + positionOffset])]))
         }
     }
 
     /// Backward from the deltas of layer `l` (≥ 1) to those of layer `l − 1`, for rows `rows`:
     /// one GEMM with the (old) weights of layer `l`, then through the mask and ReLU.
     func backwardDelta(_ workspace: Workspace, layer l: Int, rows: Range<Int>, parameters theta: UnsafePointer<Float>) {
+        backwardDeltaTile(workspace, layer: l, rows: rows, columns: 0..<layout.layers[l].inputs, parameters: theta)
+    }
+
+    /// One tile of `backwardDelta`: the deltas of layer `l − 1` for `rows` × `columns` (its units).
+    func backwardDeltaTile(_ workspace: Workspace, layer l: Int, rows: Range<Int>, columns: Range<Int>,
+                           parameters theta: UnsafePointer<Float>) {
         precondition(l >= 1, "backwardDelta: layer \(l) has no layer below it")
         let layer = layout.layers[l]
-        let dx = workspace.deltas[l - 1] + rows.lowerBound * layer.inputs
-        Dense.backwardInput(dy: workspace.deltas[l] + rows.lowerBound * layer.outputs, w: theta + layer.weights.lowerBound,
-                            dx: dx, rows: rows.count, inputs: layer.inputs, outputs: layer.outputs)
-        Dense.maskedReLUBackward(d: dx, xMasked: workspace.activations[l] + rows.lowerBound * layer.inputs,
-                                 count: rows.count * layer.inputs, scale: model.trainingScale(layer: l))
+        let dx = workspace.deltas[l - 1], x = workspace.activations[l]
+        BLAS.gemm(m: rows.count, n: columns.count, k: layer.outputs,
+                  a: workspace.deltas[l] + rows.lowerBound * layer.outputs, lda: layer.outputs,
+                  b: theta + layer.weights.lowerBound + columns.lowerBound, ldb: layer.inputs,
+                  c: dx + rows.lowerBound * layer.inputs + columns.lowerBound, ldc: layer.inputs)
+        let scale = model.trainingScale(layer: l)
+        for r in rows {
+            let offset = r * layer.inputs + columns.lowerBound
+            Dense.maskedReLUBackward(d: dx + offset, xMasked: x + offset, count: columns.count, scale: scale)
+        }
     }
 
     /// The weight and bias gradient of layer `l` over the tile `outputs × inputs`, summed over all

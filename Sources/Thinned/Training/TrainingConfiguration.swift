@@ -13,7 +13,7 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
 
     public init(model: ModelConfiguration = .reference, optimizer: OptimizerConfiguration = .init(kind: .adam),
                 batchSize: Int = 100, epochs: Int = 15, seed: UInt64 = 1, gradientMode: GradientMode = .fused,
-                shardSize: Int = 25) {
+                shardSize: Int = 50) {
         self.model = model
         self.optimizer = optimizer
         self.batchSize = batchSize

@@ -1,0 +1,59 @@
+import Benchmark
+import Parallel
+import Thinned
+
+/// One training step of the design's workloads (DESIGN.md, "Performance method") for 1…N workers:
+/// W1 = the reference MLP, inverted dropout 0.2/0.5, SGD, batch 100; W2 = the same at batch 1000.
+/// One benchmark iteration is one step; throughput is steps per second (× batch = samples/s).
+/// Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE swift package benchmark --target TrainingBenchmarks`.
+let benchmarks: @Sendable () -> Void = {
+    BLAS.useSingleThread()
+    let topology = try? Topology()
+    let cores = topology?.places(.cores).count ?? 1
+    let threadCounts = Array(Set([1, 2, 4, 8, 16, 32, 64].filter { $0 < cores } + [cores])).sorted()
+
+    for (workload, batch) in [("W1", 100), ("W2", 1000)] {
+        for threads in threadCounts {
+            let step = LazyStep(batch: batch, threads: threads, topology: topology)
+            Benchmark("\(workload) step, batch \(batch), \(threads) workers",
+                      configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], timeUnits: .milliseconds,
+                                           warmupIterations: 3, maxDuration: .seconds(3), maxIterations: 200)) { benchmark in
+                step.run()
+            }
+        }
+    }
+}
+
+/// A trainer made on first use, so that only the configurations being run hold memory.
+/// `@unchecked Sendable`: package-benchmark runs one benchmark at a time, on one thread.
+final class LazyStep: @unchecked Sendable {
+    let batch: Int
+    let threads: Int
+    let topology: Topology?
+    private var trainer: Trainer?
+    private var order: EpochOrder?
+    private var next = 0
+
+    init(batch: Int, threads: Int, topology: Topology?) {
+        self.batch = batch
+        self.threads = threads
+        self.topology = topology
+    }
+
+    func run() {
+        if trainer == nil {
+            let pool: WorkerPool
+            if let topology, let plan = try? topology.plan(threads: threads, bind: .close, places: .cores) {
+                pool = WorkerPool(plan: plan, topology: topology)
+            } else {
+                pool = WorkerPool(threads: threads)
+            }
+            let configuration = TrainingConfiguration(optimizer: .init(kind: .sgd), batchSize: batch, epochs: 1)
+            let data = DataSplit.synthetic(features: 784, classes: 10, trainCount: 4 * batch, testCount: 10, seed: 1)
+            trainer = try! Trainer(configuration: configuration, data: data, pool: pool)
+            order = EpochOrder(count: data.train.count, batchSize: batch, epoch: 0, seed: 1)
+        }
+        trainer!.train(batch: order!.batch(next % order!.batches))
+        next += 1
+    }
+}

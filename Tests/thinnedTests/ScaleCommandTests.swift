@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import Parallel
+
+/// `thinned scale` end to end on synthetic data: the table, the three files, identical digests.
+@Suite(.serialized) struct ScaleCommandTests {
+    static let small = ["scale", "--layers", "784,32,10", "--steps", "3", "--warmup", "1", "--repeat", "1"]
+
+    static func temporaryFolder() -> String { NSTemporaryDirectory() + "thinned-scale-\(UUID().uuidString)" }
+
+    @Test func writesCSVJSONAndSVGWithIdenticalDigests() throws {
+        let cores = try Topology().places(.cores).count
+        try #require(cores >= 2, "needs two usable cores")
+        let out = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try ThinnedBinary.run(Self.small + ["--threads", "1,2", "--batch", "32", "--bind", "close,spread", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("roofline"))
+        #expect(result.stdout.contains("Amdahl fit, batch 32, --bind close"))
+        #expect(result.stdout.contains("digests: identical across all thread counts and policies"))
+
+        let csv = try String(contentsOfFile: out + "/scale.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 5)
+        #expect(csv[0].hasPrefix("batch,bind,threads,median_ms"))
+        let digests = Set(csv.dropFirst().map { $0.split(separator: ",").last! })
+        #expect(digests.count == 1)
+        let allocations = csv.dropFirst().map { Double($0.split(separator: ",")[17])! }
+        // Counted, not asserted: a debug build allocates where a release build does not (0 there).
+        #expect(allocations.allSatisfy { $0 >= 0 }, "allocations per step: \(allocations)")
+
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/scale.json"))) as? [String: Any])
+        #expect(json["identical"] as? Bool == true)
+        let report = try #require(json["report"] as? [String: Any])
+        #expect((report["rows"] as? [[String: Any]])?.count == 4)
+        #expect((report["rooflines"] as? [[String: Any]])?.first?["gigaflopsPerCore"] as? Double ?? 0 > 0)
+
+        let svg = try String(contentsOfFile: out + "/scale.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("Speedup vs cores") && svg.contains("</svg>"))
+        #expect(svg.contains("<polyline") && svg.contains("<circle"))
+    }
+
+    @Test func badInputEndsWithAClearError() throws {
+        var result = try ThinnedBinary.run(Self.small + ["--threads", "0,2", "--out", Self.temporaryFolder()])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("every worker count must be at least 1"), "\(result.stderr)")
+
+        result = try ThinnedBinary.run(Self.small + ["--threads", "1,100000", "--out", Self.temporaryFolder()])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--threads 1,100000: expected at most the"), "\(result.stderr)")
+
+        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--out", "/proc/thinned-cannot-write-here"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("--out /proc/thinned-cannot-write-here: cannot create the folder"), "\(result.stderr)")
+
+        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--bind", "diagonal"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("'diagonal' is invalid for '--bind"), "\(result.stderr)")
+    }
+}
