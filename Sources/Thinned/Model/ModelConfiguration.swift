@@ -100,7 +100,7 @@ public struct ModelConfiguration: Hashable, Sendable, Codable {
 
     /// Floating-point operations of one training step per sample, counting the products only:
     /// 2·P forward, 2·P for the weight gradients and 2·(P − P₀) for the deltas (none is needed
-    /// for the input layer's), for P weights of which P₀ in the first layer — 6.36 M for the
+    /// for the input layer's), for P weights of which P₀ in the first layer — 6.35 M for the
     /// reference model.
     public var trainingFlopsPerSample: Double {
         let weights = zip(layers, layers.dropFirst()).map { Double($0 * $1) }
