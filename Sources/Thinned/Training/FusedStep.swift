@@ -3,16 +3,18 @@ import Parallel
 /// The plan of record (DESIGN.md, "The training step"): per-sample semantics, batched arithmetic.
 ///
 /// Phases, each one fork–join over a fixed list of tasks that workers claim in turn:
-/// 1. forward: each shard of `shardSize` samples draws its masks and runs every layer (GEMMs
-///    with M = shard size, fused bias/ReLU/mask passes, softmax cross-entropy);
-/// 2. for each layer l from the top: the deltas of layer l − 1 by shards (they read the old
-///    weights of layer l), together with the gradient tiles of layer l + 1 — each tile one GEMM
-///    over the whole batch, Δᵀ Z̃ / |𝔹|, updated by the optimizer while still in cache (its
-///    layer's old weights have no reader left);
-/// 3. the gradient tiles of layer 0.
+/// 1. the images of each block of rows, masked with their samples' input masks;
+/// 2. forward, layer by layer: tiles of `shardSize` samples × `tileColumns` units, each one GEMM
+///    and one fused pass (bias, ReLU, each sample's mask for the next layer);
+/// 3. the output layer and softmax cross-entropy by blocks of rows;
+/// 4. for each layer l from the top: the deltas of layer l − 1 in the same 2-D tiles (they read
+///    the old weights of layer l), together with the gradient tiles of layer l + 1 — each tile
+///    one GEMM over the whole batch, Δᵀ Z̃ / |𝔹|, updated by the optimizer while still in cache
+///    (its layer's old weights have no reader left);
+/// 5. the gradient tiles of layers 1 and 0.
 ///
-/// Determinism: shards and tiles are fixed by the batch size and the layer widths, never by the
-/// number of threads, and every element is computed by the same call with the same shape.
+/// Determinism: rows blocks and tiles are fixed by the batch size and the layer widths, never by
+/// the number of threads, and every element is computed by the same call with the same shape.
 final class FusedStep: GradientEngine {
     enum Task {
         case input(rows: Range<Int>)
