@@ -19,12 +19,38 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Append one JSON object per epoch to this file.", valueName: "file"))
     var metrics: String?
 
+    @Option(help: ArgumentHelp("Write the run to this safetensors file at the end, every --checkpoint-every epochs, and when interrupted (default when interrupted: thinned.safetensors, or the --resume file).", valueName: "file"))
+    var checkpoint: String?
+
+    @Option(help: "Also write the checkpoint every N epochs.")
+    var checkpointEvery: Int?
+
+    @Option(help: "Also write the checkpoint every N steps.")
+    var checkpointEverySteps: Int?
+
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (its model, optimizer, batch and seed); --epochs is the total.", valueName: "file"))
+    var resume: String?
+
+    @Option(help: .hidden)
+    var stopAfter: Int?
+
     func validate() throws {
         _ = try configuration()
+        for (option, value) in [("--checkpoint-every", checkpointEvery), ("--checkpoint-every-steps", checkpointEverySteps),
+                                ("--stop-after", stopAfter)] {
+            if let value, value < 1 { throw ValidationError("\(option) must be at least 1, got \(value)") }
+        }
     }
 
     func run() throws {
-        let configuration = try configuration()
+        let saved = try resume.map { path in
+            do { return try Checkpoint(path: path) } catch { throw ValidationError("--resume \(error)") }
+        }
+        var configuration = try configuration()
+        if let saved {
+            configuration = saved.configuration
+            configuration.epochs = epochs
+        }
         let model = configuration.model
         let split = try data.load(features: model.inputs, classes: model.classes, seed: configuration.seed)
         let metricsFile = try metrics.map(MetricsFile.init(path:))
@@ -32,26 +58,55 @@ struct TrainCommand: ParsableCommand {
                                            oversubscribe: pool.oversubscribe)
         let trainer: Trainer
         do {
-            trainer = try Trainer(configuration: configuration, data: split, pool: workers)
+            trainer = try Trainer(configuration: configuration, data: split, pool: workers, resumingFrom: saved)
         } catch {
             throw ValidationError(error.description)
         }
 
         print(Self.header(configuration, split: split, pool: workers))
+        if let saved, let resume {
+            print("resumed: \(resume) at epoch \(saved.epoch + 1), step \(saved.stepInEpoch) of it (\(saved.state.step) steps done); model, optimizer, batch and seed come from the checkpoint")
+        }
         BLASCheck.warnIfGeneric()
+        StopSignal.install()
+        let checkpointPath = checkpoint ?? resume
         let progress = ProgressReporter(epochs: configuration.epochs)
-        for _ in 0..<configuration.epochs {
-            let report = trainer.trainEpoch(onStep: progress.step)
+        let startStep = trainer.state.step
+        while trainer.epoch < configuration.epochs {
+            let report = trainer.trainEpoch(onStep: { step in
+                progress.step(step)
+                if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0 {
+                    try? trainer.checkpoint.write(to: checkpointPath)
+                }
+            }, shouldStop: { StopSignal.received != nil || stopAfter.map { trainer.state.step - startStep >= $0 } ?? false })
             progress.finishEpoch()
+            guard let report else { return try stop(trainer, path: checkpointPath ?? "thinned.safetensors") }
             print(String(format: "epoch %d/%d  train loss %.4f  test accuracy %.2f%%  test loss %.4f  %.0f samples/s  %.1f s",
                          report.epoch, configuration.epochs, report.trainLoss, report.testAccuracy * 100,
                          report.testLoss, report.samplesPerSecond, report.seconds))
             try metricsFile?.append(report)
+            if let every = checkpointEvery, let checkpointPath, report.epoch % every == 0, report.epoch < configuration.epochs {
+                try trainer.checkpoint.write(to: checkpointPath)
+            }
             fflush(nil)
+        }
+        if let checkpointPath {
+            try trainer.checkpoint.write(to: checkpointPath)
+            print("checkpoint: \(checkpointPath)")
         }
         let test = trainer.evaluate(split.test)
         print(String(format: "test accuracy: %.2f%% (%d of %d)", test.accuracy * 100, test.correct, test.count))
         print("weights sha256: \(trainer.weightsDigest)")
+    }
+
+    /// Writes the checkpoint after an interruption and says how to resume.
+    private func stop(_ trainer: Trainer, path: String) throws {
+        try trainer.checkpoint.write(to: path)
+        let why = StopSignal.received.map { "interrupted (\($0))" } ?? "stopped after \(stopAfter ?? 0) steps"
+        print("\(why) at epoch \(trainer.epoch + 1), step \(trainer.stepInEpoch); checkpoint written to \(path)")
+        print("resume with: thinned train --resume \(path) --epochs \(epochs)" + (data.data == DataSplit.defaultDirectory ? "" : " --data \(data.data)"))
+        fflush(nil)
+        throw ExitCode(StopSignal.received.map { 128 + $0.number } ?? 3)
     }
 
     func configuration() throws -> TrainingConfiguration {

@@ -12,18 +12,34 @@ public final class Trainer {
     public private(set) var state: TrainingState
     /// Epochs completed.
     public private(set) var epoch = 0
+    /// Steps completed in the epoch under way (0 at an epoch boundary).
+    public private(set) var stepInEpoch = 0
+    /// The sum of those steps' losses.
+    public private(set) var epochLossSum = 0.0
 
     let network: Network
     let engine: GradientEngine
     let predictor: Predictor
 
-    public init(configuration: TrainingConfiguration, data: DataSplit, pool: WorkerPool) throws(ConfigurationError) {
+    /// A run from its first step, or from `checkpoint` (whose configuration must equal
+    /// `configuration` but for the number of epochs).
+    public init(configuration: TrainingConfiguration, data: DataSplit, pool: WorkerPool,
+                resumingFrom checkpoint: Checkpoint? = nil) throws(ConfigurationError) {
         try configuration.validate(for: data)
+        if let checkpoint {
+            var expected = checkpoint.configuration
+            expected.epochs = configuration.epochs
+            precondition(expected == configuration, "Trainer: resuming with a configuration that is not the checkpoint's")
+        }
         self.configuration = configuration
         self.data = data
         self.pool = pool
         self.network = Network(model: configuration.model, seed: configuration.seed)
-        self.state = TrainingState(model: configuration.model, optimizer: configuration.optimizer, seed: configuration.seed)
+        self.state = checkpoint?.state
+            ?? TrainingState(model: configuration.model, optimizer: configuration.optimizer, seed: configuration.seed)
+        self.epoch = checkpoint?.epoch ?? 0
+        self.stepInEpoch = checkpoint?.stepInEpoch ?? 0
+        self.epochLossSum = checkpoint?.epochLossSum ?? 0
         switch configuration.gradientMode {
         case .fused:
             engine = FusedStep(network: network, pool: pool, batchSize: configuration.batchSize,
@@ -54,26 +70,39 @@ public final class Trainer {
         public let seconds: Double
     }
 
-    /// Runs the next epoch: shuffles, trains every full batch, evaluates on the test set.
-    public func trainEpoch(onStep: (StepReport) -> Void = { _ in }) -> EpochReport {
+    /// Runs the rest of the epoch under way (all of the next one at an epoch boundary): shuffles,
+    /// trains every remaining full batch, evaluates on the test set. `shouldStop` is asked after
+    /// every step; when it says yes the epoch stops there and nil is returned (resume from
+    /// `checkpoint`).
+    public func trainEpoch(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) -> EpochReport? {
         let order = EpochOrder(count: data.train.count, batchSize: configuration.batchSize, epoch: epoch,
                                seed: configuration.seed)
         let clock = ContinuousClock()
         let start = clock.now
-        var lossSum = 0.0
-        for b in 0..<order.batches {
-            let loss = train(batch: order.batch(b))
-            lossSum += Double(loss)
+        let first = stepInEpoch
+        while stepInEpoch < order.batches {
+            let loss = train(batch: order.batch(stepInEpoch))
+            epochLossSum += Double(loss)
+            stepInEpoch += 1
             let seconds = Self.seconds(clock.now - start)
-            onStep(StepReport(epoch: epoch + 1, step: b + 1, steps: order.batches, loss: loss, seconds: seconds,
-                              samplesPerSecond: Double((b + 1) * configuration.batchSize) / seconds))
+            onStep(StepReport(epoch: epoch + 1, step: stepInEpoch, steps: order.batches, loss: loss, seconds: seconds,
+                              samplesPerSecond: Double((stepInEpoch - first) * configuration.batchSize) / seconds))
+            if stepInEpoch < order.batches && shouldStop() { return nil }
         }
         let seconds = Self.seconds(clock.now - start)
+        let trainLoss = epochLossSum / Double(order.batches)
         epoch += 1
+        stepInEpoch = 0
+        epochLossSum = 0
         let test = evaluate(data.test)
-        return EpochReport(epoch: epoch, trainLoss: lossSum / Double(order.batches), testAccuracy: test.accuracy,
-                           testLoss: test.meanLoss,
-                           samplesPerSecond: Double(order.batches * configuration.batchSize) / seconds, seconds: seconds)
+        return EpochReport(epoch: epoch, trainLoss: trainLoss, testAccuracy: test.accuracy, testLoss: test.meanLoss,
+                           samplesPerSecond: Double((order.batches - first) * configuration.batchSize) / seconds,
+                           seconds: seconds)
+    }
+
+    /// The run as it stands, to write to a file and resume from.
+    public var checkpoint: Checkpoint {
+        Checkpoint(configuration: configuration, state: state, epoch: epoch, stepInEpoch: stepInEpoch, epochLossSum: epochLossSum)
     }
 
     /// One step of Algorithm 5-8 on the training samples `indices`; returns the batch's mean loss.

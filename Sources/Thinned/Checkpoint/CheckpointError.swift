@@ -1,0 +1,30 @@
+/// Why a checkpoint cannot be written or used. Every case names the file and the field.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    case unreadable(path: String, reason: String)
+    case unwritable(path: String, reason: String)
+    case tooShort(path: String, bytes: Int)
+    case headerLength(path: String, claimed: UInt64, available: Int)
+    case badHeader(path: String, reason: String)
+    case badTensor(path: String, name: String, reason: String)
+    case overlap(path: String, first: String, second: String)
+    case missingTensor(path: String, name: String)
+    case shapeMismatch(path: String, name: String, found: [Int], expected: [Int])
+    case badMetadata(path: String, field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason): "\(path): cannot read the checkpoint: \(reason)"
+        case let .unwritable(path, reason): "\(path): cannot write the checkpoint: \(reason)"
+        case let .tooShort(path, bytes): "\(path): not a safetensors file: \(bytes) bytes, expected at least 8"
+        case let .headerLength(path, claimed, available):
+            "\(path): header length \(claimed) does not fit in the \(available) bytes after it"
+        case let .badHeader(path, reason): "\(path): bad safetensors header: \(reason)"
+        case let .badTensor(path, name, reason): "\(path): tensor '\(name)': \(reason)"
+        case let .overlap(path, first, second): "\(path): tensors '\(first)' and '\(second)' overlap"
+        case let .missingTensor(path, name): "\(path): missing tensor '\(name)'"
+        case let .shapeMismatch(path, name, found, expected):
+            "\(path): tensor '\(name)' has shape \(found), expected \(expected)"
+        case let .badMetadata(path, field, reason): "\(path): metadata '\(field)': \(reason)"
+        }
+    }
+}
