@@ -9,6 +9,15 @@ public enum SoftmaxCrossEntropy {
     /// `log Σ exp(s) − s[label]` (computed with the maximum subtracted, so it never overflows).
     public static func lossAndDelta(logits s: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>,
                                     classes: Int, label: Int) -> Float {
+        let loss = probabilities(logits: s, bias: b, classes: classes, label: label)
+        s[label] -= 1
+        return loss
+    }
+
+    /// Adds the bias to one row of logits, replaces them by the softmax probabilities and returns
+    /// the loss of `label`.
+    public static func probabilities(logits s: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>,
+                                     classes: Int, label: Int) -> Float {
         var top = -Float.infinity
         for j in 0..<classes {
             s[j] += b[j]
@@ -20,11 +29,9 @@ public enum SoftmaxCrossEntropy {
             s[j] = expf(s[j] - top)
             sum += s[j]
         }
-        let loss = logf(sum) - shiftedLabel
         let inverse = 1 / sum
         for j in 0..<classes { s[j] *= inverse }
-        s[label] -= 1
-        return loss
+        return logf(sum) - shiftedLabel
     }
 
     /// The loss alone, for prediction: `log Σ exp(s) − s[label]`; also returns the arg max (the

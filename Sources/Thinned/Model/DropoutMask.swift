@@ -7,6 +7,8 @@
 /// units), and backward recovers it from the masked activations (see `Dense`).
 public struct DropoutMask: Sendable {
     public let generator: Philox
+    /// `.dropoutMask` while training; `.inference` for Monte-Carlo prediction.
+    public let purpose: RandomPurpose
     public let step: Int
     public let sample: Int
     public let layer: Int
@@ -15,9 +17,11 @@ public struct DropoutMask: Sendable {
     /// What a kept unit is multiplied by (1/q for inverted dropout, 1 for vanilla).
     public let scale: Float
 
-    public init(generator: Philox, step: Int, sample: Int, layer: Int, keepProbability: Float, scale: Float) {
+    public init(generator: Philox, purpose: RandomPurpose = .dropoutMask, step: Int, sample: Int, layer: Int,
+                keepProbability: Float, scale: Float) {
         precondition(keepProbability > 0 && keepProbability <= 1, "DropoutMask: keep probability \(keepProbability) outside (0, 1]")
         self.generator = generator
+        self.purpose = purpose
         self.step = step
         self.sample = sample
         self.layer = layer
@@ -26,15 +30,16 @@ public struct DropoutMask: Sendable {
     }
 
     /// The mask for `sample` of `step` over the input of `layer`, as the model configures it.
-    public init(_ model: ModelConfiguration, generator: Philox, step: Int, sample: Int, layer: Int) {
-        self.init(generator: generator, step: step, sample: sample, layer: layer,
+    public init(_ model: ModelConfiguration, generator: Philox, purpose: RandomPurpose = .dropoutMask, step: Int, sample: Int,
+                layer: Int) {
+        self.init(generator: generator, purpose: purpose, step: step, sample: sample, layer: layer,
                   keepProbability: model.keepProbability(layer: layer), scale: model.trainingScale(layer: layer))
     }
 
     /// True when nothing is dropped (no draws needed).
     public var keepsAll: Bool { keepThreshold >= 1 << 32 }
 
-    private var stream: RandomStream { RandomStream(generator, .dropoutMask, a: step, b: sample, c: layer) }
+    private var stream: RandomStream { RandomStream(generator, purpose, a: step, b: sample, c: layer) }
 
     /// Whether each of the first `count` units is kept.
     public func keeps(count: Int) -> [Bool] {

@@ -22,6 +22,10 @@ struct Network {
         let indices: UnsafePointer<Int32>
         let count: Int
         let step: Int
+        /// Whose masks: training's, or Monte-Carlo prediction's (then `step` is the pass number).
+        var purpose: RandomPurpose = .dropoutMask
+        /// Whether the output layer leaves ∂loss/∂logits (training) or the probabilities.
+        var wantsProbabilities = false
     }
 
     /// Forward for rows `rows` of `workspace`: mask the images, then for every layer one GEMM and
@@ -44,7 +48,7 @@ struct Network {
             let position = r + positionOffset
             let x = workspace.activations[0] + r * inputs
             x.update(from: batch.images + Int(batch.indices[position]) * inputs, count: inputs)
-            DropoutMask(model, generator: generator, step: batch.step, sample: position, layer: 0).apply(to: x, count: inputs)
+            DropoutMask(model, generator: generator, purpose: batch.purpose, step: batch.step, sample: position, layer: 0).apply(to: x, count: inputs)
         }
     }
 
@@ -62,7 +66,7 @@ struct Network {
                   c: y + rows.lowerBound * layer.outputs + columns.lowerBound, ldc: layer.outputs)
         let bias = theta + layer.bias.lowerBound
         for r in rows {
-            DropoutMask(model, generator: generator, step: batch.step, sample: r + positionOffset, layer: l + 1)
+            DropoutMask(model, generator: generator, purpose: batch.purpose, step: batch.step, sample: r + positionOffset, layer: l + 1)
                 .applyBiasReLU(to: y + r * layer.outputs, bias: bias, units: columns)
         }
     }
@@ -76,9 +80,14 @@ struct Network {
                       y: y + rows.lowerBound * layer.outputs, rows: rows.count, inputs: layer.inputs, outputs: layer.outputs)
         let bias = theta + layer.bias.lowerBound
         for r in rows {
-            workspace.losses[r] = SoftmaxCrossEntropy.lossAndDelta(
-                logits: y + r * layer.outputs, bias: bias, classes: layer.outputs,
-                label: Int(batch.labels[Int(batch.indices[r + positionOffset])]))
+            let label = Int(batch.labels[Int(batch.indices[r + positionOffset])])
+            if batch.wantsProbabilities {
+                workspace.losses[r] = SoftmaxCrossEntropy.probabilities(logits: y + r * layer.outputs, bias: bias,
+                                                                        classes: layer.outputs, label: label)
+            } else {
+                workspace.losses[r] = SoftmaxCrossEntropy.lossAndDelta(logits: y + r * layer.outputs, bias: bias,
+                                                                       classes: layer.outputs, label: label)
+            }
         }
     }
 

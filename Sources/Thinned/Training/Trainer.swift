@@ -19,7 +19,7 @@ public final class Trainer {
 
     let network: Network
     let engine: GradientEngine
-    let predictor: Predictor
+    let evaluator: Evaluator
 
     /// A run from its first step, or from `checkpoint` (whose configuration must equal
     /// `configuration` but for the number of epochs).
@@ -47,7 +47,7 @@ public final class Trainer {
         case .literal:
             engine = LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize)
         }
-        predictor = Predictor(network: network, pool: pool)
+        evaluator = Evaluator(network: network, pool: pool)
     }
 
     /// Progress within an epoch, reported after every step.
@@ -158,9 +158,10 @@ public final class Trainer {
                              allocations: allocations)
     }
 
-    /// Accuracy and mean loss of the current parameters on `dataset`, without dropout.
-    public func evaluate(_ dataset: Dataset) -> Evaluation {
-        predictor.evaluate(dataset, parameters: state.parameters)
+    /// Accuracy, mean loss, calibration and confusion of the current parameters on `dataset`,
+    /// predicting by `rule` (default: weight scaling, no randomness).
+    public func evaluate(_ dataset: Dataset, rule: InferenceRule = .weightScaling) -> Evaluation {
+        evaluator.evaluate(dataset, parameters: state.parameters, rule: rule)
     }
 
     /// SHA-256 of the parameters' bytes (little-endian IEEE 754 floats, layout order), in hex.

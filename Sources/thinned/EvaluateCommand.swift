@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Parallel
+import Thinned
+
+/// `thinned evaluate`: a checkpoint's accuracy, likelihood, calibration and confusion, by the
+/// course's prediction rules.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate a checkpoint on the test set: accuracy, mean NLL, expected calibration error, confusion matrix."
+    )
+
+    enum Inference: String, ExpressibleByArgument, CaseIterable {
+        case scale, mc, compare, exact
+    }
+
+    @Option(help: ArgumentHelp("The safetensors checkpoint written by thinned train.", valueName: "file"))
+    var checkpoint: String
+
+    @Option(help: ArgumentHelp("A folder with the four IDX files, or 'synthetic' (default: Fashion-MNIST).", valueName: "dir"))
+    var data: String = DataSplit.defaultDirectory
+
+    @Option(help: "Evaluate on the first N test items only.")
+    var limit: Int?
+
+    @Option(help: "scale (weight scaling), mc (Monte-Carlo dropout over --samples masked passes), compare (scale beside mc with T = 1, 10, 100), or exact (every mask; tiny nets only).")
+    var inference: Inference = .scale
+
+    @Option(help: "Masked passes for --inference mc.")
+    var samples: Int = 100
+
+    @Option(help: "Seed of the Monte-Carlo masks (default: the run's).")
+    var seed: UInt64?
+
+    @OptionGroup(title: "Worker pool") var pool: PoolOptions
+
+    func validate() throws {
+        if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    }
+
+    func run() throws {
+        let saved: Checkpoint
+        do { saved = try Checkpoint(path: checkpoint) } catch { throw ValidationError("--checkpoint \(error)") }
+        let model = saved.configuration.model
+        if inference == .exact, ExactEnsemble.droppableUnits(model) > ExactEnsemble.maximumUnits {
+            throw ValidationError("--inference exact: the model has \(ExactEnsemble.droppableUnits(model)) droppable units; at most \(ExactEnsemble.maximumUnits) can be enumerated (2^n passes per item)")
+        }
+        var test = try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes,
+                                        seed: saved.configuration.seed).test
+        if let limit { test = test.prefix(limit) }
+        let workers = try WorkerPool.start(threads: pool.threads, bind: pool.bind, places: pool.places, oversubscribe: pool.oversubscribe)
+
+        print("checkpoint: \(checkpoint) (\(model.layers.map(String.init).joined(separator: "-")), \(model.dropout.rawValue) dropout p_input \(model.inputDropRate) p_hidden \(model.hiddenDropRate); \(saved.epoch) epochs, \(saved.state.step) steps)")
+        print("data: \(test.name) \(test.count)")
+        let rules: [(String, InferenceRule)] = switch inference {
+        case .scale: [("weight scaling", .weightScaling)]
+        case .mc: [("MC dropout, T=\(samples)", .monteCarlo(samples: samples))]
+        case .exact: [("exact ensemble mean", .exact)]
+        case .compare: [("weight scaling", .weightScaling), ("MC dropout, T=1", .monteCarlo(samples: 1)),
+                        ("MC dropout, T=10", .monteCarlo(samples: 10)), ("MC dropout, T=100", .monteCarlo(samples: 100))]
+        }
+        print("rule                  accuracy   mean NLL   ECE      seconds")
+        var first: Evaluation?
+        for (name, rule) in rules {
+            let start = Date()
+            let result = saved.evaluate(test, rule: rule, pool: workers, seed: seed)
+            first = first ?? result
+            print(name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                  + String(format: "%6.2f%%    %.4f     %.4f   %.1f", result.accuracy * 100, result.meanLoss,
+                           result.calibrationError, Date().timeIntervalSince(start)))
+            fflush(nil)
+        }
+        if let first {
+            print("confusion matrix (\(rules[0].0); rows: true class, columns: predicted):")
+            print("      " + (0..<model.classes).map { String(format: "%6d", $0) }.joined())
+            for (truth, row) in first.confusion.enumerated() {
+                print(String(format: "%6d", truth) + row.map { String(format: "%6d", $0) }.joined())
+            }
+        }
+    }
+}
