@@ -33,6 +33,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Seed of the Monte-Carlo masks (default: the run's).")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp("Write each test item's label, prediction and class probabilities (first rule) to this CSV file.", valueName: "file"))
+    var predictions: String?
+
     @OptionGroup(title: "Worker pool") var pool: PoolOptions
 
     func validate() throws {
@@ -65,7 +68,11 @@ struct EvaluateCommand: ParsableCommand {
         var first: Evaluation?
         for (name, rule) in rules {
             let start = Date()
-            let result = saved.evaluate(test, rule: rule, pool: workers, seed: seed)
+            let probabilities = saved.probabilities(test, rule: rule, pool: workers, seed: seed)
+            let result = Evaluation(probabilities: probabilities, labels: test.labels, classes: model.classes)
+            if first == nil, let predictions {
+                try Self.write(predictions: probabilities, labels: test.labels, classes: model.classes, to: predictions)
+            }
             first = first ?? result
             print(name.padding(toLength: 22, withPad: " ", startingAt: 0)
                   + String(format: "%6.2f%%    %.4f     %.4f   %.1f", result.accuracy * 100, result.meanLoss,
@@ -78,6 +85,19 @@ struct EvaluateCommand: ParsableCommand {
             for (truth, row) in first.confusion.enumerated() {
                 print(String(format: "%6d", truth) + row.map { String(format: "%6d", $0) }.joined())
             }
+        }
+    }
+
+    /// One line per item: index, label, predicted class, then every class's probability.
+    static func write(predictions probabilities: [Float], labels: [Int32], classes: Int, to path: String) throws {
+        var text = "item,label,predicted," + (0..<classes).map { "p\($0)" }.joined(separator: ",") + "\n"
+        for (i, label) in labels.enumerated() {
+            let row = probabilities[(i * classes)..<((i + 1) * classes)]
+            let predicted = row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }! - row.startIndex
+            text += "\(i),\(label),\(predicted)," + row.map { "\($0)" }.joined(separator: ",") + "\n"
+        }
+        do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
+            throw ValidationError("--predictions \(path): cannot write the file (\(error.localizedDescription))")
         }
     }
 }
