@@ -47,6 +47,9 @@ struct EvaluateCommand: ParsableCommand {
         let saved: Checkpoint
         do { saved = try Checkpoint(path: checkpoint) } catch { throw ValidationError("--checkpoint \(error)") }
         let model = saved.configuration.model
+        if inference == .exact, model.dropout == .dropconnect {
+            throw ValidationError("--inference exact: enumerating DropConnect's weight masks is not supported; use --inference mc")
+        }
         if inference == .exact, ExactEnsemble.droppableUnits(model) > ExactEnsemble.maximumUnits {
             throw ValidationError("--inference exact: the model has \(ExactEnsemble.droppableUnits(model)) droppable units; at most \(ExactEnsemble.maximumUnits) can be enumerated (2^n passes per item)")
         }

@@ -13,7 +13,7 @@ struct TrainOptions: ParsableArguments {
     @Option(name: .customLong("p-hidden"), help: "Probability of dropping a hidden unit.")
     var hiddenDropRate: Float = 0.5
 
-    @Option(help: "Dropout scaling: inverted (scale while training), vanilla (weight scaling at prediction) or none.")
+    @Option(help: "inverted (scale while training), vanilla (weight scaling at prediction), none, or dropconnect (each sample its own mask over the weights, rate --p-hidden; runs through the literal path).")
     var dropout: DropoutKind = .inverted
 
     @Option(name: .customLong("init"), help: "Initial weights: xavier (Glorot uniform) or he (Kaiming uniform).")

@@ -5,9 +5,12 @@ import Parallel
 /// The determinism contract: the same seed gives the same bits for any thread count and any
 /// placement, in both gradient modes.
 @Suite(.serialized) struct DeterminismTests {
-    static func digest(threads: Int, bind: BindPolicy, mode: GradientMode, optimizer: OptimizerKind = .adam) throws -> String {
+    static func digest(threads: Int, bind: BindPolicy, mode: GradientMode, optimizer: OptimizerKind = .adam,
+                       dropout: DropoutKind = .inverted) throws -> String {
         let pool = try Fixture.pool(threads: threads, bind: bind)
-        let configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: optimizer), batchSize: 20,
+        var model = Fixture.model
+        model.dropout = dropout
+        let configuration = TrainingConfiguration(model: model, optimizer: .init(kind: optimizer), batchSize: 20,
                                                   epochs: 1, seed: 77, gradientMode: mode, shardSize: 3)
         let trainer = try Trainer(configuration: configuration, data: Fixture.data, pool: pool)
         let order = EpochOrder(count: Fixture.data.train.count, batchSize: 20, epoch: 0, seed: 77)
@@ -23,6 +26,14 @@ import Parallel
                 #expect(try Self.digest(threads: threads, bind: bind, mode: mode) == reference,
                         "\(mode): \(threads) threads, --bind \(bind)")
             }
+        }
+    }
+
+    @Test func dropConnectIsBitwiseIdenticalForAnyPool() throws {
+        let reference = try Self.digest(threads: 1, bind: .none, mode: .literal, dropout: .dropconnect)
+        #expect(reference != (try Self.digest(threads: 1, bind: .none, mode: .literal)))
+        for threads in [2, 3] {
+            #expect(try Self.digest(threads: threads, bind: .spread, mode: .fused, dropout: .dropconnect) == reference)
         }
     }
 

@@ -13,7 +13,7 @@ import Parallel
 
     /// Every parameter's per-sample gradient from the literal path against finite differences of
     /// that sample's own loss, with its own masks fixed.
-    @Test(arguments: [DropoutKind.inverted, .vanilla, .none])
+    @Test(arguments: [DropoutKind.inverted, .vanilla, .none, .dropconnect])
     func perSampleGradientMatchesFiniteDifferences(kind: DropoutKind) throws {
         var model = Fixture.model
         model.dropout = kind

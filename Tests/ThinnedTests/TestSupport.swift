@@ -34,6 +34,8 @@ struct ReferenceNetwork {
     let layout: ParameterLayout
     /// keeps[l][e]: whether input unit e of layer l is kept for this sample.
     let keeps: [[Bool]]
+    /// weightKeeps[l][o · inputs + i]: whether weight (o, i) of layer l is kept (DropConnect).
+    let weightKeeps: [[Bool]]
 
     init(model: ModelConfiguration, seed: UInt64, step: Int, sample: Int) {
         self.model = model
@@ -42,17 +44,27 @@ struct ReferenceNetwork {
             DropoutMask(model, generator: Philox(seed: seed), step: step, sample: sample, layer: l)
                 .keeps(count: model.layers[l])
         }
+        let q = model.connectionKeepProbability
+        self.weightKeeps = layout.layers.enumerated().map { l, layer in
+            DropoutMask(generator: Philox(seed: seed), step: step, sample: sample, layer: l, keepProbability: q, scale: 1 / q)
+                .keeps(count: layer.inputs * layer.outputs)
+        }
     }
 
     func loss(parameters theta: [Double], image x: [Double], label: Int) -> Double {
         var input = x
+        let connectionScale = 1 / Double(model.connectionKeepProbability)
         for (l, layer) in layout.layers.enumerated() {
             let scale = Double(model.trainingScale(layer: l))
             let masked = input.enumerated().map { keeps[l][$0.offset] ? $0.element * scale : 0 }
             var s = [Double](repeating: 0, count: layer.outputs)
             for o in 0..<layer.outputs {
                 var sum = theta[layer.bias.lowerBound + o]
-                for i in 0..<layer.inputs { sum += theta[layer.weights.lowerBound + o * layer.inputs + i] * masked[i] }
+                for i in 0..<layer.inputs {
+                    var w = theta[layer.weights.lowerBound + o * layer.inputs + i]
+                    if model.dropout == .dropconnect { w = weightKeeps[l][o * layer.inputs + i] ? w * connectionScale : 0 }
+                    sum += w * masked[i]
+                }
                 s[o] = sum
             }
             if l == model.depth - 1 {

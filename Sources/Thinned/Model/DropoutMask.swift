@@ -93,6 +93,19 @@ public struct DropoutMask: Sendable {
         }
     }
 
+    /// Writes each unit's multiplier — `scale` where kept, 0 where dropped — for the units
+    /// `units` (any range) into `out[0 ..< units.count]`.
+    public func multipliers(units: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        let stream = self.stream
+        var e = units.lowerBound
+        var block = multiplier(block: e / 4, stream)
+        while e < units.upperBound {
+            if e % 4 == 0 && e > units.lowerBound { block = multiplier(block: e / 4, stream) }
+            out[e - units.lowerBound] = block[e % 4]
+            e += 1
+        }
+    }
+
     /// What units `4·block ..< 4·block + 4` are multiplied by: `scale` where kept, 0 where dropped.
     @inline(__always)
     private func multiplier(block: Int, _ stream: RandomStream) -> SIMD4<Float> {

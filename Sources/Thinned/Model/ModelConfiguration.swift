@@ -7,6 +7,10 @@ public enum DropoutKind: String, CaseIterable, Sendable, Codable {
     case vanilla
     /// No dropout at all.
     case none
+    /// DropConnect (Wan et al., ICML 2013): each sample draws its own mask over every layer's
+    /// *weights* (keep probability 1 − p_hidden, kept weights divided by it), so each sample runs
+    /// its own sub-network; no unit is dropped. Prediction by weight scaling needs nothing.
+    case dropconnect
 }
 
 /// How the initial weights are drawn. Biases start at zero.
@@ -79,12 +83,16 @@ public struct ModelConfiguration: Hashable, Sendable, Codable {
     public var classes: Int { layers[layers.count - 1] }
 
     /// The probability that an input unit of weight layer `layer` is kept while training:
-    /// 1 − p_input for the first layer, 1 − p_hidden after, 1 without dropout.
+    /// 1 − p_input for the first layer, 1 − p_hidden after, 1 without unit dropout (`none`,
+    /// `dropconnect`).
     public func keepProbability(layer: Int) -> Float {
         precondition((0..<depth).contains(layer), "keepProbability: layer \(layer) outside 0..<\(depth)")
-        if dropout == .none { return 1 }
+        if dropout == .none || dropout == .dropconnect { return 1 }
         return 1 - (layer == 0 ? inputDropRate : hiddenDropRate)
     }
+
+    /// The probability that a weight is kept while training with DropConnect: 1 − p_hidden.
+    public var connectionKeepProbability: Float { dropout == .dropconnect ? 1 - hiddenDropRate : 1 }
 
     /// What a kept unit of weight layer `layer`'s input is multiplied by while training.
     public func trainingScale(layer: Int) -> Float {

@@ -22,6 +22,7 @@ final class Evaluator {
         var result = [Float](repeating: 0, count: count * classes)
         if count == 0 { return result }
         if rule == .exact {
+            precondition(network.model.dropout != .dropconnect, "Evaluator: the exact ensemble of DropConnect masks is not enumerated")
             let ensemble = ExactEnsemble(model: network.model, parameters: parameters)
             result.withUnsafeMutableBufferPointer { out in
                 pool.forEachChunk(of: 0..<count, size: 1) { item, _ in
@@ -52,6 +53,19 @@ final class Evaluator {
                                     for k in 0..<(chunk.count * classes) { out[chunk.lowerBound * classes + k] = probabilities[k] }
                                     return
                                 }
+                                if network.model.dropout == .dropconnect {
+                                    for i in chunk {
+                                        for t in 0..<passes {
+                                            var batch = Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
+                                                                      indices: indices.baseAddress!, count: count, step: t)
+                                            batch.purpose = .inference
+                                            batch.wantsProbabilities = true
+                                            _ = network.dropConnectForward(workspace, position: i, batch: batch,
+                                                                           parameters: theta.baseAddress!)
+                                            for j in 0..<classes { out[i * classes + j] += probabilities[j] }
+                                        }
+                                    }
+                                } else {
                                 for t in 0..<passes {
                                     var batch = Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
                                                               indices: indices.baseAddress!, count: count, step: t)
@@ -60,6 +74,7 @@ final class Evaluator {
                                     network.forward(workspace, rows: rows, positionOffset: chunk.lowerBound, batch: batch,
                                                     parameters: theta.baseAddress!)
                                     for k in 0..<(chunk.count * classes) { out[chunk.lowerBound * classes + k] += probabilities[k] }
+                                }
                                 }
                                 let inverse = 1 / Float(passes)
                                 for k in 0..<(chunk.count * classes) { out[chunk.lowerBound * classes + k] *= inverse }

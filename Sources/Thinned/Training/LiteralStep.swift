@@ -92,6 +92,9 @@ final class LiteralStep: GradientEngine {
     static func sampleGradient(_ network: Network, _ workspace: Workspace, position: Int, batch: Network.Batch,
                                parameters theta: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>,
                                profiler: Profiler? = nil, worker: Int = 0) -> Float {
+        if network.model.dropout == .dropconnect {
+            return network.dropConnectGradient(workspace, position: position, batch: batch, parameters: theta, into: gradient)
+        }
         let start = profiler == nil ? 0 : Clock.seconds()
         network.forward(workspace, rows: 0..<1, positionOffset: position, batch: batch, parameters: theta)
         let forwarded = profiler == nil ? 0 : Clock.seconds()

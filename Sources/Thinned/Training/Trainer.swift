@@ -40,7 +40,8 @@ public final class Trainer {
         self.epoch = checkpoint?.epoch ?? 0
         self.stepInEpoch = checkpoint?.stepInEpoch ?? 0
         self.epochLossSum = checkpoint?.epochLossSum ?? 0
-        switch configuration.gradientMode {
+        // DropConnect gives every sample its own weight matrix: no batched product serves it.
+        switch configuration.model.dropout == .dropconnect ? .literal : configuration.gradientMode {
         case .fused:
             engine = FusedStep(network: network, pool: pool, batchSize: configuration.batchSize,
                                shardSize: configuration.shardSize)

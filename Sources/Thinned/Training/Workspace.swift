@@ -9,16 +9,19 @@ final class Workspace {
     let deltas: [UnsafeMutablePointer<Float>]
     /// `losses[r]`: the loss of the sample in row `r`.
     let losses: UnsafeMutablePointer<Float>
+    /// One row of the widest layer: DropConnect's mask multipliers.
+    let scratch: UnsafeMutablePointer<Float>
 
     init(widths: [Int], rows: Int) {
         self.rows = rows
         activations = widths.dropLast().map { Self.allocate(rows * $0) }
         deltas = widths.dropFirst().map { Self.allocate(rows * $0) }
         losses = Self.allocate(rows)
+        scratch = Self.allocate(widths.max() ?? 1)
     }
 
     deinit {
-        for buffer in activations + deltas + [losses] { buffer.deallocate() }
+        for buffer in activations + deltas + [losses, scratch] { buffer.deallocate() }
     }
 
     private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
