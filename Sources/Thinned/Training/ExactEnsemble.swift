@@ -56,31 +56,24 @@ public struct ExactEnsemble: Sendable {
 
     /// The logits of the thinned network `keeps` (inputs of each layer), training scale applied.
     public func forward(image: [Double], keeps: [[Bool]]) -> [Double] {
-        var input = image
-        for (l, layer) in layout.layers.enumerated() {
-            let scale = Double(model.trainingScale(layer: l))
-            var output = [Double](repeating: 0, count: layer.outputs)
-            for o in 0..<layer.outputs {
-                var s = parameters[layer.bias.lowerBound + o]
-                for i in 0..<layer.inputs where keeps[l][i] {
-                    s += parameters[layer.weights.lowerBound + o * layer.inputs + i] * input[i] * scale
-                }
-                output[o] = s
-            }
-            input = l < model.depth - 1 ? output.map { max($0, 0) } : output
-        }
-        return input
+        logits(image: image, keeps: keeps) { Double(model.trainingScale(layer: $0)) }
     }
 
     /// The logits of the weight-scaling rule: no mask, each layer's input × its prediction scale.
     public func weightScaled(image: [Double]) -> [Double] {
+        logits(image: image, keeps: nil) { Double(model.predictionScale(layer: $0)) }
+    }
+
+    private func logits(image: [Double], keeps: [[Bool]]?, scale: (Int) -> Double) -> [Double] {
         var input = image
         for (l, layer) in layout.layers.enumerated() {
-            let scale = Double(model.predictionScale(layer: l))
+            let factor = scale(l)
             var output = [Double](repeating: 0, count: layer.outputs)
             for o in 0..<layer.outputs {
                 var s = parameters[layer.bias.lowerBound + o]
-                for i in 0..<layer.inputs { s += parameters[layer.weights.lowerBound + o * layer.inputs + i] * input[i] * scale }
+                for i in 0..<layer.inputs where keeps?[l][i] ?? true {
+                    s += parameters[layer.weights.lowerBound + o * layer.inputs + i] * input[i] * factor
+                }
                 output[o] = s
             }
             input = l < model.depth - 1 ? output.map { max($0, 0) } : output
