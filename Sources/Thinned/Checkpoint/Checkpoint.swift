@@ -9,7 +9,7 @@ import Glibc
 /// (`0.weight [out, in]`, `0.bias`, `3.weight`, …), so `safetensors.torch.load_file` then
 /// `load_state_dict` (keeping the keys without the `optimizer.` prefix) fills the same model;
 /// and the optimizer's state as `optimizer.momentum_buffer.<name>` or `optimizer.exp_avg.<name>`
-/// and `optimizer.exp_avg_sq.<name>`. `__metadata__` holds the configuration, the position in
+/// and `optimizer.exp_avg_sq.<name>` (and Adam's `optimizer.step`). `__metadata__` holds the configuration, the position in
 /// the run, and the format version.
 public struct Checkpoint: Sendable {
     public var configuration: TrainingConfiguration
@@ -51,6 +51,10 @@ public struct Checkpoint: Sendable {
             for (name, range, shape) in state.layout.tensors {
                 tensors.append(.init(name: "optimizer.\(stateName).\(name)", shape: shape, values: Array(buffers[index][range])))
             }
+        }
+        if configuration.optimizer.kind == .adam {
+            // As PyTorch's Adam keeps it (a float tensor); the exact count is the metadata's `step`.
+            tensors.append(.init(name: "optimizer.step", shape: [], values: [Float(state.step)]))
         }
         let model = configuration.model, optimizer = configuration.optimizer
         let metadata: [String: String] = [
