@@ -34,7 +34,19 @@ struct TrainOptions: ParsableArguments {
     @Option(name: .customLong("grad-mode"), help: "fused (batched GEMMs, the fast path) or literal (every per-sample gradient materialised).")
     var gradientMode: GradientMode = .fused
 
-    @Option(help: "Samples per shard of the fused path (fixed by configuration, never by the thread count).")
+    @Option(help: "Random transforms of each training image, comma-separated: shift, rotate, flip (not for digits or text: a mirrored 2 is no 2), erase.")
+    var augment: String?
+
+    @Option(help: "--augment shift: at most this many pixels each way.")
+    var shiftPx: Int = 2
+
+    @Option(help: "--augment rotate: at most this many degrees each way (bilinear resampling).")
+    var rotateDeg: Double = 10
+
+    @Option(help: "--augment erase: the blanked rectangle's sides, at most this many pixels.")
+    var eraseSize: Int = 8
+
+    @Option(help: "Samples per tile of the fused path's forward and delta products (fixed by configuration, never by the thread count).")
     var shard: Int = 50
 
     /// The configuration these options describe, checked.
@@ -45,11 +57,20 @@ struct TrainOptions: ParsableArguments {
         }
         var optimizer = OptimizerConfiguration(kind: self.optimizer ?? defaultOptimizer, learningRate: lr)
         optimizer.momentum = momentum
-        let configuration = TrainingConfiguration(
+        var transforms: Set<Augmentation.Transform> = []
+        for name in (augment ?? "").split(separator: ",") {
+            guard let transform = Augmentation.Transform(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--augment \(augment!): unknown transform '\(name)' (expected shift, rotate, flip, erase)")
+            }
+            transforms.insert(transform)
+        }
+        var configuration = TrainingConfiguration(
             model: ModelConfiguration(layers: widths.map { $0! }, dropout: dropout, inputDropRate: inputDropRate,
                                       hiddenDropRate: hiddenDropRate, initialization: initialization),
             optimizer: optimizer, batchSize: batch, epochs: epochs, seed: seed, gradientMode: gradientMode,
             shardSize: shard)
+        configuration.augmentation = Augmentation(transforms: transforms, shiftPixels: shiftPx, rotateDegrees: rotateDeg,
+                                                  eraseSize: eraseSize)
         do {
             try configuration.validate()
         } catch {

@@ -67,6 +67,9 @@ public struct Checkpoint: Sendable {
             "grad_mode": configuration.gradientMode.rawValue, "shard": "\(configuration.shardSize)",
             "epoch": "\(epoch)", "step": "\(state.step)", "step_in_epoch": "\(stepInEpoch)",
             "epoch_loss_sum": "\(epochLossSum)",
+            "augment": configuration.augmentation.transforms.map(\.rawValue).sorted().joined(separator: ","),
+            "shift_px": "\(configuration.augmentation.shiftPixels)", "rotate_deg": "\(configuration.augmentation.rotateDegrees)",
+            "erase_size": "\(configuration.augmentation.eraseSize)",
         ]
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
@@ -148,10 +151,22 @@ public struct Checkpoint: Sendable {
         optimizer.beta1 = try number("beta1", Float.self)
         optimizer.beta2 = try number("beta2", Float.self)
         optimizer.epsilon = try number("epsilon", Float.self)
-        let configuration = TrainingConfiguration(
+        var configuration = TrainingConfiguration(
             model: model, optimizer: optimizer, batchSize: try number("batch", Int.self), epochs: try number("epochs", Int.self),
             seed: try number("seed", UInt64.self), gradientMode: try choice("grad_mode", GradientMode.self),
             shardSize: try number("shard", Int.self))
+        if let list = fields["augment"], !list.isEmpty {
+            var transforms: Set<Augmentation.Transform> = []
+            for name in list.split(separator: ",") {
+                guard let transform = Augmentation.Transform(rawValue: String(name)) else {
+                    throw .badMetadata(path: path, field: "augment", reason: "unknown transform '\(name)'")
+                }
+                transforms.insert(transform)
+            }
+            configuration.augmentation = Augmentation(transforms: transforms, shiftPixels: try number("shift_px", Int.self),
+                                                      rotateDegrees: try number("rotate_deg", Double.self),
+                                                      eraseSize: try number("erase_size", Int.self))
+        }
         do { try configuration.validate() } catch {
             throw .badMetadata(path: path, field: "configuration", reason: error.description)
         }

@@ -6,6 +6,8 @@ public enum RandomPurpose: UInt32, Sendable, CaseIterable {
     case dropoutMask = 3
     case syntheticData = 4
     case inference = 5
+    case augmentation = 6
+    case bagging = 7
 }
 
 /// A sequence of random 32-bit words named by (purpose, a, b, c): for a dropout mask, a is the

@@ -8,11 +8,13 @@ struct Network {
     let model: ModelConfiguration
     let layout: ParameterLayout
     let generator: Philox
+    let seed: UInt64
 
     init(model: ModelConfiguration, seed: UInt64) {
         self.model = model
         self.layout = ParameterLayout(widths: model.layers)
         self.generator = Philox(seed: seed)
+        self.seed = seed
     }
 
     /// The data a step reads: the training images and labels, and the batch's dataset indices.
@@ -26,6 +28,9 @@ struct Network {
         var purpose: RandomPurpose = .dropoutMask
         /// Whether the output layer leaves ∂loss/∂logits (training) or the probabilities.
         var wantsProbabilities = false
+        /// The transforms of the training images, and the epoch that draws them.
+        var augmentation: Augmentation = .none
+        var epoch = 0
     }
 
     /// Forward for rows `rows` of `workspace`: mask the images, then for every layer one GEMM and
@@ -44,10 +49,17 @@ struct Network {
     /// Copies the images of rows `rows` into the first activations and applies their input masks.
     func maskInputs(_ workspace: Workspace, rows: Range<Int>, positionOffset: Int, batch: Batch) {
         let inputs = model.layers[0]
+        let side = batch.augmentation.isEnabled ? Augmentation.side(features: inputs) : nil
         for r in rows {
             let position = r + positionOffset
             let x = workspace.activations[0] + r * inputs
-            x.update(from: batch.images + Int(batch.indices[position]) * inputs, count: inputs)
+            let item = Int(batch.indices[position])
+            if let side {
+                let parameters = batch.augmentation.parameters(seed: seed, epoch: batch.epoch, item: item, side: side)
+                Augmentation.apply(parameters, side: side, source: batch.images + item * inputs, destination: x)
+            } else {
+                x.update(from: batch.images + item * inputs, count: inputs)
+            }
             DropoutMask(model, generator: generator, purpose: batch.purpose, step: batch.step, sample: position, layer: 0).apply(to: x, count: inputs)
         }
     }

@@ -117,9 +117,11 @@ public final class Trainer {
         let loss = data.train.images.withUnsafeBufferPointer { images in
             data.train.labels.withUnsafeBufferPointer { labels in
                 indices.withUnsafeBufferPointer { indices in
-                    engine.step(&state, batch: Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
-                                                             indices: indices.baseAddress!, count: indices.count, step: step),
-                                update: update)
+                    var batch = Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
+                                              indices: indices.baseAddress!, count: indices.count, step: step)
+                    batch.augmentation = configuration.augmentation
+                    batch.epoch = epoch
+                    return engine.step(&state, batch: batch, update: update)
                 }
             }
         }

@@ -10,6 +10,8 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
     /// Samples per shard of the fused path's sample phase (fixed by configuration, never by the
     /// thread count).
     public var shardSize: Int
+    /// Random transforms of each training image (none by default).
+    public var augmentation: Augmentation = .none
 
     public init(model: ModelConfiguration = .reference, optimizer: OptimizerConfiguration = .init(kind: .adam),
                 batchSize: Int = 100, epochs: Int = 15, seed: UInt64 = 1, gradientMode: GradientMode = .fused,
@@ -30,6 +32,19 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
         guard batchSize >= 1 else { throw .invalid(option: "--batch", value: "\(batchSize)", expected: "at least 1 sample") }
         guard epochs >= 1 else { throw .invalid(option: "--epochs", value: "\(epochs)", expected: "at least 1") }
         guard shardSize >= 1 else { throw .invalid(option: "--shard", value: "\(shardSize)", expected: "at least 1 sample") }
+        guard augmentation.shiftPixels >= 0 else {
+            throw .invalid(option: "--shift-px", value: "\(augmentation.shiftPixels)", expected: "0 or more pixels")
+        }
+        guard (0...180).contains(augmentation.rotateDegrees) else {
+            throw .invalid(option: "--rotate-deg", value: "\(augmentation.rotateDegrees)", expected: "an angle in [0, 180]")
+        }
+        guard augmentation.eraseSize >= 1 else {
+            throw .invalid(option: "--erase-size", value: "\(augmentation.eraseSize)", expected: "at least 1 pixel")
+        }
+        if augmentation.isEnabled, Augmentation.side(features: model.inputs) == nil {
+            throw .invalid(option: "--augment", value: augmentation.transforms.map(\.rawValue).sorted().joined(separator: ","),
+                           expected: "square images (the input width \(model.inputs) is not a square)")
+        }
     }
 
     /// Checks the configuration against a data set it is to train on.
