@@ -16,7 +16,10 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     @Option(help: ArgumentHelp("The safetensors checkpoint written by thinned train.", valueName: "file"))
-    var checkpoint: String
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("A folder of member checkpoints (thinned ensemble): each member's accuracy beside the ensemble's, by averaging probabilities and by majority vote.", valueName: "dir"))
+    var ensemble: String?
 
     @Option(help: ArgumentHelp("A folder with the four IDX files, or 'synthetic' (default: Fashion-MNIST).", valueName: "dir"))
     var data: String = DataSplit.defaultDirectory
@@ -39,11 +42,14 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup(title: "Worker pool") var pool: PoolOptions
 
     func validate() throws {
+        if (checkpoint == nil) == (ensemble == nil) { throw ValidationError("give --checkpoint FILE or --ensemble DIR (one of them)") }
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
     }
 
     func run() throws {
+        if let ensemble { return try evaluate(ensemble: ensemble) }
+        guard let checkpoint else { return }
         let saved: Checkpoint
         do { saved = try Checkpoint(path: checkpoint) } catch { throw ValidationError("--checkpoint \(error)") }
         let model = saved.configuration.model
@@ -102,5 +108,43 @@ struct EvaluateCommand: ParsableCommand {
         do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
             throw ValidationError("--predictions \(path): cannot write the file (\(error.localizedDescription))")
         }
+    }
+
+    /// Every member's accuracy, then the ensemble's by averaging and by voting (weight scaling).
+    func evaluate(ensemble folder: String) throws {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".safetensors") }
+            .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+        guard !files.isEmpty else { throw ValidationError("--ensemble \(folder): no .safetensors checkpoints in the folder") }
+        let members = try files.map { name in
+            do { return try Checkpoint(path: folder + "/" + name) } catch { throw ValidationError("--ensemble \(error)") }
+        }
+        let model = members[0].configuration.model
+        guard members.allSatisfy({ $0.configuration.model.layers == model.layers }) else {
+            throw ValidationError("--ensemble \(folder): the members do not share one architecture")
+        }
+        var test = try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes,
+                                        seed: members[0].configuration.seed).test
+        if let limit { test = test.prefix(limit) }
+        let workers = try WorkerPool.start(threads: pool.threads, bind: pool.bind, places: pool.places, oversubscribe: pool.oversubscribe)
+        print("ensemble: \(folder), \(members.count) members (\(model.layers.map(String.init).joined(separator: "-"))); data: \(test.name) \(test.count)")
+        var outputs: [[Float]] = []
+        for (name, member) in zip(files, members) {
+            let probabilities = member.probabilities(test, rule: .weightScaling, pool: workers)
+            outputs.append(probabilities)
+            let result = Evaluation(probabilities: probabilities, labels: test.labels, classes: model.classes)
+            print(String(format: "  %@ (seed %llu): accuracy %.2f%%  mean NLL %.4f", name, member.configuration.seed,
+                         result.accuracy * 100, result.meanLoss))
+        }
+        let averaged = Evaluation(probabilities: Ensemble.average(outputs), labels: test.labels, classes: model.classes)
+        let votes = Ensemble.vote(outputs, classes: model.classes)
+        let voted = zip(votes, test.labels).filter { $0 == Int($1) }.count
+        let memberMean = outputs.map { Evaluation(probabilities: $0, labels: test.labels, classes: model.classes).accuracy }
+            .reduce(0, +) / Double(outputs.count)
+        print(String(format: "mean member accuracy %.2f%%", memberMean * 100))
+        print(String(format: "ensemble, averaged probabilities: accuracy %.2f%%  mean NLL %.4f  ECE %.4f",
+                     averaged.accuracy * 100, averaged.meanLoss, averaged.calibrationError))
+        print(String(format: "ensemble, majority vote: accuracy %.2f%% (ties: most summed probability, then lowest class)",
+                     Double(voted) / Double(max(1, test.count)) * 100))
     }
 }

@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+/// `thinned augment` and `thinned ensemble` / `evaluate --ensemble` end to end.
+@Suite(.serialized) struct EnsembleCommandTests {
+    @Test func previewWritesAPNG() throws {
+        let path = NSTemporaryDirectory() + "thinned-preview-\(UUID().uuidString).png"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try ThinnedBinary.run(["augment", "--preview", path, "--count", "10", "--data", "synthetic",
+                                            "--augment", "shift,rotate,erase"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect(Array(bytes.prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+        let bad = try ThinnedBinary.run(["augment", "--preview", path, "--augment", "shear", "--data", "synthetic"])
+        #expect(bad.status != 0 && bad.stderr.contains("unknown transform 'shear'"), "\(bad.stderr)")
+    }
+
+    @Test func ensembleTrainsMembersAndEvaluatesThem() throws {
+        let folder = NSTemporaryDirectory() + "thinned-ensemble-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let trained = try ThinnedBinary.run(["ensemble", "--members", "3", "--vary", "bagging", "--out", folder, "--data", "synthetic",
+                                             "--layers", "784,8,10", "--epochs", "1", "--limit", "300", "--batch", "50"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        #expect(trained.stdout.contains("member 3 (seed 3, bootstrap)"))
+        let evaluated = try ThinnedBinary.run(["evaluate", "--ensemble", folder, "--data", "synthetic"])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        for line in ["member-1.safetensors", "member-3.safetensors", "mean member accuracy", "ensemble, averaged probabilities",
+                     "ensemble, majority vote"] {
+            #expect(evaluated.stdout.contains(line), "\(line) missing: \(evaluated.stdout)")
+        }
+        let neither = try ThinnedBinary.run(["evaluate"])
+        #expect(neither.status != 0 && neither.stderr.contains("give --checkpoint FILE or --ensemble DIR"))
+    }
+}
