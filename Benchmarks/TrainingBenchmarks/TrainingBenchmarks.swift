@@ -3,7 +3,8 @@ import Parallel
 import Thinned
 
 /// One training step of the design's workloads (DESIGN.md, "Performance method") for 1…N workers:
-/// W1 = the reference MLP, inverted dropout 0.2/0.5, SGD, batch 100; W2 = the same at batch 1000.
+/// W1 = the reference MLP, inverted dropout 0.2/0.5, SGD, batch 100; W2 = the same at batch 1000;
+/// W1+augment = W1 with every augmentation (shift 2 px, rotate 10°, flip, erase 8 px).
 /// One benchmark iteration is one step; throughput is steps per second (× batch = samples/s).
 /// Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE swift package benchmark --target TrainingBenchmarks`.
 let benchmarks: @Sendable () -> Void = {
@@ -12,11 +13,12 @@ let benchmarks: @Sendable () -> Void = {
     let cores = topology?.places(.cores).count ?? 1
     let threadCounts = Array(Set([1, 2, 4, 8, 16, 32, 64].filter { $0 < cores } + [cores])).sorted()
 
-    for (workload, batch) in [("W1", 100), ("W2", 1000)] {
+    let everyTransform = Augmentation(transforms: Set(Augmentation.Transform.allCases))
+    for (workload, batch, augmentation) in [("W1", 100, Augmentation.none), ("W2", 1000, .none), ("W1+augment", 100, everyTransform)] {
         for threads in threadCounts {
-            let step = LazyStep(batch: batch, threads: threads, topology: topology)
+            let step = LazyStep(batch: batch, threads: threads, topology: topology, augmentation: augmentation)
             Benchmark("\(workload) step, batch \(batch), \(threads) workers",
-                      configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], timeUnits: .milliseconds,
+                      configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], timeUnits: .microseconds,
                                            warmupIterations: 3, maxDuration: .seconds(3), maxIterations: 200)) { benchmark in
                 step.run()
             }
@@ -30,14 +32,16 @@ final class LazyStep: @unchecked Sendable {
     let batch: Int
     let threads: Int
     let topology: Topology?
+    let augmentation: Augmentation
     private var trainer: Trainer?
     private var order: EpochOrder?
     private var next = 0
 
-    init(batch: Int, threads: Int, topology: Topology?) {
+    init(batch: Int, threads: Int, topology: Topology?, augmentation: Augmentation) {
         self.batch = batch
         self.threads = threads
         self.topology = topology
+        self.augmentation = augmentation
     }
 
     func run() {
@@ -48,7 +52,8 @@ final class LazyStep: @unchecked Sendable {
             } else {
                 pool = WorkerPool(threads: threads)
             }
-            let configuration = TrainingConfiguration(optimizer: .init(kind: .sgd), batchSize: batch, epochs: 1)
+            var configuration = TrainingConfiguration(optimizer: .init(kind: .sgd), batchSize: batch, epochs: 1)
+            configuration.augmentation = augmentation
             let data = DataSplit.synthetic(features: 784, classes: 10, trainCount: 4 * batch, testCount: 10, seed: 1)
             trainer = try! Trainer(configuration: configuration, data: data, pool: pool)
             order = EpochOrder(count: data.train.count, batchSize: batch, epoch: 0, seed: 1)

@@ -72,21 +72,34 @@ public struct Augmentation: Hashable, Sendable, Codable {
     }
 
     /// Writes `source` (a `side × side` image, row-major) transformed by `p` into `destination`.
-    /// Each output pixel is read back through the inverse transform, bilinearly, with zero
-    /// outside the image; whole-pixel shifts and a zero angle copy pixels exactly.
+    /// Each output pixel is read back through the inverse transform — undo the shift, then the
+    /// rotation about the centre, then the flip — bilinearly, with zero outside the image. Without
+    /// rotation the pixels are copied exactly, by whole-pixel index arithmetic.
+    /// - Complexity: O(side²), a few flops per pixel.
     public static func apply(_ p: Parameters, side: Int, source: UnsafePointer<Float>, destination: UnsafeMutablePointer<Float>) {
-        let centre = Double(side - 1) / 2
-        let radians = p.degrees * .pi / 180
-        let cosine = Foundation.cos(radians), sine = Foundation.sin(radians)
-        let exact = p.degrees == 0
-        for r in 0..<side {
-            for c in 0..<side {
-                // Undo the shift, then the rotation (about the centre), then the flip.
-                let x = Double(c - p.dx) - centre, y = Double(r - p.dy) - centre
-                var sx = exact ? x : cosine * x + sine * y
-                let sy = exact ? y : -sine * x + cosine * y
-                if p.flip { sx = -sx }
-                destination[r * side + c] = sample(source, side: side, x: sx + centre, y: sy + centre)
+        if p.degrees == 0 {
+            for r in 0..<side {
+                let sr = r - p.dy
+                for c in 0..<side {
+                    let sc = p.flip ? side - 1 - (c - p.dx) : c - p.dx
+                    destination[r * side + c] = (0..<side).contains(sr) && (0..<side).contains(sc) ? source[sr * side + sc] : 0
+                }
+            }
+        } else {
+            // Float is ample for coordinates inside a small image, and half the work of Double.
+            let centre = Float(side - 1) / 2
+            let radians = p.degrees * .pi / 180
+            let cosine = Float(Foundation.cos(radians)), sine = Float(Foundation.sin(radians))
+            for r in 0..<side {
+                let y = Float(r - p.dy) - centre
+                var x = Float(-p.dx) - centre
+                for c in 0..<side {
+                    var sx = cosine * x + sine * y
+                    let sy = -sine * x + cosine * y
+                    if p.flip { sx = -sx }
+                    destination[r * side + c] = bilinear(source, side: side, x: sx + centre, y: sy + centre)
+                    x += 1
+                }
             }
         }
         if let erase = p.erase {
@@ -95,16 +108,21 @@ public struct Augmentation: Hashable, Sendable, Codable {
     }
 
     /// Bilinear interpolation of `image` at (x, y), zero outside.
-    static func sample(_ image: UnsafePointer<Float>, side: Int, x: Double, y: Double) -> Float {
-        let x0 = Int(x.rounded(.down)), y0 = Int(y.rounded(.down))
-        let fx = x - Double(x0), fy = y - Double(y0)
-        func pixel(_ r: Int, _ c: Int) -> Double {
-            (0..<side).contains(r) && (0..<side).contains(c) ? Double(image[r * side + c]) : 0
+    @inline(__always)
+    static func bilinear(_ image: UnsafePointer<Float>, side: Int, x: Float, y: Float) -> Float {
+        let fx0 = x.rounded(.down), fy0 = y.rounded(.down)
+        guard fx0 > -2, fy0 > -2, fx0 < Float(side), fy0 < Float(side) else { return 0 }
+        let x0 = Int(fx0), y0 = Int(fy0)
+        let fx = x - fx0, fy = y - fy0
+        let a, b, c, d: Float
+        if x0 >= 0 && y0 >= 0 && x0 + 1 < side && y0 + 1 < side {
+            let row = image + y0 * side + x0
+            a = row[0]; b = row[1]; c = row[side]; d = row[side + 1]
+        } else {
+            func pixel(_ r: Int, _ c: Int) -> Float { r >= 0 && r < side && c >= 0 && c < side ? image[r * side + c] : 0 }
+            a = pixel(y0, x0); b = pixel(y0, x0 + 1); c = pixel(y0 + 1, x0); d = pixel(y0 + 1, x0 + 1)
         }
-        if fx == 0 && fy == 0 { return Float(pixel(y0, x0)) }
-        let top = pixel(y0, x0) * (1 - fx) + pixel(y0, x0 + 1) * fx
-        let bottom = pixel(y0 + 1, x0) * (1 - fx) + pixel(y0 + 1, x0 + 1) * fx
-        return Float(top * (1 - fy) + bottom * fy)
+        return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
     }
 
     /// The side of a square image of `features` pixels; nil if it is not square.
