@@ -53,28 +53,23 @@ final class Evaluator {
                                     for k in 0..<(chunk.count * classes) { out[chunk.lowerBound * classes + k] = probabilities[k] }
                                     return
                                 }
-                                if network.model.dropout == .dropconnect {
-                                    for i in chunk {
-                                        for t in 0..<passes {
-                                            var batch = Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
-                                                                      indices: indices.baseAddress!, count: count, step: t)
-                                            batch.purpose = .inference
-                                            batch.wantsProbabilities = true
-                                            _ = network.dropConnectForward(workspace, position: i, batch: batch,
-                                                                           parameters: theta.baseAddress!)
-                                            for j in 0..<classes { out[i * classes + j] += probabilities[j] }
-                                        }
-                                    }
-                                } else {
                                 for t in 0..<passes {
                                     var batch = Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
                                                               indices: indices.baseAddress!, count: count, step: t)
                                     batch.purpose = .inference
                                     batch.wantsProbabilities = true
-                                    network.forward(workspace, rows: rows, positionOffset: chunk.lowerBound, batch: batch,
-                                                    parameters: theta.baseAddress!)
-                                    for k in 0..<(chunk.count * classes) { out[chunk.lowerBound * classes + k] += probabilities[k] }
-                                }
+                                    if network.model.dropout == .dropconnect {
+                                        // Each item its own masked weights: one item at a time.
+                                        for i in chunk {
+                                            _ = network.dropConnectForward(workspace, position: i, batch: batch,
+                                                                           parameters: theta.baseAddress!)
+                                            for j in 0..<classes { out[i * classes + j] += probabilities[j] }
+                                        }
+                                    } else {
+                                        network.forward(workspace, rows: rows, positionOffset: chunk.lowerBound, batch: batch,
+                                                        parameters: theta.baseAddress!)
+                                        for k in 0..<(chunk.count * classes) { out[chunk.lowerBound * classes + k] += probabilities[k] }
+                                    }
                                 }
                                 let inverse = 1 / Float(passes)
                                 for k in 0..<(chunk.count * classes) { out[chunk.lowerBound * classes + k] *= inverse }
