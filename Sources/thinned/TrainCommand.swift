@@ -76,7 +76,9 @@ struct TrainCommand: ParsableCommand {
             let report = trainer.trainEpoch(onStep: { step in
                 progress.step(step)
                 if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0 {
-                    try? trainer.checkpoint.write(to: checkpointPath)
+                    do { try trainer.checkpoint.write(to: checkpointPath) } catch {
+                        FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+                    }
                 }
             }, shouldStop: { StopSignal.received != nil || stopAfter.map { trainer.state.step - startStep >= $0 } ?? false })
             progress.finishEpoch()
