@@ -107,7 +107,7 @@ import Parallel
         try trainer.checkpoint.write(to: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let temporary = (path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent + ".tmp-999999"
-        FileManager.default.createFile(atPath: temporary, contents: before.prefix(before.count / 2))
+        _ = FileManager.default.createFile(atPath: temporary, contents: before.prefix(before.count / 2))
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         #expect(try Checkpoint(path: path).state.parameters == trainer.state.parameters)

@@ -4,18 +4,24 @@
 /// Shapes: `x: [rows, inputs]` (the masked input z̃), `w: [outputs, inputs]`, `b: [outputs]`,
 /// `y, dy: [rows, outputs]`, `dx: [rows, inputs]`.
 public enum Dense {
-    /// `y ← x · wᵀ` (the bias is added by the fused pass that follows).
-    /// - Complexity: 2 · rows · inputs · outputs flops, in one `sgemm`.
+    /// `y[:, o] ← x · w[o, :]ᵀ` for `o ∈ outputRange` (default: all), over `rows` samples (the bias
+    /// is added by the fused pass that follows). `y` points at the whole `[rows, outputs]` block.
+    /// - Complexity: 2 · rows · inputs · outputRange.count flops, in one `sgemm`.
     public static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                               rows: Int, inputs: Int, outputs: Int) {
-        BLAS.gemm(transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs, c: y, ldc: outputs)
+                               rows: Int, inputs: Int, outputs: Int, outputRange: Range<Int>? = nil) {
+        let o = outputRange ?? 0..<outputs
+        BLAS.gemm(transposeB: true, m: rows, n: o.count, k: inputs, a: x, lda: inputs, b: w + o.lowerBound * inputs,
+                  ldb: inputs, c: y + o.lowerBound, ldc: outputs)
     }
 
-    /// `dx ← dy · w`: the gradient with respect to the layer's (masked) input.
-    /// - Complexity: 2 · rows · inputs · outputs flops, in one `sgemm`.
+    /// `dx[:, i] ← dy · w[:, i]` for `i ∈ inputRange` (default: all): the gradient with respect to
+    /// the layer's (masked) input. `dx` points at the whole `[rows, inputs]` block.
+    /// - Complexity: 2 · rows · inputRange.count · outputs flops, in one `sgemm`.
     public static func backwardInput(dy: UnsafePointer<Float>, w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                                     rows: Int, inputs: Int, outputs: Int) {
-        BLAS.gemm(m: rows, n: inputs, k: outputs, a: dy, lda: outputs, b: w, ldb: inputs, c: dx, ldc: inputs)
+                                     rows: Int, inputs: Int, outputs: Int, inputRange: Range<Int>? = nil) {
+        let i = inputRange ?? 0..<inputs
+        BLAS.gemm(m: rows, n: i.count, k: outputs, a: dy, lda: outputs, b: w + i.lowerBound, ldb: inputs,
+                  c: dx + i.lowerBound, ldc: inputs)
     }
 
     /// `dw[o, i] ← alpha · Σ_r dy[r, o] · x[r, i]` for the tile `o ∈ outputRange`, `i ∈ inputRange`,

@@ -33,14 +33,4 @@ public enum SoftmaxCrossEntropy {
         for j in 0..<classes { s[j] *= inverse }
         return logf(sum) - shiftedLabel
     }
-
-    /// The loss alone, for prediction: `log Σ exp(s) − s[label]`; also returns the arg max (the
-    /// first one on ties).
-    public static func loss(logits s: UnsafePointer<Float>, classes: Int, label: Int) -> (loss: Float, predicted: Int) {
-        var top = -Float.infinity, predicted = 0
-        for j in 0..<classes where s[j] > top { top = s[j]; predicted = j }
-        var sum: Float = 0
-        for j in 0..<classes { sum += expf(s[j] - top) }
-        return (logf(sum) - (s[label] - top), predicted)
-    }
 }

@@ -72,10 +72,9 @@ struct Network {
         precondition(l < model.depth - 1, "forwardTile: layer \(l) is the output layer")
         let layer = layout.layers[l]
         let y = workspace.activations[l + 1]
-        BLAS.gemm(transposeB: true, m: rows.count, n: columns.count, k: layer.inputs,
-                  a: workspace.activations[l] + rows.lowerBound * layer.inputs, lda: layer.inputs,
-                  b: theta + layer.weights.lowerBound + columns.lowerBound * layer.inputs, ldb: layer.inputs,
-                  c: y + rows.lowerBound * layer.outputs + columns.lowerBound, ldc: layer.outputs)
+        Dense.forward(x: workspace.activations[l] + rows.lowerBound * layer.inputs, w: theta + layer.weights.lowerBound,
+                      y: y + rows.lowerBound * layer.outputs, rows: rows.count, inputs: layer.inputs, outputs: layer.outputs,
+                      outputRange: columns)
         let bias = theta + layer.bias.lowerBound
         for r in rows {
             DropoutMask(model, generator: generator, purpose: batch.purpose, step: batch.step, sample: r + positionOffset, layer: l + 1)
@@ -115,10 +114,9 @@ struct Network {
         precondition(l >= 1, "backwardDelta: layer \(l) has no layer below it")
         let layer = layout.layers[l]
         let dx = workspace.deltas[l - 1], x = workspace.activations[l]
-        BLAS.gemm(m: rows.count, n: columns.count, k: layer.outputs,
-                  a: workspace.deltas[l] + rows.lowerBound * layer.outputs, lda: layer.outputs,
-                  b: theta + layer.weights.lowerBound + columns.lowerBound, ldb: layer.inputs,
-                  c: dx + rows.lowerBound * layer.inputs + columns.lowerBound, ldc: layer.inputs)
+        Dense.backwardInput(dy: workspace.deltas[l] + rows.lowerBound * layer.outputs, w: theta + layer.weights.lowerBound,
+                            dx: dx + rows.lowerBound * layer.inputs, rows: rows.count, inputs: layer.inputs,
+                            outputs: layer.outputs, inputRange: columns)
         let scale = model.trainingScale(layer: l)
         for r in rows {
             let offset = r * layer.inputs + columns.lowerBound

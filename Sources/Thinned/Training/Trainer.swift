@@ -78,19 +78,18 @@ public final class Trainer {
     public func trainEpoch(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) -> EpochReport? {
         let order = EpochOrder(count: data.train.count, batchSize: configuration.batchSize, epoch: epoch,
                                seed: configuration.seed)
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = Clock.seconds()
         let first = stepInEpoch
         while stepInEpoch < order.batches {
             let loss = train(batch: order.batch(stepInEpoch))
             epochLossSum += Double(loss)
             stepInEpoch += 1
-            let seconds = Self.seconds(clock.now - start)
+            let seconds = Clock.seconds() - start
             onStep(StepReport(epoch: epoch + 1, step: stepInEpoch, steps: order.batches, loss: loss, seconds: seconds,
                               samplesPerSecond: Double((stepInEpoch - first) * configuration.batchSize) / seconds))
             if stepInEpoch < order.batches && shouldStop() { return nil }
         }
-        let seconds = Self.seconds(clock.now - start)
+        let seconds = Clock.seconds() - start
         let trainLoss = epochLossSum / Double(order.batches)
         epoch += 1
         stepInEpoch = 0
@@ -177,9 +176,5 @@ public final class Trainer {
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 }
