@@ -37,7 +37,7 @@ struct DataOptions: ParsableArguments {
                 throw error
             }
         }
-        if let limit { split = DataSplit(train: split.train.prefix(limit), test: split.test) }
+        if let limit { split = DataSplit(train: split.train.prefix(limit), test: split.test, files: split.files) }
         return split
     }
 }

@@ -33,10 +33,13 @@ public struct Dataset: Sendable {
 public struct DataSplit: Sendable {
     public let train: Dataset
     public let test: Dataset
+    /// The names of the files the split was read from (empty when generated).
+    public let files: [String]
 
-    public init(train: Dataset, test: Dataset) {
+    public init(train: Dataset, test: Dataset, files: [String] = []) {
         self.train = train
         self.test = test
+        self.files = files
     }
 
     /// Where Debian's `dataset-fashion-mnist` package installs Fashion-MNIST.
@@ -50,9 +53,16 @@ public struct DataSplit: Sendable {
             throw .missingDirectory(path: directory)
         }
         let name = URL(fileURLWithPath: directory).lastPathComponent
+        var files: [String] = []
+        for prefix in ["train", "t10k"] {
+            for kind in ["images-idx3-ubyte", "labels-idx1-ubyte"] {
+                files.append((try find(directory, "\(prefix)-\(kind)") as NSString).lastPathComponent)
+            }
+        }
         return DataSplit(
             train: try load(directory, "train", name: name + " train", features: features, classes: classes),
-            test: try load(directory, "t10k", name: name + " test", features: features, classes: classes))
+            test: try load(directory, "t10k", name: name + " test", features: features, classes: classes),
+            files: files)
     }
 
     private static func load(_ directory: String, _ prefix: String, name: String, features: Int, classes: Int)
