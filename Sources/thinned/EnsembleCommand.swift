@@ -45,7 +45,7 @@ struct EnsembleCommand: ParsableCommand {
                 trainer = try Trainer(configuration: configuration, data: DataSplit(train: train, test: split.test), pool: workers)
             } catch { throw ValidationError(error.description) }
             var last: Trainer.EpochReport?
-            while trainer.epoch < epochs { last = trainer.trainEpoch() }
+            while trainer.epoch < epochs { last = try trainer.trainEpoch() }
             let path = "\(folder.path)/member-\(member).safetensors"
             try trainer.checkpoint.write(to: path)
             print(String(format: "member %d (seed %llu%@): test accuracy %.2f%%, %.0f samples/s → %@", member, configuration.seed,

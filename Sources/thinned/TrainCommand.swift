@@ -80,7 +80,7 @@ struct TrainCommand: ParsableCommand {
         let progress = ProgressReporter(epochs: configuration.epochs)
         let startStep = trainer.state.step
         while trainer.epoch < configuration.epochs {
-            let report = trainer.trainEpoch(onStep: { step in
+            let report = try trainer.trainEpoch(onStep: { step in
                 progress.step(step)
                 if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0 {
                     do { try trainer.checkpoint.write(to: checkpointPath) } catch {

@@ -76,7 +76,7 @@ import Parallel
             var c = configuration
             c.gradientMode = mode
             let trainer = try Trainer(configuration: c, data: data, pool: Fixture.pool(threads: threads, bind: .close))
-            while trainer.epoch < 2 { _ = trainer.trainEpoch() }
+            while trainer.epoch < 2 { _ = try trainer.trainEpoch() }
             return trainer.weightsDigest
         }
         let reference = try digest(1, .fused)
@@ -84,7 +84,7 @@ import Parallel
         var plain = configuration
         plain.augmentation = .none
         let unaugmented = try Trainer(configuration: plain, data: data, pool: WorkerPool(threads: 1))
-        while unaugmented.epoch < 2 { _ = unaugmented.trainEpoch() }
+        while unaugmented.epoch < 2 { _ = try unaugmented.trainEpoch() }
         #expect(unaugmented.weightsDigest != reference)
         let literal = try digest(2, .literal)
         #expect(literal == (try digest(1, .literal)))
@@ -133,7 +133,7 @@ import Parallel
                                                       optimizer: .init(kind: .adam, learningRate: 0.01), batchSize: 20, epochs: 2,
                                                       seed: Ensemble.seed(6, member: member))
             let trainer = try Trainer(configuration: configuration, data: data, pool: pool)
-            while trainer.epoch < 2 { _ = trainer.trainEpoch() }
+            while trainer.epoch < 2 { _ = try trainer.trainEpoch() }
             outputs.append(trainer.checkpoint.probabilities(data.test, rule: .weightScaling, pool: pool))
         }
         let accuracies = outputs.map { Evaluation(probabilities: $0, labels: data.test.labels, classes: 5).accuracy }

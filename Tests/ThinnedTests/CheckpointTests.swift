@@ -11,7 +11,7 @@ import Parallel
         let trainer = try Trainer(configuration: TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: optimizer),
                                                                        batchSize: 16, epochs: 2, seed: 5),
                                   data: Fixture.data, pool: WorkerPool(threads: 2))
-        _ = trainer.trainEpoch(shouldStop: { trainer.stepInEpoch >= steps })
+        _ = try trainer.trainEpoch(shouldStop: { trainer.stepInEpoch >= steps })
         return trainer
     }
 
@@ -122,18 +122,18 @@ import Parallel
     func resumedRunEqualsTheUninterruptedOne(stopAt: Int, threadsAfter: Int) throws {
         let configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: .adam), batchSize: 16, epochs: 3, seed: 5)
         let straight = try Trainer(configuration: configuration, data: Fixture.data, pool: WorkerPool(threads: 2))
-        while straight.epoch < 3 { _ = straight.trainEpoch() }
+        while straight.epoch < 3 { _ = try straight.trainEpoch() }
 
         let first = try Trainer(configuration: configuration, data: Fixture.data, pool: WorkerPool(threads: 1))
         while first.epoch < 3, first.state.step < stopAt {
-            _ = first.trainEpoch(shouldStop: { first.state.step >= stopAt })
+            _ = try first.trainEpoch(shouldStop: { first.state.step >= stopAt })
         }
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try first.checkpoint.write(to: path)
         let resumed = try Trainer(configuration: configuration, data: Fixture.data, pool: Fixture.pool(threads: threadsAfter, bind: .spread),
                                   resumingFrom: Checkpoint(path: path))
-        while resumed.epoch < 3 { _ = resumed.trainEpoch() }
+        while resumed.epoch < 3 { _ = try resumed.trainEpoch() }
         #expect(resumed.weightsDigest == straight.weightsDigest)
         #expect(resumed.state.firstMoment == straight.state.firstMoment)
     }

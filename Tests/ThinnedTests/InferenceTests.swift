@@ -38,7 +38,7 @@ import Parallel
     func checkpoint() throws -> Checkpoint {
         let trainer = try Trainer(configuration: TrainingConfiguration(model: Self.model, batchSize: 16, epochs: 1, seed: 2),
                                   data: Fixture.data, pool: WorkerPool(threads: 2))
-        _ = trainer.trainEpoch()
+        _ = try trainer.trainEpoch()
         return trainer.checkpoint
     }
 
@@ -71,7 +71,7 @@ import Parallel
         model.dropout = .none
         let trainer = try Trainer(configuration: TrainingConfiguration(model: model, batchSize: 16, epochs: 1, seed: 2),
                                   data: Fixture.data, pool: WorkerPool(threads: 2))
-        _ = trainer.trainEpoch()
+        _ = try trainer.trainEpoch()
         let saved = trainer.checkpoint, pool = WorkerPool(threads: 2)
         let scale = saved.probabilities(Fixture.data.test, rule: .weightScaling, pool: pool)
         let exact = saved.probabilities(Fixture.data.test, rule: .exact, pool: pool)

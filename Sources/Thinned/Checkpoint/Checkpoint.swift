@@ -20,10 +20,14 @@ public struct Checkpoint: Sendable {
     public var stepInEpoch: Int
     /// The sum of the losses of those steps, so a resumed epoch reports the same mean.
     public var epochLossSum: Double
+    /// What the run trained on (nil in checkpoints written before it was recorded).
+    public var dataIdentity: DatasetIdentity?
 
     public static let formatVersion = 1
 
-    public init(configuration: TrainingConfiguration, state: TrainingState, epoch: Int, stepInEpoch: Int, epochLossSum: Double) {
+    public init(configuration: TrainingConfiguration, state: TrainingState, epoch: Int, stepInEpoch: Int, epochLossSum: Double,
+                dataIdentity: DatasetIdentity? = nil) {
+        self.dataIdentity = dataIdentity
         self.configuration = configuration
         self.state = state
         self.epoch = epoch

@@ -16,6 +16,10 @@ public final class Trainer {
     public private(set) var stepInEpoch = 0
     /// The sum of those steps' losses.
     public private(set) var epochLossSum = 0.0
+    /// Set once a step's loss was not finite; the run cannot go on.
+    public private(set) var divergence: TrainingError?
+    /// What the run trains on, recorded in its checkpoints (set by whoever loaded the data).
+    public var dataIdentity: DatasetIdentity?
 
     let network: Network
     let engine: GradientEngine
@@ -75,13 +79,26 @@ public final class Trainer {
     /// trains every remaining full batch, evaluates on the test set. `shouldStop` is asked after
     /// every step; when it says yes the epoch stops there and nil is returned (resume from
     /// `checkpoint`).
-    public func trainEpoch(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false }) -> EpochReport? {
+    ///
+    /// A step whose loss is not finite ends the run: `TrainingError.diverged` is thrown, and from
+    /// then on the state is not to be saved (`checkpoint` still describes it, but
+    /// `Checkpoint.write` refuses non-finite values), so the last checkpoint written stays the
+    /// last good one.
+    public func trainEpoch(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false })
+        throws(TrainingError) -> EpochReport?
+    {
+        if let divergence { throw divergence }
         let order = EpochOrder(count: data.train.count, batchSize: configuration.batchSize, epoch: epoch,
                                seed: configuration.seed)
         let start = Clock.seconds()
         let first = stepInEpoch
         while stepInEpoch < order.batches {
             let loss = train(batch: order.batch(stepInEpoch))
+            guard loss.isFinite else {
+                let error = TrainingError.diverged(epoch: epoch + 1, step: stepInEpoch + 1, loss: loss)
+                divergence = error
+                throw error
+            }
             epochLossSum += Double(loss)
             stepInEpoch += 1
             let seconds = Clock.seconds() - start
@@ -102,7 +119,8 @@ public final class Trainer {
 
     /// The run as it stands, to write to a file and resume from.
     public var checkpoint: Checkpoint {
-        Checkpoint(configuration: configuration, state: state, epoch: epoch, stepInEpoch: stepInEpoch, epochLossSum: epochLossSum)
+        Checkpoint(configuration: configuration, state: state, epoch: epoch, stepInEpoch: stepInEpoch, epochLossSum: epochLossSum,
+                   dataIdentity: dataIdentity)
     }
 
     /// One step of Algorithm 5-8 on the training samples `indices`; returns the batch's mean loss.
