@@ -55,11 +55,7 @@ struct TrainCommand: ParsableCommand {
         let split = try data.load(features: model.inputs, classes: model.classes, seed: configuration.seed)
         let metricsFile = try metrics.map(MetricsFile.init(path:))
         if let path = checkpoint {
-            // Found out now, not after hours of training.
-            let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-            guard FileManager.default.isWritableFile(atPath: folder) else {
-                throw ValidationError("--checkpoint \(path): the folder \(folder) does not exist or is not writable")
-            }
+            do { try Checkpoint.prepareDestination(path) } catch { throw ValidationError("--checkpoint \(error)") }
         }
         let workers = try WorkerPool.start(threads: pool.threads, bind: pool.bind, places: pool.places,
                                            oversubscribe: pool.oversubscribe)

@@ -111,6 +111,15 @@ public struct Checkpoint: Sendable {
         if folderFD >= 0 { fsync(folderFD); close(folderFD) }
     }
 
+    /// Checks, before any training, that a checkpoint can be written at `path`: found out now,
+    /// not after hours of training.
+    public static func prepareDestination(_ path: String) throws(CheckpointError) {
+        let folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw .unwritable(path: path, reason: "the folder \(folder) does not exist or is not writable")
+        }
+    }
+
     /// Reads and validates a checkpoint: the file, every tensor's shape against the model its
     /// metadata describes, and every metadata field.
     public init(path: String) throws(CheckpointError) {
