@@ -42,7 +42,7 @@ struct ResumeCheck {
         expected.epochs = requested.epochs
         precondition(expected == requested, "ResumeCheck: a configuration field without an option differs")
         guard requested.epochs > saved.epoch else {
-            throw CommandFailure("--epochs \(requested.epochs): the run in \(path) has already done \(saved.epoch) epochs\(saved.stepInEpoch > 0 ? " and \(saved.stepInEpoch) steps" : ""); give the total, more than \(saved.epoch), to train further")
+            throw CommandFailure("--epochs \(requested.epochs): the run in \(path) has already done \(saved.epoch) epoch\(saved.epoch == 1 ? "" : "s")\(saved.stepInEpoch > 0 ? " and \(saved.stepInEpoch) steps of the next" : ""); give the total, more than \(saved.epoch), to train further")
         }
     }
 
