@@ -89,6 +89,8 @@ struct TrainCommand: ParsableCommand {
         }
         BLASCheck.warnIfGeneric()
         StopSignal.install()
+        // The header reaches a pipe now, not at the end of the first epoch.
+        fflush(nil)
         let progress = ProgressReporter(epochs: configuration.epochs)
         let startStep = trainer.state.step
         var warnedLoss = false
