@@ -26,9 +26,10 @@ enum NegativeNumbers {
         return result
     }
 
-    /// `-3`, `-0.01`, `-.5`, `-1e-3`, `-inf`, `-nan`: a minus sign then something a number parser reads.
+    /// `-3`, `-0.01`, `-.5`, `-1e-3`, `-inf`, `-nan`, `-1,2`: a minus sign then a digit or a point,
+    /// or a word a number parser reads. No option of `thinned` is spelt that way.
     static func isNegativeNumber(_ text: String) -> Bool {
-        guard text.hasPrefix("-"), text.count > 1 else { return false }
-        return Double(text) != nil
+        guard text.hasPrefix("-"), let next = text.dropFirst().first else { return false }
+        return next.isASCII && (next.isNumber || next == ".") || Double(text) != nil
     }
 }
