@@ -5,7 +5,7 @@ import Testing
 @Suite(.serialized) struct StopSignalTests {
     /// Slow steps (a wide model, one worker), so that the first signal is still waiting for its
     /// step to finish when the second arrives.
-    static let slow = ["train", "--data", "synthetic", "--layers", "784,1024,1024,10", "--batch", "200", "--epochs", "3",
+    static let slow = ["train", "--data", "synthetic", "--layers", "784,1024,1024,10", "--batch", "500", "--epochs", "3",
                        "--threads", "1"]
 
     @Test(arguments: [(SIGINT, 1_000), (SIGINT, 10_000), (SIGTERM, 5_000)] as [(Int32, UInt32)])
