@@ -202,29 +202,3 @@ struct TrainCommand: ParsableCommand {
         return "\(units), \(dropout), \(model.initialization.rawValue) init"
     }
 }
-
-/// Appends one JSON object per line.
-struct MetricsFile {
-    let path: String
-    let handle: FileHandle
-
-    init(path: String) throws {
-        self.path = path
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw ValidationError("--metrics \(path): cannot create the file")
-            }
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw ValidationError("--metrics \(path): cannot open the file for writing")
-        }
-        handle.seekToEndOfFile()
-        self.handle = handle
-    }
-
-    func append<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        handle.write(try encoder.encode(value) + Data("\n".utf8))
-    }
-}
