@@ -85,7 +85,7 @@ struct TrainCommand: ParsableCommand {
 
         print(Self.header(configuration, split: split, pool: workers))
         if let saved, let resume {
-            print("resumed: \(resume) at epoch \(saved.epoch + 1), step \(saved.stepInEpoch) of it (\(saved.state.step) steps done); model, optimizer, batch, seed and data come from the checkpoint")
+            print("resumed: \(resume) at epoch \(saved.epoch + 1), step \(saved.stepInEpoch) of it (\(saved.state.step) steps done); model, optimizer, batch and seed\(saved.dataIdentity == nil ? "" : " and data") come from the checkpoint")
         }
         BLASCheck.warnIfGeneric()
         StopSignal.install()
