@@ -66,8 +66,8 @@ import Testing
         #expect(result.stderr.contains("--resume \(path): header length"), "\(result.stderr)")
         let unwritable = try ThinnedBinary.run(["train", "--checkpoint", "/nonexistent/folder/run.safetensors", "--data", "synthetic"])
         #expect(unwritable.status != 0)
-        #expect(unwritable.stderr.contains("--checkpoint /nonexistent/folder/run.safetensors: the folder /nonexistent/folder does not exist"),
-                "\(unwritable.stderr)")
+        #expect(unwritable.stderr.contains("--checkpoint /nonexistent/folder/run.safetensors: "), "\(unwritable.stderr)")
+        #expect(unwritable.stderr.contains("/nonexistent/folder does not exist"), "\(unwritable.stderr)")
         let missing = try ThinnedBinary.run(["train", "--resume", "/nonexistent.safetensors", "--data", "synthetic"])
         #expect(missing.stderr.contains("--resume /nonexistent.safetensors: cannot read the checkpoint: no such file"), "\(missing.stderr)")
     }
