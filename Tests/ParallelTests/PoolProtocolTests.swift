@@ -99,6 +99,14 @@ import Foundation
         #expect(work.counts == [2_000, 2_000, 2_000])
     }
 
+    /// Scratch memory that cannot be had is a thrown error naming the worker, not a trap.
+    @Test(.disabled(if: underThreadSanitizer, "ThreadSanitizer's allocator aborts on an impossible size"))
+    func scratchThatCannotBeHadIsAnError() {
+        #expect(throws: PoolError.scratchUnavailable(worker: 0, bytes: 1 << 50)) {
+            try WorkerPool(threads: 1, scratchBytes: 1 << 50)
+        }
+    }
+
     /// True in a ThreadSanitizer build, whose shadow memory cannot live under an address-space
     /// limit.
     static let underThreadSanitizer = dlsym(nil, "__tsan_init") != nil
