@@ -6,22 +6,22 @@ import Glibc
 
 /// The state a `WorkerPool` shares with its threads, and the fork–join protocol over it.
 ///
-/// Protocol. Every job has a sequence number `s`. The caller writes the job (`job` or `tasks`),
-/// `remaining` and the job's kind in slot `s & 1` (`kind0`, `kind1`), then publishes
-/// `ticket = s << 32 | 0`; workers wait (spin, then park) for the ticket's sequence number to
-/// change. There are two kinds of job:
+/// Protocol. Every job has a sequence number `s` (64 bits, never wraps). The caller writes the job
+/// (`job` or `tasks`), `remaining` and the job's kind in slot `s & 1` (`kind0`, `kind1`), sets
+/// `ticket = (s mod 2³²) << 32 | 0`, then publishes `generation = s`; workers wait (spin, then
+/// park) for `generation` to change. There are two kinds of job:
 ///
 /// - A *task list* (`forEachTask`, `forEachChunk`): `remaining` is the number of tasks. A worker
 ///   claims task `i` by a compare-and-swap of the whole ticket from `s << 32 | i` to
-///   `s << 32 | i + 1`, runs it, and decrements `remaining`. The join returns when `remaining` is
+///   `s << 32 | i + 1` (`s` mod 2³²), runs it, and decrements `remaining`. The join returns when `remaining` is
 ///   0 — when the *tasks* are done, whichever workers ran them: a worker that is descheduled, or
 ///   wakes late, holds nothing up. A late worker cannot harm a newer job: its claim carries the
 ///   sequence number it saw, so once the ticket has moved on the swap fails; and a claim that
 ///   succeeds pins job `s` (its task is not done), so the caller cannot replace `tasks` under it.
 /// - A *broadcast* (`broadcast`, `map`, `locate`, start-up and stop): `remaining` is the number of
 ///   workers, and each runs the job once and decrements it. Such a job cannot finish without
-///   every worker, so a worker can only ever skip task lists. A worker re-reads the ticket after
-///   reading the kind, so a kind read from a slot already reused for job `s + 2` is never acted on.
+///   every worker, so a worker can only ever skip task lists. A worker re-reads `generation`
+///   after reading the kind, so a kind read from a slot already reused for job `s + 2` is never acted on.
 ///
 /// Waiting on either side spins briefly, then parks on a condition variable. Lost wake-ups are
 /// excluded Dekker-style: a sleeper publishes its flag (`sleepingWorkers`, `callerSleeping`)
@@ -33,15 +33,17 @@ import Glibc
 ///
 /// `@unchecked Sendable` is sound because the only non-atomic mutable state, `job`, `tasks` and
 /// the per-worker slots, is written by the caller only while no worker reads it (before the
-/// ticket that publishes it, or after `remaining` reached 0), and each worker writes only its own
-/// slot.
+/// `generation` store that publishes it, or after `remaining` reached 0), and each worker writes
+/// only its own slot.
 final class PoolState: @unchecked Sendable {
     let count: Int
     let plan: PlacementPlan
     let topology: Topology?
     let scratchBytes: Int
 
-    /// `sequence << 32 | next task`: the job being served and the next task of it to claim.
+    /// The sequence number of the latest job: what workers wait on.
+    let generation = Atomic<UInt64>(0)
+    /// `(sequence mod 2³²) << 32 | next task`: the task list being served and its next task.
     let ticket = Atomic<UInt64>(0)
     /// Tasks (or, for a broadcast, workers) not yet done with the current job.
     let remaining = Atomic<Int>(0)
@@ -149,26 +151,27 @@ final class PoolState: @unchecked Sendable {
             let kind = kind(of: sequence)
             if kind < 0 {
                 // A kind read from a slot reused for job `sequence + 2` is stale: look again.
-                guard ticket.load(ordering: .sequentiallyConsistent) >> 32 == sequence else { continue }
+                guard generation.load(ordering: .sequentiallyConsistent) == sequence else { continue }
                 if kind == Kind.stop { return }
                 job(worker)
                 finishOne()
             } else {
-                runTasks(of: sequence, on: worker)
+                runTasks(of: sequence & 0xFFFF_FFFF, kindSlot: sequence, on: worker)
             }
             seen = sequence
         }
     }
 
-    /// Claims and runs tasks of job `sequence` until it has none left or the ticket has moved on.
+    /// Claims and runs tasks of job `sequence` (mod 2³², as in the ticket) until it has none left
+    /// or the ticket has moved on.
     @inline(never)
-    private func runTasks(of sequence: UInt64, on worker: Worker) {
+    private func runTasks(of sequence: UInt64, kindSlot: UInt64, on worker: Worker) {
         var current = ticket.load(ordering: .acquiring)
         while current >> 32 == sequence {
             let task = Int(current & 0xFFFF_FFFF)
             // The count is checked after the claim: it may have been read from a slot that job
             // `sequence + 2` reuses only if the claim below fails.
-            guard task < kind(of: sequence) else { return }
+            guard task < kind(of: kindSlot) else { return }
             let claim = ticket.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
             guard claim.exchanged else { current = claim.original; continue }
             tasks.unsafelyUnwrapped.run(task: task, on: worker)
@@ -179,15 +182,15 @@ final class PoolState: @unchecked Sendable {
 
     private func waitForWork(after seen: UInt64) -> UInt64 {
         if workerSpinNanoseconds > 0, let next = spin(nanoseconds: workerSpinNanoseconds, yieldEvery: 16, until: {
-            let next = ticket.load(ordering: .acquiring) >> 32
+            let next = generation.load(ordering: .acquiring)
             return next != seen ? next : nil
         }) { return next }
         pthread_mutex_lock(mutex)
         sleepingWorkers.add(1, ordering: .sequentiallyConsistent)
-        var next = ticket.load(ordering: .sequentiallyConsistent) >> 32
+        var next = generation.load(ordering: .sequentiallyConsistent)
         while next == seen {
             pthread_cond_wait(workAvailable, mutex)
-            next = ticket.load(ordering: .sequentiallyConsistent) >> 32
+            next = generation.load(ordering: .sequentiallyConsistent)
         }
         sleepingWorkers.subtract(1, ordering: .sequentiallyConsistent)
         pthread_mutex_unlock(mutex)
@@ -209,15 +212,15 @@ final class PoolState: @unchecked Sendable {
     /// Publishes a task list of `taskCount` tasks (`tasks` set), a broadcast (`job` set; kind
     /// `Kind.broadcast`) or the stop (`Kind.stop`), and wakes parked workers that it needs.
     func post(kind: Int) {
-        let sequence = (ticket.load(ordering: .relaxed) >> 32) + 1
-        precondition(sequence < 1 << 32, "PoolState: 2^32 jobs posted")
+        let sequence = generation.load(ordering: .relaxed) + 1
         if kind != Kind.stop { remaining.store(kind == Kind.broadcast ? count : kind, ordering: .sequentiallyConsistent) }
         if sequence & 1 == 0 {
             kind0.store(kind, ordering: .sequentiallyConsistent)
         } else {
             kind1.store(kind, ordering: .sequentiallyConsistent)
         }
-        ticket.store(sequence << 32, ordering: .sequentiallyConsistent)
+        ticket.store((sequence & 0xFFFF_FFFF) << 32, ordering: .sequentiallyConsistent)
+        generation.store(sequence, ordering: .sequentiallyConsistent)
         let sleepers = sleepingWorkers.load(ordering: .sequentiallyConsistent)
         guard sleepers > 0 else { return }
         pthread_mutex_lock(mutex)
