@@ -4,12 +4,13 @@ import Glibc
 #endif
 
 /// A pool of dedicated worker threads, each bound to its place before it runs anything, used
-/// through one fork–join verb: `broadcast`.
+/// through two fork–join verbs: `forEachTask` (a task list; the join waits for the tasks, not
+/// for every worker) and `broadcast` (once on every worker; the join waits for all of them).
 ///
 /// The pool owns its threads (never GCD's shared ones: a binding set on one of those would leak
 /// into unrelated work); the calling thread is never pinned. A fork–join costs about a
 /// microsecond when the workers are spinning, because workers spin briefly for the next job and
-/// then park (see `PoolState`).
+/// then park — at once when they outnumber the CPUs (see `PoolState`).
 ///
 /// `@unchecked Sendable` is sound because every mutable field lives in `PoolState` under its
 /// fork–join protocol, and `broadcast` refuses (with a precondition) to run twice at once, so a
