@@ -89,7 +89,7 @@ import Parallel
         let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
                                        initialization: .xavier)
         let data = DataSplit.synthetic(features: 150, classes: 10, trainCount: 240, testCount: 10, seed: 5)
-        let pool = WorkerPool(threads: 2)
+        let pool = try WorkerPool(threads: 2)
         let batchSize = 120
         func run(_ mode: GradientMode) -> TrainingState {
             let configuration = TrainingConfiguration(model: model, optimizer: .init(kind: optimizer), batchSize: batchSize,
