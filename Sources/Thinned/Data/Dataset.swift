@@ -68,8 +68,11 @@ public struct DataSplit: Sendable {
     private static func load(_ directory: String, _ prefix: String, name: String, features: Int, classes: Int)
         throws(IDXError) -> Dataset
     {
-        let imagesFile = try IDXFile(path: find(directory, "\(prefix)-images-idx3-ubyte"), magic: IDXFile.imagesMagic)
-        let labelsFile = try IDXFile(path: find(directory, "\(prefix)-labels-idx1-ubyte"), magic: IDXFile.labelsMagic)
+        // Each byte becomes a Float pixel or an Int32 label: the budget check covers both.
+        let imagesFile = try IDXFile(path: find(directory, "\(prefix)-images-idx3-ubyte"), magic: IDXFile.imagesMagic,
+                                     convertedBytesPerItem: MemoryLayout<Float>.size)
+        let labelsFile = try IDXFile(path: find(directory, "\(prefix)-labels-idx1-ubyte"), magic: IDXFile.labelsMagic,
+                                     convertedBytesPerItem: MemoryLayout<Int32>.size)
         let count = imagesFile.dimensions[0]
         let pixels = imagesFile.dimensions[1] * imagesFile.dimensions[2]
         guard pixels == features else {
