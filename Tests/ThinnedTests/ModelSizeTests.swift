@@ -59,4 +59,15 @@ import Parallel
             #expect(error.description.hasPrefix("--layers 7,1000000000,4: the model's parameters"))
         }
     }
+
+    @Test func syntheticDataBeyondTheBudgetIsRefused() throws {
+        try DataSplit.requireSyntheticMemory(features: 784, classes: 10)
+        // 2 510 rows of 10¹¹ floats: a petabyte.
+        #expect(throws: MemoryError.self) {
+            try DataSplit.requireSyntheticMemory(features: 100_000_000_000, classes: 10)
+        }
+        #expect(throws: MemoryError.overflow(what: "synthetic data: 2000 + 500 examples of \(Int.max / 2) features")) {
+            try DataSplit.requireSyntheticMemory(features: Int.max / 2, classes: 10)
+        }
+    }
 }

@@ -100,6 +100,16 @@ public struct DataSplit: Sendable {
         throw .missingFile(directory: directory, name: name)
     }
 
+    /// Throws unless the images of `synthetic(features:classes:trainCount:testCount:seed:)` can
+    /// be had (the examples and the class prototypes, one `Float` per feature each): call it
+    /// first when `features` or the counts come from the user.
+    public static func requireSyntheticMemory(features: Int, classes: Int, trainCount: Int = 2000,
+                                              testCount: Int = 500) throws(MemoryError) {
+        let what = "synthetic data: \(trainCount) + \(testCount) examples of \(features) features"
+        try MemoryBudget.require(MemoryBudget.bytes([trainCount + testCount + classes, features],
+                                                    elementBytes: MemoryLayout<Float>.size, for: what), for: what)
+    }
+
     /// A seeded, learnable data set for tests and for `thinned scale`: each class has a random
     /// prototype image, and each example is half its class's prototype, half uniform noise.
     /// Pure function of the arguments.
