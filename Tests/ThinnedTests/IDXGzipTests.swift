@@ -101,4 +101,14 @@ import Testing
             try IDXFile(decoding: file, path: Self.path, magic: IDXFile.imagesMagic)
         }
     }
+
+    @Test func sizesThatOverflowAreRefused() {
+        // 454279 × 31252369 × 649657 = 2⁶³ − 1: the payload fits an Int, payload + header does not.
+        for dimensions: [UInt32] in [[454_279, 31_252_369, 649_657], [0xffff_ffff, 0xffff_ffff, 0xffff_ffff], [1 << 31, 1 << 31, 2]] {
+            let header = ([0x0803] + dimensions).flatMap { value in [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
+            #expect(throws: IDXError.implausibleSize(path: "raw", dimensions: dimensions.map(Int.init))) {
+                try IDXFile(decoding: header + [1, 2, 3], path: "raw", magic: IDXFile.imagesMagic)
+            }
+        }
+    }
 }

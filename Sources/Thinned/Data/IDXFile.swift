@@ -51,7 +51,9 @@ public struct IDXFile: Sendable {
             sizes[4 * d ..< 4 * d + 4].reduce(0) { $0 << 8 | Int($1) }
         }
         let headerBytes = 4 + 4 * rank
-        guard let payload = MemoryBudget.product(dimensions), let total = MemoryBudget.product([payload + headerBytes]) else {
+        // 454279 × 31252369 × 649657 is exactly Int.max: the header's bytes overflow it too.
+        guard let payload = MemoryBudget.product(dimensions), case (let total, false) = payload.addingReportingOverflow(headerBytes)
+        else {
             throw .implausibleSize(path: path, dimensions: dimensions)
         }
         if source.isGzip {
