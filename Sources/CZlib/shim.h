@@ -1,2 +1,2 @@
-// zlib (Debian zlib1g-dev): gzopen/gzread read gzip files, and plain ones transparently.
+// zlib (Debian zlib1g-dev): inflate decompresses gzipped IDX files; compress2/crc32 write PNGs.
 #include <zlib.h>

@@ -112,12 +112,10 @@ public struct SafeTensors: Sendable {
             guard offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
                 throw .badTensor(path: path, name: name, reason: "data_offsets \(offsetValues) outside the \(dataBytes) data bytes")
             }
-            let (elements, overflow) = shape.reduce((1, false)) { acc, n in
-                let (product, o) = acc.0.multipliedReportingOverflow(by: n)
-                return (product, acc.1 || o)
-            }
-            guard !overflow, elements * 4 == offsets[1] - offsets[0] else {
-                throw .badTensor(path: path, name: name, reason: "shape \(shape) needs \(elements * 4) bytes, data_offsets give \(offsets[1] - offsets[0])")
+            // The byte count is overflow-checked too: [2147483648, 1073741824] has 2⁶¹ elements.
+            guard let bytes = MemoryBudget.product(shape + [4]), bytes == offsets[1] - offsets[0] else {
+                let needed = MemoryBudget.product(shape + [4]).map { "\($0) bytes" } ?? "more than 2⁶³ bytes"
+                throw .badTensor(path: path, name: name, reason: "shape \(shape) needs \(needed), data_offsets give \(offsets[1] - offsets[0])")
             }
             spans.append((name, offsets[0]..<offsets[1], shape))
         }

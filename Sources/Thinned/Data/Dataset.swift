@@ -68,8 +68,11 @@ public struct DataSplit: Sendable {
     private static func load(_ directory: String, _ prefix: String, name: String, features: Int, classes: Int)
         throws(IDXError) -> Dataset
     {
-        let imagesFile = try IDXFile(path: find(directory, "\(prefix)-images-idx3-ubyte"), magic: IDXFile.imagesMagic)
-        let labelsFile = try IDXFile(path: find(directory, "\(prefix)-labels-idx1-ubyte"), magic: IDXFile.labelsMagic)
+        // Each byte becomes a Float pixel or an Int32 label: the budget check covers both.
+        let imagesFile = try IDXFile(path: find(directory, "\(prefix)-images-idx3-ubyte"), magic: IDXFile.imagesMagic,
+                                     convertedBytesPerItem: MemoryLayout<Float>.size)
+        let labelsFile = try IDXFile(path: find(directory, "\(prefix)-labels-idx1-ubyte"), magic: IDXFile.labelsMagic,
+                                     convertedBytesPerItem: MemoryLayout<Int32>.size)
         let count = imagesFile.dimensions[0]
         let pixels = imagesFile.dimensions[1] * imagesFile.dimensions[2]
         guard pixels == features else {
@@ -95,6 +98,16 @@ public struct DataSplit: Sendable {
             if FileManager.default.fileExists(atPath: path) { return path }
         }
         throw .missingFile(directory: directory, name: name)
+    }
+
+    /// Throws unless the images of `synthetic(features:classes:trainCount:testCount:seed:)` can
+    /// be had (the examples and the class prototypes, one `Float` per feature each): call it
+    /// first when `features` or the counts come from the user.
+    public static func requireSyntheticMemory(features: Int, classes: Int, trainCount: Int = 2000,
+                                              testCount: Int = 500) throws(MemoryError) {
+        let what = "synthetic data: \(trainCount) + \(testCount) examples of \(features) features"
+        try MemoryBudget.require(MemoryBudget.bytes([trainCount + testCount + classes, features],
+                                                    elementBytes: MemoryLayout<Float>.size, for: what), for: what)
     }
 
     /// A seeded, learnable data set for tests and for `thinned scale`: each class has a random

@@ -10,6 +10,13 @@ public enum IDXError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(path: String, found: String, expected: String)
     case labelOutOfRange(path: String, index: Int, label: Int, classes: Int)
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
+    /// The gzip stream is damaged: a bad header, bad deflate data, a CRC-32 or length trailer
+    /// that does not match, or a member cut short.
+    case corruptGzip(path: String, reason: String)
+    /// Bytes follow the last gzip member that are not another gzip member.
+    case trailingData(path: String, bytes: Int)
+    /// The declared size cannot be had (or overflows); the error names the file.
+    case tooLarge(MemoryError)
 
     public var description: String {
         switch self {
@@ -33,6 +40,12 @@ public enum IDXError: Error, CustomStringConvertible, Equatable {
             return "\(path): label \(label) of item \(index) is out of range (the model has \(classes) classes: 0...\(classes - 1))"
         case let .countMismatch(images, imageCount, labels, labelCount):
             return "\(images) has \(imageCount) images but \(labels) has \(labelCount) labels"
+        case let .corruptGzip(path, reason):
+            return "\(path): corrupt gzip data: \(reason)"
+        case let .trailingData(path, bytes):
+            return "\(path): \(bytes) bytes after the end of the gzip stream (expected nothing, or another gzip member)"
+        case let .tooLarge(error):
+            return error.description
         }
     }
 

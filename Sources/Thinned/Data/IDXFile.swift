@@ -1,12 +1,12 @@
-import CZlib
-import Foundation
-
 /// One IDX file (LeCun's MNIST format), gzipped or not: a big-endian magic `00 00 08 <ndims>`,
 /// `ndims` big-endian 32-bit sizes, then the unsigned bytes.
 ///
-/// Every size is checked against the file before anything is allocated: a raw file must be
-/// exactly as long as its header says; a gzip file's trailer (ISIZE, the uncompressed length
-/// mod 2³²) must agree, and no claim may exceed what deflate can expand the file to.
+/// Nothing is allocated from a claim the data does not back. A raw file must be exactly as long
+/// as its header says, checked before its payload is read. A gzip file is decompressed as it is
+/// read, at most the size its header declares (which deflate must be able to expand the file
+/// to), into a buffer that grows only as data really arrives; its CRC-32 and length trailers are
+/// verified, and it must end exactly where the data ends. Either way the declared size — and
+/// what the caller will turn each byte into — must fit in the `MemoryBudget` first.
 public struct IDXFile: Sendable {
     public let path: String
     public let dimensions: [Int]
@@ -19,81 +19,64 @@ public struct IDXFile: Sendable {
 
     /// deflate cannot expand data by more than about 1032:1.
     static let maximumDeflateRatio = 1032
+    /// Bytes a gzip file's payload buffer starts with; it grows as data arrives.
+    static let initialGzipCapacity = 1 << 24
+    /// Bytes read per call while the payload arrives.
+    static let readChunkBytes = 1 << 18
 
-    /// Reads and validates the file at `path`, which must carry `magic`.
-    public init(path: String, magic: UInt32) throws(IDXError) {
+    /// Reads and validates the file at `path`, which must carry `magic`. `convertedBytesPerItem`
+    /// is what the caller will turn each byte into (4 for `Float` pixels): the memory budget
+    /// check covers it too.
+    public init(path: String, magic: UInt32, convertedBytesPerItem: Int = 0) throws(IDXError) {
+        try self.init(ByteInput(path: path), magic: magic, convertedBytesPerItem: convertedBytesPerItem)
+    }
+
+    /// Validates `data` as the contents of an IDX file named `path` (for fuzzing and tests).
+    public init(decoding data: [UInt8], path: String, magic: UInt32, convertedBytesPerItem: Int = 0) throws(IDXError) {
+        try self.init(ByteInput(bytes: data, path: path), magic: magic, convertedBytesPerItem: convertedBytesPerItem)
+    }
+
+    private init(_ input: ByteInput, magic: UInt32, convertedBytesPerItem: Int) throws(IDXError) {
+        let path = input.path
         self.path = path
-        let fileBytes: Int
-        do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            fileBytes = (attributes[.size] as? NSNumber)?.intValue ?? 0
-        } catch {
-            throw .unreadable(path: path, reason: "no such file or not readable")
-        }
-        guard let file = gzopen(path, "rb") else {
-            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { gzclose(file) }
-        let isRaw = gzdirect(file) != 0
-        let gzipSize = isRaw ? nil : Self.gzipTrailerSize(path: path, fileBytes: fileBytes)
+        let sniff = try input.read(upTo: 2)
+        var source = try IDXSource(input: input, prefix: sniff, gzip: sniff == [0x1f, 0x8b])
 
-        let head = try Self.read(file, count: 4, path: path)
+        let head = try source.readExactly(4, headerSoFar: 0)
         let found = UInt32(head[0]) << 24 | UInt32(head[1]) << 16 | UInt32(head[2]) << 8 | UInt32(head[3])
         guard found == magic else { throw .badMagic(path: path, found: found, expected: magic) }
         let rank = Int(magic & 0xff)
-        let sizes = try Self.read(file, count: 4 * rank, path: path, headerSoFar: 4)
+        let sizes = try source.readExactly(4 * rank, headerSoFar: 4)
         let dimensions = (0..<rank).map { d in
             sizes[4 * d ..< 4 * d + 4].reduce(0) { $0 << 8 | Int($1) }
         }
         let headerBytes = 4 + 4 * rank
-        let (payload, overflow) = dimensions.reduce((1, false)) { acc, size in
-            let (product, o) = acc.0.multipliedReportingOverflow(by: size)
-            return (product, acc.1 || o)
-        }
-        // A raw file's exact length is checked below; a gzip file's can only be bounded.
-        guard !overflow, isRaw || payload <= fileBytes * Self.maximumDeflateRatio else {
+        // 454279 × 31252369 × 649657 is exactly Int.max: the header's bytes overflow it too.
+        guard let payload = MemoryBudget.product(dimensions), case (let total, false) = payload.addingReportingOverflow(headerBytes)
+        else {
             throw .implausibleSize(path: path, dimensions: dimensions)
         }
-        if isRaw {
-            guard headerBytes + payload == fileBytes else {
-                if headerBytes + payload > fileBytes {
-                    throw .truncated(path: path, expectedBytes: headerBytes + payload, actualBytes: fileBytes)
-                }
-                throw .tooLong(path: path, expectedBytes: headerBytes + payload)
+        if source.isGzip {
+            // deflate's ratio bounds what the file can hold; a claim beyond it is a lie.
+            guard let bound = MemoryBudget.product([input.count, Self.maximumDeflateRatio]), payload <= bound else {
+                throw .implausibleSize(path: path, dimensions: dimensions)
             }
-        } else if let gzipSize, UInt32(truncatingIfNeeded: headerBytes + payload) != gzipSize,
-                  Int(gzipSize) < headerBytes + payload {
-            throw .truncated(path: path, expectedBytes: headerBytes + payload, actualBytes: Int(gzipSize))
+        } else if total != input.count {
+            if total > input.count { throw .truncated(path: path, expectedBytes: total, actualBytes: input.count) }
+            throw .tooLong(path: path, expectedBytes: total)
+        }
+        let what = "\(path): \(dimensions.map(String.init).joined(separator: "×")) items"
+        do throws(MemoryError) {
+            try MemoryBudget.require(MemoryBudget.bytes([payload], elementBytes: 1 + convertedBytesPerItem, for: what), for: what)
+        } catch {
+            throw .tooLarge(error)
         }
         self.dimensions = dimensions
-        self.bytes = try Self.read(file, count: payload, path: path, headerSoFar: headerBytes)
-        var extra: UInt8 = 0
-        if gzread(file, &extra, 1) > 0 { throw .tooLong(path: path, expectedBytes: headerBytes + payload) }
-    }
-
-    /// Reads exactly `count` bytes, or says how many there were.
-    private static func read(_ file: gzFile, count: Int, path: String, headerSoFar: Int = 0) throws(IDXError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let chunk = UInt32(min(count - done, 1 << 30))
-            let got = buffer.withUnsafeMutableBytes { gzread(file, $0.baseAddress! + done, chunk) }
-            if got < 0 {
-                var code: Int32 = 0
-                throw .unreadable(path: path, reason: "corrupt gzip data (" + String(cString: gzerror(file, &code)) + ")")
-            }
-            if got == 0 { throw .truncated(path: path, expectedBytes: headerSoFar + count, actualBytes: headerSoFar + done) }
-            done += Int(got)
+        self.bytes = try source.readPayload(payload, headerBytes: headerBytes,
+                                            initialCapacity: source.isGzip ? min(payload, Self.initialGzipCapacity) : payload)
+        // The data must end exactly here (and a gzip stream's trailer must check out).
+        if try !source.read(upTo: 1).isEmpty {
+            throw .tooLong(path: path, expectedBytes: total)
         }
-        return buffer
-    }
-
-    /// The uncompressed length mod 2³² from a gzip file's last four bytes (little-endian).
-    private static func gzipTrailerSize(path: String, fileBytes: Int) -> UInt32? {
-        guard fileBytes >= 18, let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        guard (try? handle.seek(toOffset: UInt64(fileBytes - 4))) != nil,
-              let tail = try? handle.read(upToCount: 4), tail.count == 4 else { return nil }
-        return tail.reversed().reduce(0) { $0 << 8 | UInt32($1) }
     }
 }

@@ -24,10 +24,13 @@ public enum WeightInitialization: String, CaseIterable, Sendable, Codable {
 /// An invalid model or training configuration: the option and what was expected.
 public enum ConfigurationError: Error, CustomStringConvertible, Equatable {
     case invalid(option: String, value: String, expected: String)
+    /// What the option asks for needs more memory than the process may use.
+    case tooLarge(option: String, value: String, MemoryError)
 
     public var description: String {
         switch self {
         case let .invalid(option, value, expected): "\(option) \(value): expected \(expected)"
+        case let .tooLarge(option, value, error): "\(option) \(value): \(error)"
         }
     }
 }
@@ -66,6 +69,9 @@ public struct ModelConfiguration: Hashable, Sendable, Codable {
         }
         guard layers.allSatisfy({ $0 >= 1 }) else {
             throw .invalid(option: "--layers", value: list, expected: "every width at least 1")
+        }
+        guard ParameterLayout.parameterCount(widths: layers) != nil else {
+            throw .invalid(option: "--layers", value: list, expected: "a parameter count that fits in 64 bits")
         }
         guard layers.last! >= 2 else {
             throw .invalid(option: "--layers", value: list, expected: "at least 2 classes in the output layer")

@@ -21,8 +21,24 @@ public struct ParameterLayout: Hashable, Sendable {
     /// The total number of parameters.
     public let count: Int
 
+    /// The number of parameters of an MLP with these widths, Σ (inputs + 1) · outputs, or nil
+    /// when a width is negative or the count overflows `Int`: widths from an option or a file are
+    /// checked here before a layout is made.
+    public static func parameterCount(widths: [Int]) -> Int? {
+        var total = 0
+        for (inputs, outputs) in zip(widths, widths.dropFirst()) {
+            guard inputs >= 0, inputs < Int.max, let layer = MemoryBudget.product([inputs + 1, outputs]) else { return nil }
+            let (sum, overflow) = total.addingReportingOverflow(layer)
+            if overflow { return nil }
+            total = sum
+        }
+        return total
+    }
+
     public init(widths: [Int]) {
         precondition(widths.count >= 2, "ParameterLayout: needs at least two widths, got \(widths)")
+        precondition(Self.parameterCount(widths: widths) != nil,
+                     "ParameterLayout: widths \(widths) are negative or overflow the parameter count (check with parameterCount)")
         var offset = 0
         var layers: [Layer] = []
         for (index, (inputs, outputs)) in zip(widths, widths.dropFirst()).enumerated() {

@@ -31,6 +31,7 @@ public final class Trainer {
                 resumingFrom checkpoint: Checkpoint? = nil) throws(ConfigurationError) {
         try configuration.validate(for: data)
         try BLAS.requireCapacity(workers: pool.count)
+        try Self.requireMemory(for: configuration, workers: pool.count)
         if let checkpoint {
             var expected = checkpoint.configuration
             expected.epochs = configuration.epochs

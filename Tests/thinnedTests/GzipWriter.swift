@@ -1,0 +1,1 @@
+../ThinnedTests/GzipWriter.swift
