@@ -29,6 +29,11 @@ struct DataOptions: ParsableArguments {
                      syntheticTrainCount: Int = 2000) throws -> DataSplit {
         var split: DataSplit
         if data == "synthetic" {
+            do {
+                try DataSplit.requireSyntheticMemory(features: features, classes: classes, trainCount: syntheticTrainCount)
+            } catch {
+                throw CommandFailure("--data synthetic: \(error)")
+            }
             split = DataSplit.synthetic(features: features, classes: classes, trainCount: syntheticTrainCount, seed: seed)
         } else {
             do {
