@@ -155,6 +155,25 @@ public enum CheckpointFolder {
     /// debugfs): `statfs`'s magic numbers from `<linux/magic.h>`.
     static let kernelFileSystems: Set<Int> = [0x9fa0, 0x6265_6572, 0x0027_e0eb, 0x6367_7270, 0x6462_6720, 0x1cd1]
 
+    typealias StatFS = @convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer) -> Int32
+
+    /// `statfs`, which Swift's Glibc module does not import (`<sys/statfs.h>`), looked up by name.
+    static let statFS: StatFS? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "statfs") else { return nil }
+        return unsafeBitCast(symbol, to: StatFS.self)
+    }()
+
+    /// The file-system magic number of the file system holding `path` (`statfs`'s `f_type`, the
+    /// first field, a `long`, of `struct statfs` on Linux), or nil.
+    static func fileSystemType(_ path: String) -> Int? {
+        guard let statFS else { return nil }
+        // struct statfs is 120 bytes on 64-bit Linux; 512 leaves room on any ABI.
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 512, alignment: 16)
+        defer { buffer.deallocate() }
+        guard statFS(path, buffer) == 0 else { return nil }
+        return buffer.load(as: Int.self)
+    }
+
     /// Checks, before any training, that a checkpoint can be saved at `path`, and removes the
     /// temporaries of saves that were killed (see `Checkpoint.prepareDestination`).
     static func prepare(_ path: String) throws(CheckpointError) {
@@ -169,8 +188,7 @@ public enum CheckpointFolder {
                                                                    : "the folder \(parent) does not exist")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw .unwritable(path: path, reason: "\(parent) is a file, not a folder") }
-        var system = statfs()
-        if statfs(parent, &system) == 0, kernelFileSystems.contains(Int(system.f_type)) {
+        if let type = fileSystemType(parent), kernelFileSystems.contains(type) {
             throw .unwritable(path: path, reason: "\(parent) is in a kernel file system (/proc, /sys), which keeps no files")
         }
         try checkReplaceable(path)
