@@ -18,7 +18,9 @@ import Glibc
 /// Nothing non-finite is written or read: a diverged run's state is refused by `write`, so the
 /// last checkpoint on disk stays the last good one.
 public struct Checkpoint: Sendable {
+    /// What defines the run's bits (but for the data, `dataIdentity`).
     public var configuration: TrainingConfiguration
+    /// The parameters and the optimizer's state, at `state.step` updates.
     public var state: TrainingState
     /// Epochs completed.
     public var epoch: Int
@@ -32,6 +34,7 @@ public struct Checkpoint: Sendable {
     /// The layout written: 2 is the folder; 1, the single file, is still read.
     public static let formatVersion = 2
 
+    /// A checkpoint of `state` under `configuration`, `epoch` epochs and `stepInEpoch` steps in.
     public init(configuration: TrainingConfiguration, state: TrainingState, epoch: Int, stepInEpoch: Int, epochLossSum: Double,
                 dataIdentity: DatasetIdentity? = nil) {
         self.dataIdentity = dataIdentity

@@ -18,9 +18,11 @@ import Glibc
 /// Temporaries of a process that was killed (`kill -9` during a save) are removed by the next
 /// save or `prepare` once their PID is no longer alive.
 public enum CheckpointFolder {
-    /// The files of a checkpoint folder.
+    /// The model's weights, as `nn.Sequential`'s `state_dict`.
     public static let modelFile = "model.safetensors"
+    /// The optimizer's state.
     public static let optimizerFile = "optimizer.safetensors"
+    /// What defines the run and where it stands; its presence marks a folder as a checkpoint.
     public static let trainerStateFile = "trainer_state.json"
 
     /// `renameat2`'s flag that swaps two paths atomically (Linux ≥ 3.15; `<linux/fs.h>`).

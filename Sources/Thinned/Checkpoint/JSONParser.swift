@@ -13,8 +13,11 @@
 public struct JSONParser {
     /// Why the text is not JSON, with the byte offset where the parser stopped.
     public struct Failure: Error, Equatable, CustomStringConvertible {
+        /// The byte offset, from the start of the text, where reading stopped.
         public let offset: Int
+        /// What was wrong there.
         public let reason: String
+        /// "duplicate key "a" at byte 54".
         public var description: String { "\(reason) at byte \(offset)" }
     }
 

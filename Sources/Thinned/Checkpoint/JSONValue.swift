@@ -6,19 +6,27 @@
 /// `Double` values still round-trip exactly (Swift prints the shortest text that reads back to
 /// the same bits). Objects keep their members in order; the parser refuses duplicate keys.
 public enum JSONValue: Equatable, Sendable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// A number, as its text (valid JSON number grammar).
     case number(String)
+    /// A string, unescaped.
     case string(String)
+    /// A list of values.
     case array([JSONValue])
+    /// An object: its members in order, keys distinct.
     case object([Member])
 
     /// One member of an object.
     public struct Member: Equatable, Sendable {
+        /// The member's name.
         public let key: String
+        /// The member's value.
         public let value: JSONValue
 
+        /// The member `key: value`.
         public init(_ key: String, _ value: JSONValue) {
             self.key = key
             self.value = value
@@ -46,11 +54,13 @@ public enum JSONValue: Equatable, Sendable {
         return members.map(\.key)
     }
 
+    /// The text of a string value.
     public var string: String? {
         if case let .string(text) = self { return text }
         return nil
     }
 
+    /// The elements of an array value.
     public var array: [JSONValue]? {
         if case let .array(values) = self { return values }
         return nil

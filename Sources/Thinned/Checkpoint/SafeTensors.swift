@@ -6,14 +6,19 @@ import Foundation
 /// section) and may hold `"__metadata__"`, a map of strings.
 ///
 /// Only F32 tensors are written and read, little-endian, as PyTorch's `safetensors.torch`
-/// expects.
+/// expects. Reading is strict (see `init(decoding:path:)`): every file either loads whole or is
+/// refused with a `CheckpointError` that names the file and the tensor or field.
 public struct SafeTensors: Sendable {
     /// One tensor: its name, shape and values (row-major).
     public struct Tensor: Sendable, Equatable {
+        /// The key in the header (`0.weight`).
         public let name: String
+        /// Sizes, outermost first (`[out, in]`); `[]` for a scalar.
         public let shape: [Int]
+        /// The elements, row-major; as many as the shape's product.
         public let values: [Float]
 
+        /// A tensor; `values.count` must be the product of `shape`.
         public init(name: String, shape: [Int], values: [Float]) {
             precondition(shape.reduce(1, *) == values.count,
                          "SafeTensors.Tensor: \(name) has \(values.count) values for shape \(shape)")
@@ -23,17 +28,21 @@ public struct SafeTensors: Sendable {
         }
     }
 
+    /// The tensors, in the order they are written.
     public var tensors: [Tensor]
+    /// `__metadata__`: free-form strings (written with sorted keys; omitted when empty).
     public var metadata: [String: String]
 
     /// The largest header accepted (100 MB, as the reference implementation).
     static let maximumHeaderBytes = 100_000_000
 
+    /// A file of `tensors` and `metadata`.
     public init(tensors: [Tensor], metadata: [String: String]) {
         self.tensors = tensors
         self.metadata = metadata
     }
 
+    /// The tensor called `name`, if any.
     public subscript(name: String) -> Tensor? { tensors.first { $0.name == name } }
 
     /// The file's bytes: the header written by `JSONValue` (tensors in order, metadata keys
