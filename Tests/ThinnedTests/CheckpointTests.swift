@@ -48,6 +48,8 @@ import Parallel
         #expect(try FileManager.default.contentsOfDirectory(atPath: path).sorted()
                 == ["model.safetensors", "optimizer.safetensors", "trainer_state.json"])
         #expect(CheckpointFolder.temporaries(beside: path).isEmpty)
+        #expect(Self.failure { _ = try Checkpoint(path: path + "/model.safetensors") }
+                == "\(path)/model.safetensors: cannot read the checkpoint: this is one file of the checkpoint folder \(path); give the folder")
     }
 
     /// `model.safetensors` holds exactly the `state_dict` of `nn.Sequential(Linear(7, 6), ReLU(),

@@ -91,6 +91,10 @@ public struct Checkpoint: Sendable {
         if info.st_mode & S_IFMT == S_IFDIR {
             try self.init(folder: path)
         } else {
+            let (parent, _) = CheckpointFolder.split(path)
+            if access(parent + "/" + CheckpointFolder.trainerStateFile, F_OK) == 0 {
+                throw .unreadable(path: path, reason: "this is one file of the checkpoint folder \(parent); give the folder")
+            }
             try self.init(SafeTensors(decoding: Self.contents(path), path: path), path: path)
         }
     }
