@@ -106,7 +106,7 @@ public struct Checkpoint: Sendable {
             throw .unreadable(path: path, reason: errno == ENOENT ? "no such file" : CheckpointFolder.errorText())
         }
         guard info.st_mode & S_IFMT == S_IFREG else { throw .unreadable(path: path, reason: "not a regular file") }
-        do { try MemoryBudget.require(Int(info.st_size), for: path) } catch { throw .tooLarge(path: path, reason: error) }
+        do { try MemoryBudget.require(Int(info.st_size), for: "reading the file") } catch { throw .tooLarge(path: path, reason: error) }
         do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .unreadable(path: path, reason: "not readable")
         }

@@ -82,7 +82,8 @@ public struct SafeTensors: Sendable {
     /// Parses and validates a file's bytes: header length within the file, strict JSON (see
     /// `JSONParser`: no duplicate keys, sizes as plain integers), F32 tensors whose sizes do not
     /// overflow, whose offsets lie inside the data section, match their shapes, do not overlap
-    /// and cover it exactly, and whose values are all finite.
+    /// and cover it exactly, and whose values are all finite; the memory for the values is
+    /// checked against `MemoryBudget` before it is taken.
     public init(decoding data: Data, path: String) throws(CheckpointError) {
         guard data.count >= 8 else { throw .tooShort(path: path, bytes: data.count) }
         let length = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
@@ -127,6 +128,10 @@ public struct SafeTensors: Sendable {
         }
         guard covered == dataBytes else {
             throw .badHeader(path: path, reason: "the tensors cover \(covered) of the \(dataBytes) data bytes")
+        }
+        // The values are copied out of `data`: as much memory again, which must be there.
+        do { try MemoryBudget.require(dataBytes, for: "\(spans.count) tensors") } catch {
+            throw .tooLarge(path: path, reason: error)
         }
         self.metadata = metadata
         self.tensors = try spans.map { span throws(CheckpointError) in
