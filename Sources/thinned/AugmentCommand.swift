@@ -29,10 +29,10 @@ struct AugmentCommand: ParsableCommand {
     }
 
     func run() throws {
-        var configuration = try training.configuration(batch: 1, epochs: 1, defaultOptimizer: .adam)
-        if !configuration.augmentation.isEnabled {
-            configuration.augmentation.transforms = Set(Augmentation.Transform.allCases)
-        }
+        // Without --augment the preview shows every transform (so --shift-px and the like apply).
+        var base = TrainingConfiguration()
+        base.augmentation.transforms = Set(Augmentation.Transform.allCases)
+        let configuration = try training.configuration(batch: 1, epochs: 1, base: base)
         let train = try DataOptions.load(data, limit: count, features: configuration.model.inputs,
                                          classes: configuration.model.classes, seed: configuration.seed).train
         guard let side = Augmentation.side(features: train.features) else {

@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 
 /// SIGINT and SIGTERM during training: the handler only records the signal; the training loop
-/// notices it after the step under way, writes the checkpoint and exits. A second signal of the
-/// same kind ends the process at once (the handler restores the default).
+/// notices it after the step under way, writes the checkpoint and exits. A second signal ends the
+/// process at once, saying so on standard error (the last checkpoint written stays as it was).
 enum StopSignal {
     /// The signal received, as its number; 0 while none.
     private static let number = Atomic<Int32>(0)
@@ -26,10 +26,16 @@ enum StopSignal {
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGTERM)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        // Initialise the atomic now, not lazily inside a handler.
+        _ = number.load(ordering: .relaxed)
         for signal in [SIGINT, SIGTERM] {
             Glibc.signal(signal) { received in
-                StopSignal.number.store(received, ordering: .relaxed)
-                Glibc.signal(received, SIG_DFL)
+                // Only async-signal-safe calls here: an atomic, write(2) of a static string, _exit.
+                let (first, _) = StopSignal.number.compareExchange(expected: 0, desired: received, ordering: .relaxed)
+                guard !first else { return }
+                let message: StaticString = "\nthinned: second stop signal: exiting at once, without writing a checkpoint (the last one written is intact)\n"
+                _ = write(STDERR_FILENO, message.utf8Start, message.utf8CodeUnitCount)
+                _exit(128 + received)
             }
         }
     }

@@ -19,9 +19,18 @@ struct ThinnedCommand: ParsableCommand {
         }
         // The pool is the only source of parallelism: BLAS runs on the calling worker alone.
         BLAS.useSingleThread()
+        var command: ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot(NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst())))
+        } catch {
+            exit(withError: error)
+        }
+        do {
             try command.run()
+        } catch let error as ValidationError {
+            // Past parsing, a usage line would only mislead (and it would be the root command's):
+            // the message names the option or the file.
+            exit(withError: CommandFailure(error.message))
         } catch {
             exit(withError: error)
         }

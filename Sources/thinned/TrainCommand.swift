@@ -11,51 +11,67 @@ struct TrainCommand: ParsableCommand {
     )
 
     @OptionGroup(title: "Model and training") var training: TrainOptions
-    @Option(help: "Samples per mini-batch (the last partial batch of an epoch is dropped).") var batch: Int = 100
-    @Option(help: "Passes over the training set.") var epochs: Int = 15
+    @Option(help: "Samples per mini-batch; the last partial batch of an epoch is dropped (default: 100).") var batch: Int?
+    @Option(help: "Passes over the training set (with --resume: the total, counting the epochs done).") var epochs: Int = 15
     @OptionGroup(title: "Data") var data: DataOptions
     @OptionGroup(title: "Worker pool") var pool: PoolOptions
 
     @Option(help: ArgumentHelp("Append one JSON object per epoch to this file.", valueName: "file"))
     var metrics: String?
 
-    @Option(help: ArgumentHelp("Write the run to this safetensors file at the end, every --checkpoint-every epochs, and when interrupted (default when interrupted: thinned.safetensors, or the --resume file).", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the run to this checkpoint at the end, every --checkpoint-every epochs, and when interrupted (default when interrupted: thinned.safetensors, or the --resume checkpoint).", valueName: "path"))
     var checkpoint: String?
 
-    @Option(help: "Also write the checkpoint every N epochs.")
+    @Option(help: "Also write the checkpoint every N epochs (needs --checkpoint or --resume).")
     var checkpointEvery: Int?
 
-    @Option(help: "Also write the checkpoint every N steps.")
+    @Option(help: "Also write the checkpoint every N steps (needs --checkpoint or --resume).")
     var checkpointEverySteps: Int?
 
-    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (its model, optimizer, batch and seed); --epochs is the total.", valueName: "file"))
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint: its model, optimizer, batch, seed and data; --epochs is the total.", valueName: "path"))
     var resume: String?
 
     @Option(help: .hidden)
     var stopAfter: Int?
 
     func validate() throws {
-        _ = try configuration()
+        if resume == nil { _ = try configuration() }
         for (option, value) in [("--checkpoint-every", checkpointEvery), ("--checkpoint-every-steps", checkpointEverySteps),
                                 ("--stop-after", stopAfter)] {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1, got \(value)") }
         }
+        if checkpoint == nil && resume == nil {
+            for (option, value) in [("--checkpoint-every", checkpointEvery), ("--checkpoint-every-steps", checkpointEverySteps)] {
+                if let value { throw ValidationError("\(option) \(value): there is no checkpoint to write; give --checkpoint PATH") }
+            }
+        }
     }
 
     func run() throws {
-        let saved = try resume.map { path in
-            do { return try Checkpoint(path: path) } catch { throw ValidationError("--resume \(error)") }
+        let check = try resume.map { path in
+            do { return ResumeCheck(path: path, saved: try Checkpoint(path: path)) } catch { throw CommandFailure("--resume \(error)") }
         }
-        var configuration = try configuration()
-        if let saved {
-            configuration = saved.configuration
-            configuration.epochs = epochs
+        let saved = check?.saved
+        let configuration: TrainingConfiguration
+        let source: (source: String, limit: Int?)
+        if let check {
+            configuration = try training.configuration(batch: batch, epochs: epochs, base: check.saved.configuration)
+            try check.check(configuration)
+            source = try check.data(data)
+        } else {
+            configuration = try self.configuration()
+            source = (data.data, data.limit)
         }
         let model = configuration.model
-        let split = try data.load(features: model.inputs, classes: model.classes, seed: configuration.seed)
+        let split = try DataOptions.load(source.source, limit: source.limit, features: model.inputs, classes: model.classes,
+                                         seed: configuration.seed)
+        let identity = DatasetIdentity(split, source: source.source, limit: source.limit)
+        try check?.check(identity)
         let metricsFile = try metrics.map(MetricsFile.init(path:))
-        if let path = checkpoint {
-            do { try Checkpoint.prepareDestination(path) } catch { throw ValidationError("--checkpoint \(error)") }
+        let checkpointPath = checkpoint ?? resume
+        if let checkpointPath {
+            // Found out now, not after hours of training.
+            do { try Checkpoint.prepareDestination(checkpointPath) } catch { throw CommandFailure("--checkpoint \(error)") }
         }
         let workers = try WorkerPool.start(threads: pool.threads, bind: pool.bind, places: pool.places,
                                            oversubscribe: pool.oversubscribe)
@@ -65,30 +81,45 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        trainer.dataIdentity = identity
 
         print(Self.header(configuration, split: split, pool: workers))
         if let saved, let resume {
-            print("resumed: \(resume) at epoch \(saved.epoch + 1), step \(saved.stepInEpoch) of it (\(saved.state.step) steps done); model, optimizer, batch and seed come from the checkpoint")
+            print("resumed: \(resume) at epoch \(saved.epoch + 1), step \(saved.stepInEpoch) of it (\(saved.state.step) steps done); model, optimizer, batch and seed\(saved.dataIdentity == nil ? "" : " and data") come from the checkpoint")
         }
         BLASCheck.warnIfGeneric()
         StopSignal.install()
-        let checkpointPath = checkpoint ?? resume
+        // The header reaches a pipe now, not at the end of the first epoch.
+        fflush(nil)
         let progress = ProgressReporter(epochs: configuration.epochs)
         let startStep = trainer.state.step
+        var warnedLoss = false
         while trainer.epoch < configuration.epochs {
-            let report = try trainer.trainEpoch(onStep: { step in
-                progress.step(step)
-                if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0 {
-                    do { try trainer.checkpoint.write(to: checkpointPath) } catch {
-                        FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+            let report: Trainer.EpochReport?
+            do {
+                report = try trainer.trainEpoch(onStep: { step in
+                    progress.step(step)
+                    if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0 {
+                        do { try trainer.checkpoint.write(to: checkpointPath) } catch {
+                            FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+                        }
                     }
-                }
-            }, shouldStop: { StopSignal.received != nil || stopAfter.map { trainer.state.step - startStep >= $0 } ?? false })
+                }, shouldStop: { StopSignal.received != nil || stopAfter.map { trainer.state.step - startStep >= $0 } ?? false })
+            } catch {
+                progress.finishEpoch()
+                fflush(nil)
+                let kept = checkpointPath.map { FileManager.default.fileExists(atPath: $0) ? " The last good checkpoint, \($0), is kept." : "" } ?? ""
+                throw CommandFailure(error.description + kept)
+            }
             progress.finishEpoch()
-            guard let report else { return try stop(trainer, path: checkpointPath ?? "thinned.safetensors") }
+            guard let report else { return try stop(trainer, path: checkpointPath ?? "thinned.safetensors", source: source) }
             print(String(format: "epoch %d/%d  train loss %.4f  test accuracy %.2f%%  test loss %.4f  %.0f samples/s  %.1f s",
                          report.epoch, configuration.epochs, report.trainLoss, report.testAccuracy * 100,
                          report.testLoss, report.samplesPerSecond, report.seconds))
+            if !warnedLoss, let warning = Self.lossWarning(report, classes: model.classes) {
+                warnedLoss = true
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
             try metricsFile?.append(report)
             if let every = checkpointEvery, let checkpointPath, report.epoch % every == 0, report.epoch < configuration.epochs {
                 try trainer.checkpoint.write(to: checkpointPath)
@@ -104,14 +135,39 @@ struct TrainCommand: ParsableCommand {
         print("weights sha256: \(trainer.weightsDigest)")
     }
 
+    /// A finite blow-up: an epoch's mean training loss far above ln(classes), the loss of a
+    /// uniform guess, which any trained model beats. Ten times is far beyond what dropout noise
+    /// gives at the first epoch.
+    static func lossWarning(_ report: Trainer.EpochReport, classes: Int) -> String? {
+        let uniform = log(Double(classes))
+        guard report.trainLoss > 10 * uniform else { return nil }
+        return String(format: "epoch %d's mean training loss %.3g is far above ln(%d) = %.2f, the loss of a uniform guess: the run is blowing up; try a lower --lr",
+                      report.epoch, report.trainLoss, classes, uniform)
+    }
+
     /// Writes the checkpoint after an interruption and says how to resume.
-    private func stop(_ trainer: Trainer, path: String) throws {
+    private func stop(_ trainer: Trainer, path: String, source: (source: String, limit: Int?)) throws {
         try trainer.checkpoint.write(to: path)
         let why = StopSignal.received.map { "interrupted (\($0))" } ?? "stopped after \(stopAfter ?? 0) steps"
         print("\(why) at epoch \(trainer.epoch + 1), step \(trainer.stepInEpoch); checkpoint written to \(path)")
-        print("resume with: thinned train --resume \(path) --epochs \(epochs)" + (data.data == DataSplit.defaultDirectory ? "" : " --data \(data.data)"))
+        print("resume with: " + Self.resumeCommand(path: path, epochs: epochs, data: source.source, limit: source.limit))
         fflush(nil)
         throw ExitCode(StopSignal.received.map { 128 + $0.number } ?? 3)
+    }
+
+    /// The command that continues a stopped run: the checkpoint holds the configuration, the data
+    /// are named again (an older checkpoint does not record them).
+    static func resumeCommand(path: String, epochs: Int, data: String, limit: Int?) -> String {
+        var words = ["thinned", "train", "--resume", path, "--epochs", "\(epochs)"]
+        if data != DataSplit.defaultDirectory { words += ["--data", data] }
+        if let limit { words += ["--limit", "\(limit)"] }
+        return words.map(Self.shellQuoted).joined(separator: " ")
+    }
+
+    /// `word` as a POSIX shell reads it back: bare when it is safe, else in single quotes.
+    static func shellQuoted(_ word: String) -> String {
+        let safe = word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./,=:+@%".unicodeScalars.contains($0) }
+        return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     func configuration() throws -> TrainingConfiguration {
@@ -121,41 +177,28 @@ struct TrainCommand: ParsableCommand {
     static func header(_ configuration: TrainingConfiguration, split: DataSplit, pool: WorkerPool) -> String {
         let model = configuration.model
         let parameters = ParameterLayout(widths: model.layers).count
-        let dropout = model.dropout == .none ? "no dropout"
-            : "\(model.dropout.rawValue) dropout p_input \(model.inputDropRate) p_hidden \(model.hiddenDropRate)"
         let optimizer = configuration.optimizer
         let pinned = pool.bindings.filter(\.isPinned).count
+        let augment = configuration.augmentation.isEnabled
+            ? ", augment " + configuration.augmentation.transforms.map(\.rawValue).sorted().joined(separator: ",") : ""
         return """
-            model: \(model.layers.map(String.init).joined(separator: "-")) (\(parameters) parameters), ReLU, \(dropout), \(model.initialization.rawValue) init
-            training: \(optimizer.kind.rawValue) lr \(optimizer.learningRate), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed), \(configuration.gradientMode.rawValue) gradients
+            model: \(model.layers.map(String.init).joined(separator: "-")) (\(parameters) parameters), \(describe(model))
+            training: \(optimizer.kind.rawValue) lr \(optimizer.learningRate)\(optimizer.kind == .momentum ? " momentum \(optimizer.momentum)" : ""), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed), \(configuration.gradientMode.rawValue) gradients\(augment)
             data: \(split.train.name) \(split.train.count), \(split.test.name) \(split.test.count)
             pool: \(pool.count) workers, --bind \(pool.plan.bind.rawValue) --places \(pool.plan.places.rawValue), \(pinned) pinned; OpenBLAS \(BLAS.coreName) kernel, single-threaded per worker
             """
     }
-}
 
-/// Appends one JSON object per line.
-struct MetricsFile {
-    let path: String
-    let handle: FileHandle
-
-    init(path: String) throws {
-        self.path = path
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw ValidationError("--metrics \(path): cannot create the file")
-            }
+    /// What the model is, as it trains: its hidden units, its dropout and its initial weights.
+    static func describe(_ model: ModelConfiguration) -> String {
+        let hidden = model.depth > 1
+        let units = hidden ? "ReLU hidden units" : "no hidden layer (softmax regression)"
+        let dropout: String = switch model.dropout {
+        case .none: "no dropout"
+        case .dropconnect: "dropconnect (each weight dropped with p \(model.hiddenDropRate))"
+        case .inverted, .vanilla:
+            "\(model.dropout.rawValue) dropout p_input \(model.inputDropRate)" + (hidden ? " p_hidden \(model.hiddenDropRate)" : "")
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw ValidationError("--metrics \(path): cannot open the file for writing")
-        }
-        handle.seekToEndOfFile()
-        self.handle = handle
-    }
-
-    func append<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        handle.write(try encoder.encode(value) + Data("\n".utf8))
+        return "\(units), \(dropout), \(model.initialization.rawValue) init"
     }
 }

@@ -3,21 +3,25 @@ import Foundation
 import Thinned
 
 /// The options that define a model and how it trains; shared by the commands that train.
+///
+/// Every option is optional so that a command knows which ones were given: the defaults are
+/// applied by `configuration(batch:epochs:base:)` from a base configuration (the reference run,
+/// or the checkpoint a run resumes), and a resumed run can refuse an option that contradicts it.
 struct TrainOptions: ParsableArguments {
-    @Option(help: "Layer widths from input to output, comma-separated.")
-    var layers: String = "784,512,512,512,512,10"
+    @Option(help: "Layer widths from input to output, comma-separated (default: 784,512,512,512,512,10).")
+    var layers: String?
 
-    @Option(name: .customLong("p-input"), help: "Probability of dropping an input unit.")
-    var inputDropRate: Float = 0.2
+    @Option(name: .customLong("p-input"), help: "Probability of dropping an input unit (default: 0.2).")
+    var inputDropRate: Float?
 
-    @Option(name: .customLong("p-hidden"), help: "Probability of dropping a hidden unit.")
-    var hiddenDropRate: Float = 0.5
+    @Option(name: .customLong("p-hidden"), help: "Probability of dropping a hidden unit, or a weight with dropconnect (default: 0.5).")
+    var hiddenDropRate: Float?
 
-    @Option(help: "inverted (scale while training), vanilla (weight scaling at prediction), none, or dropconnect (each sample its own mask over the weights, rate --p-hidden; runs through the literal path).")
-    var dropout: DropoutKind = .inverted
+    @Option(help: "inverted (scale while training; the default), vanilla (weight scaling at prediction), none, or dropconnect (each sample its own mask over the weights, rate --p-hidden; runs through the literal path).")
+    var dropout: DropoutKind?
 
-    @Option(name: .customLong("init"), help: "Initial weights: xavier (Glorot uniform) or he (Kaiming uniform).")
-    var initialization: WeightInitialization = .xavier
+    @Option(name: .customLong("init"), help: "Initial weights: xavier (Glorot uniform; the default) or he (Kaiming uniform).")
+    var initialization: WeightInitialization?
 
     @Option(help: "Update rule applied to the averaged gradient: sgd, momentum or adam (default: adam for train, sgd for scale).")
     var optimizer: OptimizerKind?
@@ -25,58 +29,127 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Learning rate (default: 0.1 for sgd, 0.01 for momentum, 0.001 for adam).")
     var lr: Float?
 
-    @Option(help: "Momentum coefficient for --optimizer momentum.")
-    var momentum: Float = 0.9
+    @Option(help: "Momentum coefficient for --optimizer momentum (default: 0.9).")
+    var momentum: Float?
 
-    @Option(help: "Seed of every random number: initial weights, shuffles, dropout masks.")
-    var seed: UInt64 = 1
+    @Option(help: "Seed of every random number: initial weights, shuffles, dropout masks (default: 1).")
+    var seed: UInt64?
 
-    @Option(name: .customLong("grad-mode"), help: "fused (batched GEMMs, the fast path) or literal (every per-sample gradient materialised).")
-    var gradientMode: GradientMode = .fused
+    @Option(name: .customLong("grad-mode"), help: "fused (batched GEMMs, the fast path; the default) or literal (every per-sample gradient materialised).")
+    var gradientMode: GradientMode?
 
     @Option(help: "Random transforms of each training image, comma-separated: shift, rotate, flip (not for digits or text: a mirrored 2 is no 2), erase.")
     var augment: String?
 
-    @Option(help: "--augment shift: at most this many pixels each way.")
-    var shiftPx: Int = 2
+    @Option(help: "--augment shift: at most this many pixels each way (default: 2).")
+    var shiftPx: Int?
 
-    @Option(help: "--augment rotate: at most this many degrees each way (bilinear resampling).")
-    var rotateDeg: Double = 10
+    @Option(help: "--augment rotate: at most this many degrees each way, bilinear resampling (default: 10).")
+    var rotateDeg: Double?
 
-    @Option(help: "--augment erase: the blanked rectangle's sides, at most this many pixels.")
-    var eraseSize: Int = 8
+    @Option(help: "--augment erase: the blanked rectangle's sides, at most this many pixels (default: 8).")
+    var eraseSize: Int?
 
-    @Option(help: "Samples per tile of the fused path's forward and delta products (fixed by configuration, never by the thread count).")
-    var shard: Int = 50
+    @Option(help: "Samples per tile of the fused path's forward and delta products, fixed by configuration, never by the thread count (default: 50).")
+    var shard: Int?
 
-    /// The configuration these options describe, checked.
-    func configuration(batch: Int, epochs: Int, defaultOptimizer: OptimizerKind) throws -> TrainingConfiguration {
-        let widths = layers.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
-            throw ValidationError("--layers \(layers): expected comma-separated widths, as 784,512,10")
-        }
-        var optimizer = OptimizerConfiguration(kind: self.optimizer ?? defaultOptimizer, learningRate: lr)
-        optimizer.momentum = momentum
-        var transforms: Set<Augmentation.Transform> = []
-        for name in (augment ?? "").split(separator: ",") {
-            guard let transform = Augmentation.Transform(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--augment \(augment!): unknown transform '\(name)' (expected shift, rotate, flip, erase)")
-            }
-            transforms.insert(transform)
-        }
-        var configuration = TrainingConfiguration(
-            model: ModelConfiguration(layers: widths.map { $0! }, dropout: dropout, inputDropRate: inputDropRate,
-                                      hiddenDropRate: hiddenDropRate, initialization: initialization),
-            optimizer: optimizer, batchSize: batch, epochs: epochs, seed: seed, gradientMode: gradientMode,
-            shardSize: shard)
-        configuration.augmentation = Augmentation(transforms: transforms, shiftPixels: shiftPx, rotateDegrees: rotateDeg,
-                                                  eraseSize: eraseSize)
+    /// The configuration these options describe on top of the reference run with
+    /// `defaultOptimizer`, checked.
+    func configuration(batch: Int?, epochs: Int, defaultOptimizer: OptimizerKind) throws -> TrainingConfiguration {
+        try configuration(batch: batch, epochs: epochs, base: TrainingConfiguration(optimizer: .init(kind: defaultOptimizer)))
+    }
+
+    /// The configuration these options describe, every option not given taken from `base`, checked;
+    /// an option that would have no effect is refused.
+    func configuration(batch: Int?, epochs: Int, base: TrainingConfiguration) throws -> TrainingConfiguration {
+        var configuration = base
+        configuration.epochs = epochs
+        if let batch { configuration.batchSize = batch }
+        if let seed { configuration.seed = seed }
+        if let gradientMode { configuration.gradientMode = gradientMode }
+        if let shard { configuration.shardSize = shard }
+        configuration.model = try model(base: base.model)
+        configuration.optimizer = try optimizerConfiguration(base: base.optimizer)
+        configuration.augmentation = try augmentation(base: base.augmentation)
         do {
             try configuration.validate()
         } catch {
             throw ValidationError(error.description)
         }
         return configuration
+    }
+
+    private func model(base: ModelConfiguration) throws -> ModelConfiguration {
+        var model = base
+        if let layers {
+            let widths = layers.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--layers \(layers): expected comma-separated widths, as 784,512,10")
+            }
+            model.layers = widths.map { $0! }
+        }
+        if let dropout { model.dropout = dropout }
+        if let initialization { model.initialization = initialization }
+        if let inputDropRate {
+            model.inputDropRate = inputDropRate
+            guard model.dropout == .inverted || model.dropout == .vanilla else {
+                throw ValidationError("--p-input \(inputDropRate): no input unit is dropped with --dropout \(model.dropout.rawValue)")
+            }
+        }
+        if let hiddenDropRate {
+            model.hiddenDropRate = hiddenDropRate
+            guard model.dropout != .none else {
+                throw ValidationError("--p-hidden \(hiddenDropRate): nothing is dropped with --dropout none")
+            }
+            guard model.layers.count > 2 || model.dropout == .dropconnect else {
+                throw ValidationError("--p-hidden \(hiddenDropRate): the model \(model.layers.map(String.init).joined(separator: "-")) has no hidden layer")
+            }
+        }
+        return model
+    }
+
+    private func optimizerConfiguration(base: OptimizerConfiguration) throws -> OptimizerConfiguration {
+        let kind = optimizer ?? base.kind
+        // Another update rule starts from its own defaults, not from the base's.
+        var result = kind == base.kind ? base : OptimizerConfiguration(kind: kind)
+        if let lr { result.learningRate = lr }
+        if let momentum {
+            guard kind == .momentum else {
+                throw ValidationError("--momentum \(momentum): only --optimizer momentum uses it (the optimizer is \(kind.rawValue))")
+            }
+            result.momentum = momentum
+        }
+        return result
+    }
+
+    private func augmentation(base: Augmentation) throws -> Augmentation {
+        var result = base
+        if let augment {
+            let expected = "expected a comma-separated list of shift, rotate, flip, erase"
+            let names = augment.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            var transforms: Set<Augmentation.Transform> = []
+            for name in names {
+                guard let transform = Augmentation.Transform(rawValue: name) else {
+                    throw ValidationError(name.isEmpty ? "--augment '\(augment)': \(expected) (leave the option out for none)"
+                                                       : "--augment \(augment): unknown transform '\(name)' (\(expected))")
+                }
+                transforms.insert(transform)
+            }
+            result.transforms = transforms
+        }
+        let uses: [(option: String, given: String?, transform: Augmentation.Transform)] = [
+            ("--shift-px", shiftPx.map(String.init), .shift), ("--rotate-deg", rotateDeg.map { "\($0)" }, .rotate),
+            ("--erase-size", eraseSize.map(String.init), .erase),
+        ]
+        for use in uses {
+            if let given = use.given, !result.transforms.contains(use.transform) {
+                throw ValidationError("\(use.option) \(given): only --augment \(use.transform.rawValue) uses it")
+            }
+        }
+        if let shiftPx { result.shiftPixels = shiftPx }
+        if let rotateDeg { result.rotateDegrees = rotateDeg }
+        if let eraseSize { result.eraseSize = eraseSize }
+        return result
     }
 }
 

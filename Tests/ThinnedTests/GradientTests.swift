@@ -76,6 +76,45 @@ import Parallel
         }
     }
 
+    /// The same with layers wider than every tile (`FusedStep.tileColumns` 64 units per forward
+    /// and delta tile, `tileOutputs` × `tileInputs` 64 × 128 per weight-gradient tile) and a batch
+    /// that is not a multiple of the shard: multi-tile products, column offsets and remainder
+    /// tiles (150 = 128 + 22 and 2·64 + 22; 130 = 128 + 2; 70 = 64 + 6; 120 = 2·50 + 20), with
+    /// every sample its own dropout masks.
+    @Test(arguments: [OptimizerKind.sgd, .adam])
+    func fusedAgreesWithLiteralAcrossTiles(optimizer: OptimizerKind) throws {
+        let widths = [150, 130, 70, 10]
+        #expect(widths.dropFirst().dropLast().allSatisfy { $0 > FusedStep.tileColumns && $0 % FusedStep.tileColumns != 0 })
+        #expect(widths.dropLast().contains { $0 > FusedStep.tileInputs && $0 % FusedStep.tileInputs != 0 })
+        let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
+                                       initialization: .xavier)
+        let data = DataSplit.synthetic(features: 150, classes: 10, trainCount: 240, testCount: 10, seed: 5)
+        let pool = WorkerPool(threads: 2)
+        let batchSize = 120
+        func run(_ mode: GradientMode) -> TrainingState {
+            let configuration = TrainingConfiguration(model: model, optimizer: .init(kind: optimizer), batchSize: batchSize,
+                                                      epochs: 1, seed: 21, gradientMode: mode, shardSize: 50)
+            let trainer = try! Trainer(configuration: configuration, data: data, pool: pool)
+            let order = EpochOrder(count: data.train.count, batchSize: batchSize, epoch: 0, seed: 21)
+            for b in 0..<2 { trainer.train(batch: order.batch(b)) }
+            return trainer.state
+        }
+        let literal = run(.literal), fused = run(.fused)
+        // Both sum the same products in Float, in different orders (GEMM blocking vs sample order).
+        let tolerance: Float = 1e-5
+        let gradientScale = literal.gradient.map(abs).max()!
+        var worstGradient: Float = 0, worstParameter: Float = 0
+        for j in 0..<literal.gradient.count {
+            worstGradient = max(worstGradient, abs(literal.gradient[j] - fused.gradient[j]))
+            worstParameter = max(worstParameter, abs(literal.parameters[j] - fused.parameters[j]))
+        }
+        #expect(worstGradient <= tolerance * max(gradientScale, 1), "largest gradient difference \(worstGradient)")
+        #expect(worstParameter <= tolerance, "largest parameter difference \(worstParameter)")
+        // The masks really drop units: a gradient row of a dropped input is zero for that sample,
+        // so the averaged gradient differs from a run without dropout.
+        #expect(literal.gradient.contains { $0 != 0 })
+    }
+
     /// ∇_ave of the literal path is the mean of the per-sample gradients.
     @Test func literalAverageIsTheMeanOfPerSampleGradients() throws {
         let pool = WorkerPool(threads: 2)

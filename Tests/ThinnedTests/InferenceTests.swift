@@ -79,4 +79,14 @@ import Parallel
         #expect(zip(scale, exact).map { abs($0 - $1) }.max()! < 1e-5)
         #expect(zip(scale, mc).map { abs($0 - $1) }.max()! < 1e-5)
     }
+
+    /// Probabilities that are not numbers (weights gone non-finite) predict the first class, as
+    /// ties do, and never trap in the calibration bins (they did: `Int(-Double.infinity)`).
+    @Test func nonFiniteProbabilitiesAreScoredNotTrapped() {
+        let evaluation = Evaluation(probabilities: [.nan, .nan, 0.2, 0.8, .nan, -.infinity], labels: [1, 1, 1], classes: 2)
+        #expect(evaluation.count == 3)
+        #expect(evaluation.correct == 1)
+        #expect(evaluation.confusion[1] == [2, 1])
+        #expect(evaluation.calibrationError.isFinite)
+    }
 }

@@ -72,10 +72,11 @@ import Testing
             write("\(prefix)-images-idx3-ubyte", magic: 0x803, dimensions: [4, 28, 28], payload: [UInt8](repeating: 9, count: 4 * 784))
             write("\(prefix)-labels-idx1-ubyte", magic: 0x801, dimensions: [4], payload: [0, 1, 2, 3])
         }
-        let arguments = ["train", "--data", folder, "--layers", "784,8,10", "--batch", "2", "--epochs", "1"]
+        // Labels 0…3: four classes, so four outputs.
+        let arguments = ["train", "--data", folder, "--layers", "784,8,4", "--batch", "2", "--epochs", "1"]
         #expect(try ThinnedBinary.run(arguments).status == 0)
 
-        var result = try ThinnedBinary.run(["train", "--data", folder, "--layers", "100,8,10", "--batch", "2", "--epochs", "1"])
+        var result = try ThinnedBinary.run(["train", "--data", folder, "--layers", "100,8,4", "--batch", "2", "--epochs", "1"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("train-images-idx3-ubyte: images of 28×28 = 784 pixels, expected 100 (the first of --layers)"),
                 "\(result.stderr)")

@@ -48,9 +48,12 @@ public struct Evaluation: Sendable, Equatable, Codable {
             if predicted == truth { correct += 1 }
             confusion[truth][predicted] += 1
             loss -= Foundation.log(max(Double(row[row.startIndex + truth]), Self.smallestProbability))
-            let bin = min(Self.calibrationBins - 1, Int(Double(confidence) * Double(Self.calibrationBins)))
+            // A row with no finite probability (NaN weights) has confidence −∞ or NaN: it lands in
+            // the lowest bin rather than trapping in the conversion to Int.
+            let scaled = Double(confidence) * Double(Self.calibrationBins)
+            let bin = scaled.isFinite ? min(Self.calibrationBins - 1, max(0, Int(scaled))) : 0
             binCount[bin] += 1
-            binConfidence[bin] += Double(confidence)
+            binConfidence[bin] += scaled.isFinite ? Double(confidence) : 0
             if predicted == truth { binCorrect[bin] += 1 }
         }
         let n = Double(max(1, labels.count))

@@ -88,7 +88,10 @@ final class FusedStep: GradientEngine {
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
         precondition(batch.count == batchSize, "FusedStep: batch of \(batch.count), built for \(batchSize)")
         state.withPointers { p in
-            for tasks in phases {
+            // By index: a `for … in` over the array of arrays goes through the array's `read`
+            // accessor, whose coroutine frame an unoptimised build allocates on the heap.
+            for phase in phases.indices {
+                let tasks = phases[phase]
                 current = Current(p: p, batch: batch, update: update, tasks: tasks)
                 if let profiler {
                     profiler.forkJoin { pool.forEachTask(tasks.count, of: self) }

@@ -10,7 +10,14 @@ extension Network {
     /// with ∂loss/∂logits (or the probabilities, when the batch asks) left in the last `deltas`.
     func dropConnectForward(_ workspace: Workspace, position: Int, batch: Batch, parameters theta: UnsafePointer<Float>) -> Float {
         let item = Int(batch.indices[position])
-        workspace.activations[0].update(from: batch.images + item * model.inputs, count: model.inputs)
+        let x = workspace.activations[0], image = batch.images + item * model.inputs
+        // The same transforms as the unit-dropout paths draw for this image and epoch.
+        if batch.augmentation.isEnabled, let side = Augmentation.side(features: model.inputs) {
+            let parameters = batch.augmentation.parameters(seed: seed, epoch: batch.epoch, item: item, side: side)
+            Augmentation.apply(parameters, side: side, source: image, destination: x)
+        } else {
+            x.update(from: image, count: model.inputs)
+        }
         let last = model.depth - 1
         for (l, layer) in layout.layers.enumerated() {
             let y = l < last ? workspace.activations[l + 1] : workspace.deltas[l]

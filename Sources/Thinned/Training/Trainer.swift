@@ -173,7 +173,10 @@ public final class Trainer {
             times[s] = Clock.seconds() - begin
         }
         let wall = Clock.seconds() - start
-        let allocations = allocationCount.map { $0() - allocationsBefore }
+        // Not `allocationCount.map { … }`: an unoptimised build allocates that closure's context
+        // before the counter is read, and counts it as the steps' own.
+        var allocations: Int?
+        if let allocationCount { allocations = allocationCount() - allocationsBefore }
         return ProfiledSteps(stepSeconds: times, profile: profiler.profile(steps: steps, wallSeconds: wall),
                              allocations: allocations)
     }

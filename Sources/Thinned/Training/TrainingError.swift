@@ -6,7 +6,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .diverged(epoch, step, loss):
-            "training diverged: the loss of epoch \(epoch), step \(step) is \(loss); the weights are no longer finite, so nothing was saved after the last good checkpoint. Try a lower --lr (or --optimizer adam)."
+            "training diverged: the loss of epoch \(epoch), step \(step) is \(loss.isNaN ? "NaN" : "\(loss)"); the weights are no longer finite, so nothing was saved after the last good checkpoint. Try a lower --lr (or --optimizer adam)."
         }
     }
 }

@@ -3,7 +3,7 @@ import Testing
 @testable import Thinned
 
 /// Where a checkpoint may be saved, found out before training; leftovers of killed saves.
-@Suite(.serialized) struct CheckpointDestinationTests {
+@Suite(.serialized) struct CheckpointLocationTests {
     static func refusal(_ path: String) -> String {
         CheckpointTests.failure { try Checkpoint.prepareDestination(path) }
     }
