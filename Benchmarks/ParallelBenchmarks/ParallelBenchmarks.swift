@@ -45,9 +45,9 @@ private let scratchBytes = 16 * 1024
 
 private func makePool(threads: Int, topology: Topology?) -> WorkerPool {
     if let topology, let plan = try? topology.plan(threads: threads, bind: .close, places: .cores) {
-        return WorkerPool(plan: plan, topology: topology, scratchBytes: scratchBytes)
+        return try! WorkerPool(plan: plan, topology: topology, scratchBytes: scratchBytes)
     }
-    return WorkerPool(threads: threads, scratchBytes: scratchBytes)
+    return try! WorkerPool(threads: threads, scratchBytes: scratchBytes)
 }
 
 /// About 0.1 ms of multiply–adds over an L1-resident buffer: compute-bound, no shared memory.

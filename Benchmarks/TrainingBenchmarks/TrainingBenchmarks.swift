@@ -48,9 +48,9 @@ final class LazyStep: @unchecked Sendable {
         if trainer == nil {
             let pool: WorkerPool
             if let topology, let plan = try? topology.plan(threads: threads, bind: .close, places: .cores) {
-                pool = WorkerPool(plan: plan, topology: topology)
+                pool = try! WorkerPool(plan: plan, topology: topology)
             } else {
-                pool = WorkerPool(threads: threads)
+                pool = try! WorkerPool(threads: threads)
             }
             var configuration = TrainingConfiguration(optimizer: .init(kind: .sgd), batchSize: batch, epochs: 1)
             configuration.augmentation = augmentation

@@ -1,4 +1,5 @@
-// What Swift cannot say itself: the spin-wait hint and a thread's name. Header only.
+// What Swift cannot say itself: the spin-wait hint, a thread's name, the CPUs this process may
+// use. Header only.
 #ifndef THINNED_CSUPPORT_H
 #define THINNED_CSUPPORT_H
 
@@ -23,6 +24,29 @@ static inline void thinned_cpu_relax(void) {
 static inline void thinned_name_current_thread(const char *name) {
 #if defined(__linux__)
     (void)pthread_setname_np(pthread_self(), name);
+#endif
+}
+
+/// The number of CPUs in the calling thread's affinity mask (what `taskset`, a cpuset or a
+/// container allows), or -1 when it cannot be read. A raw system call (`sched_getaffinity`): glibc's
+/// wrapper and its `CPU_COUNT` need `_GNU_SOURCE`, which a module header cannot rely on.
+// Declared here, not through <unistd.h> and <sys/syscall.h>, whose macros would leak into Swift.
+extern long syscall(long number, ...);
+static inline int thinned_usable_cpu_count(void) {
+#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
+#if defined(__x86_64__)
+    const long sched_getaffinity_number = 204;
+#else
+    const long sched_getaffinity_number = 123;
+#endif
+    unsigned long mask[128] = {0};   // 8192 CPUs
+    long bytes = syscall(sched_getaffinity_number, 0L, sizeof mask, mask);
+    if (bytes <= 0) return -1;
+    int count = 0;
+    for (long i = 0; i < bytes / (long)sizeof mask[0]; i++) count += __builtin_popcountl(mask[i]);
+    return count;
+#else
+    return -1;
 #endif
 }
 

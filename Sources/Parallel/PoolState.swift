@@ -6,16 +6,34 @@ import Glibc
 
 /// The state a `WorkerPool` shares with its threads, and the fork–join protocol over it.
 ///
-/// Protocol: the caller stores the job, sets `pending` to the worker count and bumps
-/// `generation`; each worker sees the new generation, runs the job, and decrements `pending`;
-/// the caller returns when `pending` is 0. Waiting on either side spins briefly, then parks on
-/// a condition variable. Lost wake-ups are excluded Dekker-style: a sleeper publishes its flag
-/// (`sleepingWorkers`, `callerSleeping`) under the mutex *before* re-checking the condition, and
-/// a waker changes the condition *before* reading the flag, all sequentially consistent.
+/// Protocol. Every job has a sequence number `s` (64 bits, never wraps). The caller writes the job
+/// (`job` or `tasks`), `remaining` and the job's kind in slot `s & 1` (`kind0`, `kind1`), sets
+/// `ticket = (s mod 2³²) << 32 | 0`, then publishes `generation = s`; workers wait (spin, then
+/// park) for `generation` to change. There are two kinds of job:
 ///
-/// `@unchecked Sendable` is sound because the only non-atomic mutable state, `job`, `tasks`,
-/// `taskCount`, `stopping` and the per-worker slots, is written by the caller only while no worker reads it (before the
-/// store to `generation` that publishes it, or after `pending` reached 0), and each worker writes
+/// - A *task list* (`forEachTask`, `forEachChunk`): `remaining` is the number of tasks. A worker
+///   claims task `i` by a compare-and-swap of the whole ticket from `s << 32 | i` to
+///   `s << 32 | i + 1` (`s` mod 2³²), runs it, and decrements `remaining`. The join returns when `remaining` is
+///   0 — when the *tasks* are done, whichever workers ran them: a worker that is descheduled, or
+///   wakes late, holds nothing up. A late worker cannot harm a newer job: its claim carries the
+///   sequence number it saw, so once the ticket has moved on the swap fails; and a claim that
+///   succeeds pins job `s` (its task is not done), so the caller cannot replace `tasks` under it.
+/// - A *broadcast* (`broadcast`, `map`, `locate`, start-up and stop): `remaining` is the number of
+///   workers, and each runs the job once and decrements it. Such a job cannot finish without
+///   every worker, so a worker can only ever skip task lists. A worker re-reads `generation`
+///   after reading the kind, so a kind read from a slot already reused for job `s + 2` is never acted on.
+///
+/// Waiting on either side spins briefly, then parks on a condition variable. Lost wake-ups are
+/// excluded Dekker-style: a sleeper publishes its flag (`sleepingWorkers`, `callerSleeping`)
+/// under the mutex *before* re-checking the condition, and a waker changes the condition *before*
+/// reading the flag, all sequentially consistent. For a task list the caller wakes no more
+/// sleepers than there are tasks (nor, when workers outnumber the CPUs, than there are CPUs);
+/// a broadcast wakes them all. When workers outnumber the CPUs the process may use, workers do
+/// not spin at all (a spinning worker would take the core from one with work).
+///
+/// `@unchecked Sendable` is sound because the only non-atomic mutable state, `job`, `tasks` and
+/// the per-worker slots, is written by the caller only while no worker reads it (before the
+/// `generation` store that publishes it, or after `remaining` reached 0), and each worker writes
 /// only its own slot.
 final class PoolState: @unchecked Sendable {
     let count: Int
@@ -23,43 +41,63 @@ final class PoolState: @unchecked Sendable {
     let topology: Topology?
     let scratchBytes: Int
 
+    /// The sequence number of the latest job: what workers wait on.
     let generation = Atomic<UInt64>(0)
-    let pending = Atomic<Int>(0)
-    let nextChunk = Atomic<Int>(0)
+    /// `(sequence mod 2³²) << 32 | next task`: the task list being served and its next task.
+    let ticket = Atomic<UInt64>(0)
+    /// Tasks (or, for a broadcast, workers) not yet done with the current job.
+    let remaining = Atomic<Int>(0)
+    /// The kind of job `s`, in slot `s & 1`: `Kind.broadcast`, `Kind.stop` or a task count ≥ 0.
+    let kind0 = Atomic<Int>(0), kind1 = Atomic<Int>(0)
     let sleepingWorkers = Atomic<Int>(0)
     let callerSleeping = Atomic<Bool>(false)
     let inBroadcast = Atomic<Bool>(false)
+
+    enum Kind {
+        static let broadcast = -1
+        static let stop = -2
+    }
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let workAvailable = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let workDone = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    /// The running job. A plain (non-optional) function type: an optional one would be
+    /// The running broadcast. A plain (non-optional) function type: an optional one would be
     /// reabstracted — a heap-allocated thunk — on every store and every call.
     var job: (Worker) -> Void = PoolState.noJob
     static func noJob(_: Worker) {}
-    /// The running task list, when the job is one (`forEachTask`), and its length.
+    /// The running task list, when the job is one.
     var tasks: (any WorkerTasks)?
-    var taskCount = 0
-    var stopping = false
-    /// Slot `i` is written by worker `i` at start-up, read by the caller once `pending` is 0.
-    let bindings: UnsafeMutableBufferPointer<WorkerBinding?>
+    /// Called by worker `i` each time it wakes for a job, before it looks at it; set before the
+    /// first job and never changed. Tests use it to make a worker late.
+    var wakeHook: ((Int) -> Void)?
+    /// Slot `i` is written by worker `i` at start-up, read by the caller once the start-up join
+    /// returned.
+    let startups: UnsafeMutableBufferPointer<WorkerStartup?>
 
     /// How long a worker spins for the next job before it parks. A training step forks several
     /// times per millisecond, so a worker that parked between two of them would pay a wake-up
-    /// (several microseconds) each time.
-    static let workerSpinNanoseconds: UInt64 = 200_000
+    /// (several microseconds) each time. Zero when workers outnumber the CPUs (see `init`).
+    let workerSpinNanoseconds: UInt64
     /// How long the caller spins for the join before it parks. Shorter: the caller is not pinned
     /// and may share a core with a worker, so it yields the core while it spins.
     static let callerSpinNanoseconds: UInt64 = 50_000
+    /// The spin of a worker that has a CPU of its own.
+    static let workerSpinNanosecondsAlone: UInt64 = 200_000
+    /// The CPUs this process may run on (its affinity mask), when it could be read.
+    let usableCPUs: Int
 
-    init(plan: PlacementPlan, topology: Topology?, scratchBytes: Int) {
+    init(plan: PlacementPlan, topology: Topology?, scratchBytes: Int, spinNanoseconds: UInt64? = nil) {
         self.count = plan.threads
         self.plan = plan
         self.topology = topology
         self.scratchBytes = scratchBytes
-        self.bindings = .allocate(capacity: plan.threads)
-        bindings.initialize(repeating: nil)
+        let cpus = Int(thinned_usable_cpu_count())
+        self.usableCPUs = cpus > 0 ? cpus : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let crowded = plan.oversubscribed || plan.threads > usableCPUs
+        self.workerSpinNanoseconds = spinNanoseconds ?? (crowded ? 0 : Self.workerSpinNanosecondsAlone)
+        self.startups = .allocate(capacity: plan.threads)
+        startups.initialize(repeating: nil)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(workAvailable, nil)
         pthread_cond_init(workDone, nil)
@@ -72,12 +110,18 @@ final class PoolState: @unchecked Sendable {
         workDone.deallocate()
         workAvailable.deallocate()
         mutex.deallocate()
-        bindings.deallocate()
+        startups.deallocate()
+    }
+
+    private func kind(of sequence: UInt64) -> Int {
+        sequence & 1 == 0
+            ? kind0.load(ordering: .sequentiallyConsistent) : kind1.load(ordering: .sequentiallyConsistent)
     }
 
     // MARK: Worker side
 
-    /// The body of worker thread `index`: bind, allocate scratch, then serve jobs until stopped.
+    /// The body of worker thread `index`: bind, allocate scratch, report, then serve jobs until
+    /// stopped. A worker whose scratch cannot be had reports it and waits for the stop.
     func serve(worker index: Int) {
         thinned_name_current_thread("thinned-w\(index)")
 
@@ -89,39 +133,55 @@ final class PoolState: @unchecked Sendable {
                 try topology.bindCurrentThread(to: requested)
             } catch { failure = error }
         }
-        bindings[index] = WorkerBinding(requested: requested, failure: failure)
-
         // After binding, so that first touch places the pages on this worker's NUMA node.
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: scratchBytes, alignment: 64)
-        scratch.initializeMemory(as: UInt8.self, repeating: 0)
-        defer { scratch.deallocate() }
+        var raw: UnsafeMutableRawPointer? = nil
+        let allocated = posix_memalign(&raw, 64, max(1, scratchBytes)) == 0 && raw != nil
+        if allocated { memset(raw!, 0, max(1, scratchBytes)) }
+        defer { if allocated { free(raw) } }
+        startups[index] = WorkerStartup(binding: WorkerBinding(requested: requested, failure: failure),
+                                        scratchAllocated: allocated)
+        let scratch = UnsafeMutableRawBufferPointer(start: allocated ? raw : nil, count: allocated ? scratchBytes : 0)
         let worker = Worker(index: index, count: count, scratch: scratch)
 
-        finishOne()
+        finishOne()   // the start-up join is a broadcast
         var seen: UInt64 = 0
         while true {
-            seen = waitForWork(after: seen)
-            if stopping { return }
-            run(worker)
-            finishOne()
+            let sequence = waitForWork(after: seen)
+            wakeHook?(index)
+            let kind = kind(of: sequence)
+            if kind < 0 {
+                // A kind read from a slot reused for job `sequence + 2` is stale: look again.
+                guard generation.load(ordering: .sequentiallyConsistent) == sequence else { continue }
+                if kind == Kind.stop { return }
+                job(worker)
+                finishOne()
+            } else {
+                runTasks(of: sequence & 0xFFFF_FFFF, kindSlot: sequence, on: worker)
+            }
+            seen = sequence
         }
     }
 
+    /// Claims and runs tasks of job `sequence` (mod 2³², as in the ticket) until it has none left
+    /// or the ticket has moved on.
     @inline(never)
-    private func run(_ worker: Worker) {
-        if let tasks {
-            while true {
-                let task = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
-                if task >= taskCount { return }
-                tasks.run(task: task, on: worker)
-            }
-        } else {
-            job(worker)
+    private func runTasks(of sequence: UInt64, kindSlot: UInt64, on worker: Worker) {
+        var current = ticket.load(ordering: .acquiring)
+        while current >> 32 == sequence {
+            let task = Int(current & 0xFFFF_FFFF)
+            // The count is checked after the claim: it may have been read from a slot that job
+            // `sequence + 2` reuses only if the claim below fails.
+            guard task < kind(of: kindSlot) else { return }
+            let claim = ticket.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            guard claim.exchanged else { current = claim.original; continue }
+            tasks.unsafelyUnwrapped.run(task: task, on: worker)
+            finishOne()
+            current = ticket.load(ordering: .acquiring)
         }
     }
 
     private func waitForWork(after seen: UInt64) -> UInt64 {
-        if let next = spin(nanoseconds: Self.workerSpinNanoseconds, yieldEvery: 16, until: {
+        if workerSpinNanoseconds > 0, let next = spin(nanoseconds: workerSpinNanoseconds, yieldEvery: 16, until: {
             let next = generation.load(ordering: .acquiring)
             return next != seen ? next : nil
         }) { return next }
@@ -137,8 +197,9 @@ final class PoolState: @unchecked Sendable {
         return next
     }
 
-    private func finishOne() {
-        let left = pending.subtract(1, ordering: .sequentiallyConsistent).newValue
+    /// One task (or one worker's part of a broadcast) is done; the last one wakes the caller.
+    func finishOne() {
+        let left = remaining.subtract(1, ordering: .sequentiallyConsistent).newValue
         if left == 0 && callerSleeping.load(ordering: .sequentiallyConsistent) {
             pthread_mutex_lock(mutex)
             pthread_cond_signal(workDone)
@@ -148,25 +209,40 @@ final class PoolState: @unchecked Sendable {
 
     // MARK: Caller side
 
-    /// Publishes the current `job` (or `stopping`) to every worker.
-    func post() {
-        pending.store(count, ordering: .sequentiallyConsistent)
-        generation.add(1, ordering: .sequentiallyConsistent)
-        if sleepingWorkers.load(ordering: .sequentiallyConsistent) > 0 {
-            pthread_mutex_lock(mutex)
-            pthread_cond_broadcast(workAvailable)
-            pthread_mutex_unlock(mutex)
+    /// Publishes a task list of `taskCount` tasks (`tasks` set), a broadcast (`job` set; kind
+    /// `Kind.broadcast`) or the stop (`Kind.stop`), and wakes parked workers that it needs.
+    func post(kind: Int) {
+        let sequence = generation.load(ordering: .relaxed) + 1
+        if kind != Kind.stop { remaining.store(kind == Kind.broadcast ? count : kind, ordering: .sequentiallyConsistent) }
+        if sequence & 1 == 0 {
+            kind0.store(kind, ordering: .sequentiallyConsistent)
+        } else {
+            kind1.store(kind, ordering: .sequentiallyConsistent)
         }
+        ticket.store((sequence & 0xFFFF_FFFF) << 32, ordering: .sequentiallyConsistent)
+        generation.store(sequence, ordering: .sequentiallyConsistent)
+        let sleepers = sleepingWorkers.load(ordering: .sequentiallyConsistent)
+        guard sleepers > 0 else { return }
+        pthread_mutex_lock(mutex)
+        if kind < 0 {
+            pthread_cond_broadcast(workAvailable)
+        } else {
+            // Spinning workers claim tasks too; parked ones beyond the tasks (or the CPUs) would
+            // only wake to find nothing left.
+            for _ in 0..<min(sleepers, kind, usableCPUs) { pthread_cond_signal(workAvailable) }
+        }
+        pthread_mutex_unlock(mutex)
     }
 
-    /// Returns once every worker has finished the posted job.
+    /// Returns once the posted job is done: every task of a task list, every worker of a
+    /// broadcast.
     func join() {
         if spin(nanoseconds: Self.callerSpinNanoseconds, yieldEvery: 1, until: {
-            pending.load(ordering: .acquiring) == 0 ? true : nil
+            remaining.load(ordering: .acquiring) == 0 ? true : nil
         }) != nil { return }
         pthread_mutex_lock(mutex)
         callerSleeping.store(true, ordering: .sequentiallyConsistent)
-        while pending.load(ordering: .sequentiallyConsistent) != 0 {
+        while remaining.load(ordering: .sequentiallyConsistent) != 0 {
             pthread_cond_wait(workDone, mutex)
         }
         callerSleeping.store(false, ordering: .sequentiallyConsistent)
@@ -194,4 +270,11 @@ final class PoolState: @unchecked Sendable {
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
+}
+
+/// What a worker reports once it has started: how its binding went and whether its scratch
+/// memory could be had.
+struct WorkerStartup {
+    let binding: WorkerBinding
+    let scratchAllocated: Bool
 }

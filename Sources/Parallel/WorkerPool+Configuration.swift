@@ -8,27 +8,28 @@ extension WorkerPool {
     /// them: the one-call way to get a pool from command-line options.
     ///
     /// A request that cannot be met (zero threads, more than the usable set without
-    /// `oversubscribe`) throws. A machine hwloc cannot describe does not: the pool then runs
-    /// unpinned with one warning.
+    /// `oversubscribe`, a thread the system refuses) throws. A machine hwloc cannot describe does
+    /// not: the pool then runs unpinned with one warning.
     public static func start(threads: Int?, bind: BindPolicy, places: PlaceKind, oversubscribe: Bool = false,
                              scratchBytes: Int = 0, logger: Logger = Logger(label: "thinned.parallel"))
-        throws(PlacementError) -> WorkerPool
+        throws(PoolError) -> WorkerPool
     {
+        let topology: Topology
         do {
-            let topology = try Topology()
-            let plan = try topology.plan(threads: threads, bind: bind, places: places, oversubscribe: oversubscribe)
-            return WorkerPool(plan: plan, topology: topology, scratchBytes: scratchBytes, logger: logger)
-        } catch let error as TopologyError {
-            let plan = try unpinnedPlan(threads: threads, places: places, oversubscribe: oversubscribe)
+            topology = try Topology()
+        } catch {
+            let plan: PlacementPlan
+            do { plan = try unpinnedPlan(threads: threads, places: places, oversubscribe: oversubscribe) }
+            catch let placement { throw .placement(placement) }
             if bind != .none {
                 logger.warning("hwloc could not load this machine's topology (\(error)); \(plan.threads) workers run unpinned")
             }
-            return WorkerPool(plan: plan, topology: nil, scratchBytes: scratchBytes, logger: logger)
-        } catch let error as PlacementError {
-            throw error
-        } catch {
-            fatalError("unreachable: \(error)")
+            return try WorkerPool(plan: plan, topology: nil, scratchBytes: scratchBytes, logger: logger)
         }
+        let plan: PlacementPlan
+        do { plan = try topology.plan(threads: threads, bind: bind, places: places, oversubscribe: oversubscribe) }
+        catch { throw .placement(error) }
+        return try WorkerPool(plan: plan, topology: topology, scratchBytes: scratchBytes, logger: logger)
     }
 
     /// The plan used when hwloc is unavailable: as many workers as the OS says are online.

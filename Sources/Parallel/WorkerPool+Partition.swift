@@ -9,17 +9,17 @@ extension WorkerPool {
     /// Runs `tasks.run(task: i, on:)` for every `i` in `0 ..< count`, each exactly once, and
     /// returns when all are done. Workers claim the next task from a shared counter, so uneven
     /// tasks balance; which worker runs a task varies, so a result must depend only on the task.
-    /// Allocates nothing.
+    /// The join waits for the tasks, not for every worker: one that is descheduled holds nothing
+    /// up. Allocates nothing.
     public func forEachTask(_ count: Int, of tasks: any WorkerTasks) {
         precondition(count >= 0, "WorkerPool.forEachTask: count must be >= 0, got \(count)")
         guard count > 0 else { return }
         precondition(
             state.inBroadcast.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged,
             "WorkerPool.forEachTask: called while another job on this pool is running (from a job, or from a second thread)")
-        state.nextChunk.store(0, ordering: .relaxed)
+        precondition(count < 1 << 32, "WorkerPool.forEachTask: count \(count) must be < 2^32")
         state.tasks = tasks
-        state.taskCount = count
-        state.post()
+        state.post(kind: count)
         state.join()
         state.tasks = nil
         state.inBroadcast.store(false, ordering: .releasing)
@@ -35,15 +35,8 @@ extension WorkerPool {
         precondition(size >= 1, "WorkerPool.forEachChunk: size must be >= 1, got \(size)")
         let chunks = Self.chunkCount(of: range.count, size: size)
         guard chunks > 0 else { return }
-        let state = self.state
-        state.nextChunk.store(0, ordering: .relaxed)
-        broadcast { worker in
-            while true {
-                let chunk = state.nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
-                if chunk >= chunks { return }
-                let start = range.lowerBound + chunk * size
-                body(start..<min(start + size, range.upperBound), worker)
-            }
+        withoutActuallyEscaping(body) { body in
+            forEachTask(chunks, of: ChunkTasks(range: range, size: size, body: body))
         }
     }
 
@@ -62,5 +55,21 @@ extension WorkerPool {
         let base = range.count / parts, extra = range.count % parts
         let start = range.lowerBound + part * base + min(part, extra)
         return start..<(start + base + (part < extra ? 1 : 0))
+    }
+}
+
+/// `forEachChunk`'s chunks as a task list: task `i` is chunk `i`.
+private final class ChunkTasks: WorkerTasks {
+    let range: Range<Int>
+    let size: Int
+    let body: (Range<Int>, Worker) -> Void
+    init(range: Range<Int>, size: Int, body: @escaping (Range<Int>, Worker) -> Void) {
+        self.range = range
+        self.size = size
+        self.body = body
+    }
+    func run(task: Int, on worker: Worker) {
+        let start = range.lowerBound + task * size
+        body(start..<min(start + size, range.upperBound), worker)
     }
 }

@@ -4,12 +4,13 @@ import Glibc
 #endif
 
 /// A pool of dedicated worker threads, each bound to its place before it runs anything, used
-/// through one fork–join verb: `broadcast`.
+/// through two fork–join verbs: `forEachTask` (a task list; the join waits for the tasks, not
+/// for every worker) and `broadcast` (once on every worker; the join waits for all of them).
 ///
 /// The pool owns its threads (never GCD's shared ones: a binding set on one of those would leak
 /// into unrelated work); the calling thread is never pinned. A fork–join costs about a
 /// microsecond when the workers are spinning, because workers spin briefly for the next job and
-/// then park (see `PoolState`).
+/// then park — at once when they outnumber the CPUs (see `PoolState`).
 ///
 /// `@unchecked Sendable` is sound because every mutable field lives in `PoolState` under its
 /// fork–join protocol, and `broadcast` refuses (with a precondition) to run twice at once, so a
@@ -29,28 +30,50 @@ public final class WorkerPool: @unchecked Sendable {
     /// `topology`) and allocated `scratchBytes` of scratch memory, and returns.
     ///
     /// Binding failures do not fail the pool: those workers run unpinned, and one warning says so.
+    /// A thread or a scratch buffer the system refuses does: the workers already started are
+    /// stopped and joined, and the error says how many had started and why.
     public init(plan: PlacementPlan, topology: Topology?, scratchBytes: Int = 0,
-                logger: Logger = Logger(label: "thinned.parallel")) {
+                logger: Logger = Logger(label: "thinned.parallel")) throws(PoolError) {
         precondition(plan.threads >= 1, "WorkerPool: a pool needs at least one worker, got \(plan.threads)")
         precondition(scratchBytes >= 0, "WorkerPool: scratchBytes must be >= 0, got \(scratchBytes)")
+        precondition(plan.threads < 1 << 31, "WorkerPool: \(plan.threads) workers")
         self.count = plan.threads
         self.plan = plan
-        self.state = PoolState(plan: plan, topology: topology, scratchBytes: scratchBytes)
+        let state = PoolState(plan: plan, topology: topology, scratchBytes: scratchBytes)
+        self.state = state
 
-        state.pending.store(count, ordering: .sequentiallyConsistent)
+        // The start-up is a broadcast: every started worker reports once.
+        state.remaining.store(count, ordering: .sequentiallyConsistent)
+        var refused: Int32 = 0
         for index in 0..<count {
-            let context = Unmanaged.passRetained(WorkerContext(state: state, index: index)).toOpaque()
+            let context = Unmanaged.passRetained(WorkerContext(state: state, index: index))
             var thread = pthread_t()
             let status = pthread_create(&thread, nil, { raw in
                 let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
                 context.state.serve(worker: context.index)
                 return nil
-            }, context)
-            precondition(status == 0, "WorkerPool: pthread_create failed for worker \(index) (error \(status))")
+            }, context.toOpaque())
+            guard status == 0 else {
+                context.release()
+                refused = status
+                break
+            }
             threads.append(thread)
         }
+        let started = threads.count
+        if started < count { state.remaining.subtract(count - started, ordering: .sequentiallyConsistent) }
         state.join()
-        self.bindings = state.bindings.map { $0! }
+        let startups = (0..<started).map { state.startups[$0]! }
+        let failure: PoolError? = if started < count {
+            .threadUnavailable(started: started, requested: count, errno: refused)
+        } else if let worker = startups.firstIndex(where: { !$0.scratchAllocated }) {
+            .scratchUnavailable(worker: worker, bytes: scratchBytes)
+        } else { nil }
+        if let failure {
+            Self.stop(state, threads: threads)
+            throw failure
+        }
+        self.bindings = startups.map(\.binding)
 
         if plan.oversubscribed {
             logger.warning("\(count) workers share fewer places (--oversubscribe): workers on the same place take turns")
@@ -62,17 +85,24 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// `threads` unpinned workers, without hwloc.
-    public convenience init(threads: Int, scratchBytes: Int = 0) {
-        self.init(plan: .unpinned(threads: threads), topology: nil, scratchBytes: scratchBytes)
+    public convenience init(threads: Int, scratchBytes: Int = 0) throws(PoolError) {
+        try self.init(plan: .unpinned(threads: threads), topology: nil, scratchBytes: scratchBytes)
     }
 
     deinit {
-        state.stopping = true
-        state.post()
+        Self.stop(state, threads: threads)
+    }
+
+    /// Tells every started worker to return, and joins them.
+    private static func stop(_ state: PoolState, threads: [pthread_t]) {
+        guard !threads.isEmpty else { return }
+        state.post(kind: PoolState.Kind.stop)
         for thread in threads { pthread_join(thread, nil) }
     }
 
     /// Runs `body(worker)` once on every worker, concurrently, and returns when all are done.
+    /// It waits for every worker, so under oversubscription it costs a turn of each; a hot loop
+    /// uses `forEachTask(_:of:)`, whose join waits only for the tasks.
     ///
     /// Handing over a closure costs one small heap allocation (the escape check of
     /// `withoutActuallyEscaping`); a hot loop uses `forEachTask(_:of:)`, which allocates nothing.
@@ -90,7 +120,7 @@ public final class WorkerPool: @unchecked Sendable {
             "WorkerPool.broadcast: called while another broadcast on this pool is running (from a job, or from a second thread)")
         withoutActuallyEscaping(body) { body in
             state.job = body
-            state.post()
+            state.post(kind: PoolState.Kind.broadcast)
             state.join()
             state.job = PoolState.noJob
         }

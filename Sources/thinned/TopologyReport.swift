@@ -50,7 +50,7 @@ struct TopologyReport: Encodable {
         if let topology {
             let plan = try topology.plan(threads: options.threads, bind: options.bind, places: options.places,
                                          oversubscribe: options.oversubscribe)
-            pool = WorkerPool(plan: plan, topology: topology)
+            pool = try WorkerPool(plan: plan, topology: topology)
         } else {
             pool = try WorkerPool.start(threads: options.threads, bind: options.bind, places: options.places,
                                         oversubscribe: options.oversubscribe)

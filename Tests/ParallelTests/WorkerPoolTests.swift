@@ -8,8 +8,8 @@ import Synchronization
     static let threadCounts = [1, 2, 3, 4]
 
     @Test(arguments: threadCounts)
-    func broadcastRunsOncePerWorker(threads: Int) {
-        let pool = WorkerPool(threads: threads, scratchBytes: 256)
+    func broadcastRunsOncePerWorker(threads: Int) throws {
+        let pool = try WorkerPool(threads: threads, scratchBytes: 256)
         let seen = UnsafeMutableBufferPointer<Int>.allocate(capacity: threads)
         seen.initialize(repeating: 0)
         defer { seen.deallocate() }
@@ -24,15 +24,15 @@ import Synchronization
     }
 
     @Test(arguments: threadCounts)
-    func mapReturnsOneResultPerWorkerInOrder(threads: Int) {
-        let pool = WorkerPool(threads: threads)
+    func mapReturnsOneResultPerWorkerInOrder(threads: Int) throws {
+        let pool = try WorkerPool(threads: threads)
         #expect(pool.map { $0.index * 10 } == (0..<threads).map { $0 * 10 })
         #expect(pool.map { "\($0.index)/\($0.count)" } == (0..<threads).map { "\($0)/\(threads)" })
     }
 
     @Test(arguments: threadCounts, [1, 3, 64, 1000])
-    func forEachChunkCoversEveryIndexOnce(threads: Int, size: Int) {
-        let pool = WorkerPool(threads: threads)
+    func forEachChunkCoversEveryIndexOnce(threads: Int, size: Int) throws {
+        let pool = try WorkerPool(threads: threads)
         let range = 5..<1005
         let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: range.upperBound)
         hits.initialize(repeating: 0)
@@ -55,8 +55,8 @@ import Synchronization
     }
 
     @Test(arguments: threadCounts, [0, 1, 7, 1000])
-    func forEachTaskRunsEveryTaskOnce(threads: Int, count: Int) {
-        let pool = WorkerPool(threads: threads)
+    func forEachTaskRunsEveryTaskOnce(threads: Int, count: Int) throws {
+        let pool = try WorkerPool(threads: threads)
         let counter = Counter(count)
         for _ in 0..<3 { pool.forEachTask(count, of: counter) }
         #expect(counter.hits.prefix(count).allSatisfy { $0 == 3 })
@@ -76,7 +76,7 @@ import Synchronization
         for bind in [BindPolicy.close, .spread] {
             for places in PlaceKind.allCases {
                 let plan = try topology.plan(threads: nil, bind: bind, places: places)
-                let pool = WorkerPool(plan: plan, topology: topology)
+                let pool = try WorkerPool(plan: plan, topology: topology)
                 #expect(pool.bindings.allSatisfy { $0.isPinned }, "binding refused for \(bind) \(places): \(pool.bindings)")
                 let locations = pool.locate()
                 #expect(locations.map(\.requested) == plan.workers)
@@ -88,7 +88,7 @@ import Synchronization
     @Test func unpinnedPlanLeavesWorkersFree() throws {
         let topology = try Topology()
         let plan = try topology.plan(threads: 2, bind: .none, places: .cores)
-        let pool = WorkerPool(plan: plan, topology: topology)
+        let pool = try WorkerPool(plan: plan, topology: topology)
         #expect(pool.bindings.allSatisfy { $0.requested == nil && $0.failure == nil })
         #expect(pool.locate().allSatisfy { $0.binding?.isSubset(of: topology.usableSet) ?? true })
     }
@@ -96,7 +96,7 @@ import Synchronization
     @Test func syntheticTopologyDegradesToUnpinned() throws {
         let topology = try Topology(synthetic: "pack:1 core:2 pu:1")
         let plan = try topology.plan(threads: 2, bind: .close, places: .cores)
-        let pool = WorkerPool(plan: plan, topology: topology)
+        let pool = try WorkerPool(plan: plan, topology: topology)
         #expect(pool.bindings.allSatisfy { $0.failure == .notThisSystem })
         var ran = [false, false]
         ran.withUnsafeMutableBufferPointer { flags in pool.broadcast { flags[$0.index] = true } }
@@ -105,8 +105,8 @@ import Synchronization
 
     /// 100 000 fork–joins, each worker doing a random amount of work; every result must arrive.
     @Test(arguments: [2, 3])
-    func stressManyForkJoins(threads: Int) {
-        let pool = WorkerPool(threads: threads)
+    func stressManyForkJoins(threads: Int) throws {
+        let pool = try WorkerPool(threads: threads)
         let rounds = 100_000
         let totals = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: threads)
         totals.initialize(repeating: 0)
@@ -131,7 +131,7 @@ import Synchronization
 
     @Test func nestedBroadcastStopsTheProgram() async {
         await #expect(processExitsWith: .failure) {
-            let pool = WorkerPool(threads: 1)
+            let pool = try WorkerPool(threads: 1)
             pool.broadcast { _ in pool.broadcast { _ in } }
         }
     }

@@ -125,7 +125,7 @@ import Parallel
     /// the mean member.
     @Test func ensembleIsAtLeastAsAccurateAsItsMeanMember() throws {
         let data = DataSplit.synthetic(features: 20, classes: 5, trainCount: 200, testCount: 300, seed: 6)
-        let pool = WorkerPool(threads: 2)
+        let pool = try WorkerPool(threads: 2)
         var outputs: [[Float]] = []
         for member in 0..<3 {
             let configuration = TrainingConfiguration(model: ModelConfiguration(layers: [20, 6, 5], dropout: .inverted, inputDropRate: 0.2,

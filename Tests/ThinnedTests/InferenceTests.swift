@@ -44,10 +44,10 @@ import Parallel
 
     @Test func monteCarloIsRepeatableAndIndependentOfThreads() throws {
         let saved = try checkpoint()
-        let one = saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: WorkerPool(threads: 1))
-        let three = saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: WorkerPool(threads: 3))
+        let one = try saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: WorkerPool(threads: 1))
+        let three = try saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: WorkerPool(threads: 3))
         #expect(one == three)
-        let other = saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: WorkerPool(threads: 2), seed: 99)
+        let other = try saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: WorkerPool(threads: 2), seed: 99)
         #expect(one != other)
         for i in 0..<Fixture.data.test.count {
             #expect(abs(one[(i * 4)..<(i * 4 + 4)].reduce(0, +) - 1) < 1e-5)
@@ -57,7 +57,7 @@ import Parallel
     /// Many Monte-Carlo passes approach the exact ensemble mean of a tiny net (13 droppable units).
     @Test func monteCarloConvergesToTheExactMean() throws {
         let saved = try checkpoint()
-        let pool = WorkerPool(threads: 2)
+        let pool = try WorkerPool(threads: 2)
         let test = Fixture.data.test.prefix(4)
         let exact = saved.probabilities(test, rule: .exact, pool: pool)
         let sampled = saved.probabilities(test, rule: .monteCarlo(samples: 4000), pool: pool)
@@ -72,7 +72,7 @@ import Parallel
         let trainer = try Trainer(configuration: TrainingConfiguration(model: model, batchSize: 16, epochs: 1, seed: 2),
                                   data: Fixture.data, pool: WorkerPool(threads: 2))
         _ = try trainer.trainEpoch()
-        let saved = trainer.checkpoint, pool = WorkerPool(threads: 2)
+        let saved = trainer.checkpoint, pool = try WorkerPool(threads: 2)
         let scale = saved.probabilities(Fixture.data.test, rule: .weightScaling, pool: pool)
         let exact = saved.probabilities(Fixture.data.test, rule: .exact, pool: pool)
         let mc = saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 3), pool: pool)

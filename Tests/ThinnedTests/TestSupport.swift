@@ -23,7 +23,7 @@ enum Fixture {
     static func pool(threads: Int, bind: BindPolicy) throws -> WorkerPool {
         let topology = try Topology()
         let plan = try topology.plan(threads: threads, bind: bind, places: .cores, oversubscribe: true)
-        return WorkerPool(plan: plan, topology: topology)
+        return try WorkerPool(plan: plan, topology: topology)
     }
 }
 

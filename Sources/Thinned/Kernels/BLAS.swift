@@ -1,14 +1,19 @@
 import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The OpenBLAS library the engine calls, and its one piece of global configuration.
 ///
 /// Determinism depends on BLAS running single-threaded inside each worker: the pool is the only
 /// source of parallelism, and every product has a fixed shape (DESIGN.md, determinism contract).
 public enum BLAS {
-    /// Makes every OpenBLAS call run on the calling thread only. Call once at start-up, before
-    /// any worker calls BLAS. The corresponding OpenBLAS call is `openblas_set_num_threads(1)`.
+    /// Makes every OpenBLAS call run on the calling thread only. Every engine that calls BLAS
+    /// from a pool's workers calls it where it starts (so a library user gets it too); it does
+    /// nothing when OpenBLAS is single-threaded already. The corresponding OpenBLAS call is
+    /// `openblas_set_num_threads(1)`.
     public static func useSingleThread() {
-        openblas_set_num_threads(1)
+        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
     }
 
     /// The number of threads OpenBLAS would use for one call.

@@ -150,9 +150,9 @@ public struct ScaleStudy: Sendable {
     }
 
     private func makePool(threads: Int, bind: BindPolicy, topology: Topology?) throws -> WorkerPool {
-        guard let topology else { return WorkerPool(threads: threads) }
+        guard let topology else { return try WorkerPool(threads: threads) }
         let plan = try topology.plan(threads: threads, bind: bind, places: places, oversubscribe: oversubscribe)
-        return WorkerPool(plan: plan, topology: topology)
+        return try WorkerPool(plan: plan, topology: topology)
     }
 }
 

@@ -11,6 +11,7 @@ final class Evaluator {
     let workspaces: [Workspace]
 
     init(network: Network, pool: WorkerPool) {
+        BLAS.useSingleThread()
         self.network = network
         self.pool = pool
         workspaces = pool.map { _ in Workspace(widths: network.model.layers, rows: Self.chunk) }

@@ -15,6 +15,9 @@ import Parallel
 ///
 /// Determinism: rows blocks and tiles are fixed by the batch size and the layer widths, never by
 /// the number of threads, and every element is computed by the same call with the same shape.
+///
+/// The shared workspace is first touched by the workers along this tile plan, not zero-filled
+/// by the calling thread (see `FusedStep+FirstTouch.swift`).
 final class FusedStep: GradientEngine {
     enum Task {
         case input(rows: Range<Int>)
@@ -41,10 +44,11 @@ final class FusedStep: GradientEngine {
 
     init(network: Network, pool: WorkerPool, batchSize: Int, shardSize: Int) {
         precondition(shardSize >= 1, "FusedStep: shard size \(shardSize) must be >= 1")
+        BLAS.useSingleThread()
         self.network = network
         self.pool = pool
         self.batchSize = batchSize
-        self.workspace = Workspace(widths: network.model.layers, rows: batchSize)
+        self.workspace = Workspace(widths: network.model.layers, rows: batchSize, zeroed: false)
         func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
             stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
         }
@@ -70,6 +74,7 @@ final class FusedStep: GradientEngine {
         }
         phases.append((layers.count > 1 ? tiles(1) : []) + tiles(0))
         self.phases = phases
+        firstTouch()
     }
 
     /// Set to collect where the time of each step goes.

@@ -23,6 +23,7 @@ final class LiteralStep: GradientEngine {
     let losses: UnsafeMutablePointer<Float>
 
     init(network: Network, pool: WorkerPool, batchSize: Int) {
+        BLAS.useSingleThread()
         self.network = network
         self.pool = pool
         self.batchSize = batchSize

@@ -30,6 +30,7 @@ public final class Trainer {
     public init(configuration: TrainingConfiguration, data: DataSplit, pool: WorkerPool,
                 resumingFrom checkpoint: Checkpoint? = nil) throws(ConfigurationError) {
         try configuration.validate(for: data)
+        try BLAS.requireCapacity(workers: pool.count)
         if let checkpoint {
             var expected = checkpoint.configuration
             expected.epochs = configuration.epochs

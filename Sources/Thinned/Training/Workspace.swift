@@ -12,22 +12,25 @@ final class Workspace {
     /// One row of the widest layer: DropConnect's mask multipliers.
     let scratch: UnsafeMutablePointer<Float>
 
-    init(widths: [Int], rows: Int) {
+    /// Zero-filled by the calling thread, unless `zeroed` is false: then the activations, deltas
+    /// and losses are left untouched for their owner to first-touch (every element must be
+    /// written before it is read; `scratch` is zeroed either way).
+    init(widths: [Int], rows: Int, zeroed: Bool = true) {
         self.rows = rows
-        activations = widths.dropLast().map { Self.allocate(rows * $0) }
-        deltas = widths.dropFirst().map { Self.allocate(rows * $0) }
-        losses = Self.allocate(rows)
-        scratch = Self.allocate(widths.max() ?? 1)
+        activations = widths.dropLast().map { Self.allocate(rows * $0, zeroed: zeroed) }
+        deltas = widths.dropFirst().map { Self.allocate(rows * $0, zeroed: zeroed) }
+        losses = Self.allocate(rows, zeroed: zeroed)
+        scratch = Self.allocate(widths.max() ?? 1, zeroed: true)
     }
 
     deinit {
         for buffer in activations + deltas + [losses, scratch] { buffer.deallocate() }
     }
 
-    private static func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
+    private static func allocate(_ count: Int, zeroed: Bool) -> UnsafeMutablePointer<Float> {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: max(1, count))
-        buffer.initialize(repeating: 0, count: max(1, count))
+        if zeroed { buffer.initialize(repeating: 0, count: max(1, count)) }
         return buffer
     }
 }

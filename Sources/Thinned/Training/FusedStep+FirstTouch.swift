@@ -1,0 +1,49 @@
+import Parallel
+
+extension FusedStep {
+    /// Zero-fills the shared workspace from the workers, each task the part of it that the same
+    /// task of a step writes, so that on a NUMA machine each page lands on the node of a worker
+    /// that works on it (first touch), not all on the calling thread's node.
+    ///
+    /// Every element of the activations, deltas and losses is covered: the input blocks cover
+    /// `activations[0]`, the forward tiles `deltas[l]` and `activations[l + 1]` below the output
+    /// layer, the output blocks the logits and the losses.
+    func firstTouch() {
+        pool.forEachTask(phases.joined().count, of: FirstTouch(step: self))
+    }
+}
+
+/// The first-touch pass as a task list: task `i` zeroes what task `i` of the step's phases, in
+/// order, writes into the workspace.
+private final class FirstTouch: WorkerTasks {
+    let workspace: Workspace
+    let widths: [Int]
+    let tasks: [FusedStep.Task]
+
+    init(step: FusedStep) {
+        workspace = step.workspace
+        widths = step.network.model.layers
+        tasks = Array(step.phases.joined())
+    }
+
+    func run(task: Int, on worker: Worker) {
+        switch tasks[task] {
+        case let .input(rows):
+            zero(workspace.activations[0], width: widths[0], rows: rows, columns: 0..<widths[0])
+        case let .forward(layer, rows, columns):
+            zero(workspace.deltas[layer], width: widths[layer + 1], rows: rows, columns: columns)
+            zero(workspace.activations[layer + 1], width: widths[layer + 1], rows: rows, columns: columns)
+        case let .output(rows):
+            let last = widths.count - 2
+            zero(workspace.deltas[last], width: widths[last + 1], rows: rows, columns: 0..<widths[last + 1])
+            (workspace.losses + rows.lowerBound).update(repeating: 0, count: rows.count)
+        case .delta, .gradient:
+            break
+        }
+    }
+
+    /// Zeroes `rows × columns` of the row-major matrix `m: [rows, width]`.
+    private func zero(_ m: UnsafeMutablePointer<Float>, width: Int, rows: Range<Int>, columns: Range<Int>) {
+        for r in rows { (m + r * width + columns.lowerBound).initialize(repeating: 0, count: columns.count) }
+    }
+}

@@ -1,0 +1,59 @@
+import Testing
+import Foundation
+import CBLAS
+import Parallel
+@testable import Thinned
+
+/// What a step engine sets up when it starts, whoever starts it (the CLI or a library user):
+/// single-threaded BLAS, and a shared workspace first touched by the workers.
+@Suite(.serialized) struct EngineStartTests {
+    /// A library user who never called `BLAS.useSingleThread()` still gets one BLAS thread per
+    /// worker once an engine starts (OpenBLAS starts with one thread per core).
+    @Test(.enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2), arguments: GradientMode.allCases)
+    func engineMakesBLASSingleThreaded(mode: GradientMode) throws {
+        openblas_set_num_threads(2)
+        try #require(BLAS.threads == 2)
+        let configuration = TrainingConfiguration(model: Fixture.model, batchSize: 16, epochs: 1, seed: 1,
+                                                  gradientMode: mode, shardSize: 4)
+        _ = try Trainer(configuration: configuration, data: Fixture.data, pool: try WorkerPool(threads: 2))
+        #expect(BLAS.threads == 1)
+    }
+
+    /// Minor page faults of the calling thread (field 10 of `/proc/thread-self/stat`).
+    static func callerMinorFaults() throws -> Int {
+        let stat = try String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8)
+        // The command name (field 2) is in parentheses and may hold spaces: count after it.
+        let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
+        return Int(fields[7])!
+    }
+
+    /// The fused step's shared workspace (here 36 MB) is zeroed by the workers, not by the
+    /// calling thread: the caller takes almost none of its page faults.
+    @Test func fusedWorkspaceIsFirstTouchedByTheWorkers() throws {
+        let widths = [784, 2048, 2048, 10], rows = 1000
+        let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
+                                       initialization: .xavier)
+        let network = Network(model: model, seed: 1)
+        let pool = try WorkerPool(threads: 2)
+        // A fixed mmap threshold (glibc's default, 128 KiB; M_MMAP_THRESHOLD is -3): each buffer
+        // is then a fresh mapping, never memory some earlier test freed and already touched.
+        _ = setMallocOption(-3, 128 * 1024)
+        let floats = (widths.dropLast().reduce(0, +) + widths.dropFirst().reduce(0, +)) * rows
+        let pages = floats * 4 / Int(sysconf(Int32(_SC_PAGESIZE)))
+        let before = try Self.callerMinorFaults()
+        let step = FusedStep(network: network, pool: pool, batchSize: rows, shardSize: 10)
+        let callerFaults = try Self.callerMinorFaults() - before
+        #expect(callerFaults < pages / 10, "the caller took \(callerFaults) faults of ~\(pages) workspace pages")
+        let w = step.workspace
+        for (l, width) in widths.dropLast().enumerated() {
+            #expect(UnsafeBufferPointer(start: w.activations[l], count: rows * width).allSatisfy { $0 == 0 })
+        }
+        for (l, width) in widths.dropFirst().enumerated() {
+            #expect(UnsafeBufferPointer(start: w.deltas[l], count: rows * width).allSatisfy { $0 == 0 })
+        }
+        #expect(UnsafeBufferPointer(start: w.losses, count: rows).allSatisfy { $0 == 0 })
+    }
+}
+
+/// glibc's `mallopt`, which its module does not export to Swift.
+@_silgen_name("mallopt") private func setMallocOption(_ parameter: Int32, _ value: Int32) -> Int32
