@@ -1,12 +1,15 @@
-"""Checks that a thinned checkpoint is an ordinary safetensors file that numpy (and so PyTorch)
-can use: loads it with safetensors, checks the nn.Sequential(Linear, ReLU, Dropout, ...) names
-and shapes, runs the forward pass in numpy on the same test images, and compares the
-predictions with the ones `thinned evaluate --predictions` wrote.
+"""Checks that a thinned checkpoint folder is what a PyTorch / Hugging Face user expects:
+model.safetensors holds exactly the state_dict keys and shapes of
+nn.Sequential(Linear, ReLU, Dropout, ..., Linear) (so load_state_dict(..., strict=True) succeeds),
+optimizer.safetensors and trainer_state.json sit beside it; then runs the forward pass in numpy
+on the same test images and compares the predictions with the ones
+`thinned evaluate --predictions` wrote.
 
-    python interop.py CHECKPOINT DATA_DIR PREDICTIONS_CSV
+    python interop.py CHECKPOINT_DIR DATA_DIR PREDICTIONS_CSV
 """
 import csv
 import gzip
+import json
 import os
 import sys
 
@@ -30,22 +33,31 @@ def read_images(folder):
 
 
 def main(checkpoint, folder, predictions_csv):
-    tensors = load_file(checkpoint)
-    with safe_open(checkpoint, framework="numpy") as f:
-        metadata = f.metadata()
-    layers = [int(w) for w in metadata["layers"].split(",")]
-    dropout, p_input, p_hidden = metadata["dropout"], float(metadata["p_input"]), float(metadata["p_hidden"])
+    with open(os.path.join(checkpoint, "trainer_state.json")) as f:
+        state = json.load(f)
+    configuration = state["configuration"]
+    layers = configuration["layers"]
+    dropout, p_input, p_hidden = configuration["dropout"], configuration["p_input"], configuration["p_hidden"]
 
-    model = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
+    model_path = os.path.join(checkpoint, "model.safetensors")
+    model = load_file(model_path)
+    with safe_open(model_path, framework="numpy") as f:
+        if (f.metadata() or {}).get("format") != "pt":
+            sys.exit(f"interop: {model_path}: expected metadata format 'pt', found {f.metadata()}")
+    # What nn.Sequential(Linear, ReLU, Dropout, ..., Linear).state_dict() holds: a strict load
+    # needs exactly these keys and shapes, nothing missing and nothing more.
     expected = {}
     for layer, (inputs, outputs) in enumerate(zip(layers, layers[1:])):
         expected[f"{3 * layer}.weight"] = (outputs, inputs)
         expected[f"{3 * layer}.bias"] = (outputs,)
     found = {k: tuple(v.shape) for k, v in model.items()}
     if found != expected:
-        sys.exit(f"interop: tensors {found}, expected the nn.Sequential layout {expected}")
+        sys.exit(f"interop: {model_path}: tensors {found}, expected nn.Sequential's state_dict {expected}")
     if any(v.dtype != np.float32 for v in model.values()):
         sys.exit("interop: expected float32 tensors")
+    optimizer = load_file(os.path.join(checkpoint, "optimizer.safetensors"))
+    if configuration["optimizer"] == "adam" and set(optimizer) != {f"{s}.{k}" for s in ("exp_avg", "exp_avg_sq") for k in expected} | {"step"}:
+        sys.exit(f"interop: optimizer.safetensors holds {sorted(optimizer)}")
 
     rows = list(csv.DictReader(open(predictions_csv)))
     x = read_images(folder)[: len(rows)]
@@ -63,7 +75,8 @@ def main(checkpoint, folder, predictions_csv):
     predicted = np.array([int(r["predicted"]) for r in rows])
     worst = np.abs(probabilities - theirs).max()
     disagree = int((probabilities.argmax(axis=1) != predicted).sum())
-    print(f"interop: {checkpoint}: {len(model)} tensors in nn.Sequential layout, {dropout} dropout; "
+    print(f"interop: {checkpoint}: model.safetensors holds exactly nn.Sequential's {len(model)} state_dict tensors "
+          f"(strict load), optimizer.safetensors {len(optimizer)} tensors; {dropout} dropout; "
           f"{len(rows)} predictions, {disagree} disagree, largest probability difference {worst:.2e}")
     if disagree or worst > PROBABILITY_TOLERANCE:
         sys.exit("interop: FAILED: numpy and thinned predict differently")

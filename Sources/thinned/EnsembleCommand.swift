@@ -16,7 +16,7 @@ struct EnsembleCommand: ParsableCommand {
     @Option(help: "seed (each member its own seed) or bagging (its own seed and bootstrap resample of the training set).")
     var vary: Ensemble.Variation = .seed
 
-    @Option(help: ArgumentHelp("Folder for the members' checkpoints (member-1.safetensors, …).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Folder for the members' checkpoints (checkpoint folders member-1, member-2, …).", valueName: "dir"))
     var out: String
 
     @Option(help: "Samples per mini-batch.") var batch: Int = 100
@@ -46,7 +46,7 @@ struct EnsembleCommand: ParsableCommand {
             } catch { throw ValidationError(error.description) }
             var last: Trainer.EpochReport?
             while trainer.epoch < epochs { last = try trainer.trainEpoch() }
-            let path = "\(folder.path)/member-\(member).safetensors"
+            let path = "\(folder.path)/member-\(member)"
             try trainer.checkpoint.write(to: path)
             print(String(format: "member %d (seed %llu%@): test accuracy %.2f%%, %.0f samples/s → %@", member, configuration.seed,
                          vary == .bagging ? ", bootstrap" : "", (last?.testAccuracy ?? 0) * 100, last?.samplesPerSecond ?? 0, path))

@@ -15,10 +15,10 @@ struct EvaluateCommand: ParsableCommand {
         case scale, mc, compare, exact
     }
 
-    @Option(help: ArgumentHelp("The safetensors checkpoint written by thinned train.", valueName: "file"))
+    @Option(help: ArgumentHelp("The checkpoint written by thinned train (a checkpoint folder, or a single safetensors file of older versions).", valueName: "path"))
     var checkpoint: String?
 
-    @Option(help: ArgumentHelp("A folder of member checkpoints (thinned ensemble): each member's accuracy beside the ensemble's, by averaging probabilities and by majority vote.", valueName: "dir"))
+    @Option(help: ArgumentHelp("A folder of member checkpoints (thinned ensemble: checkpoint folders, or older single .safetensors files): each member's accuracy beside the ensemble's, by averaging probabilities and by majority vote.", valueName: "dir"))
     var ensemble: String?
 
     @Option(help: ArgumentHelp("A folder with the four IDX files, or 'synthetic' (default: Fashion-MNIST).", valueName: "dir"))
@@ -112,10 +112,12 @@ struct EvaluateCommand: ParsableCommand {
 
     /// Every member's accuracy, then the ensemble's by averaging and by voting (weight scaling).
     func evaluate(ensemble folder: String) throws {
+        // Members are checkpoint folders (a trainer_state.json inside) or single files of format 1.
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasSuffix(".safetensors") }
+            .filter { !$0.hasPrefix(".") }
+            .filter { $0.hasSuffix(".safetensors") || FileManager.default.fileExists(atPath: "\(folder)/\($0)/\(CheckpointFolder.trainerStateFile)") }
             .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
-        guard !files.isEmpty else { throw ValidationError("--ensemble \(folder): no .safetensors checkpoints in the folder") }
+        guard !files.isEmpty else { throw ValidationError("--ensemble \(folder): no checkpoints in the folder") }
         let members = try files.map { name in
             do { return try Checkpoint(path: folder + "/" + name) } catch { throw ValidationError("--ensemble \(error)") }
         }

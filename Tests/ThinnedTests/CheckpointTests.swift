@@ -3,16 +3,32 @@ import Testing
 import Parallel
 @testable import Thinned
 
+/// Checkpoints as folders: what they hold, the PyTorch layout, exact resume, older files.
 @Suite(.serialized) struct CheckpointTests {
-    static func temporaryPath() -> String { NSTemporaryDirectory() + "thinned-checkpoint-\(UUID().uuidString).safetensors" }
+    static func temporaryPath() -> String { NSTemporaryDirectory() + "thinned-checkpoint-\(UUID().uuidString)" }
+
+    /// A single-file checkpoint (format 1) written by the thinned of commit 684829e:
+    /// `thinned train --data synthetic --layers 784,3,10 --limit 200 --batch 50 --epochs 1 --seed 7`,
+    /// which printed `weights sha256: 9c125d11…`.
+    static let legacyFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/legacy-v1.safetensors").standardized.path
+    static let legacyDigest = "9c125d11aa0dc9ccbda7a9b17ef1955ceaa764410a060a867ec7f381017ff094"
 
     /// A checkpoint after a few steps of the fixture model with `optimizer`.
     static func trained(_ optimizer: OptimizerKind, steps: Int = 3) throws -> Trainer {
         let trainer = try Trainer(configuration: TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: optimizer),
                                                                        batchSize: 16, epochs: 2, seed: 5),
                                   data: Fixture.data, pool: WorkerPool(threads: 2))
+        trainer.dataIdentity = DatasetIdentity(Fixture.data, source: "synthetic", limit: 80)
         _ = try trainer.trainEpoch(shouldStop: { trainer.stepInEpoch >= steps })
         return trainer
+    }
+
+    static func read(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    /// What `body` throws, as its message ("no error" when it throws nothing).
+    static func failure(_ body: () throws -> Void) -> String {
+        do { try body(); return "no error" } catch { return "\(error)" }
     }
 
     @Test(arguments: OptimizerKind.allCases)
@@ -28,92 +44,98 @@ import Parallel
         #expect(read.state.secondMoment == trainer.state.secondMoment)
         #expect(read.state.step == 3 && read.epoch == 0 && read.stepInEpoch == 3)
         #expect(read.epochLossSum == trainer.epochLossSum)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        #expect(headerLength % 8 == 0)
-        let file = try SafeTensors(decoding: bytes, path: path)
-        #expect(file["3.weight"]?.shape == [5, 6] && file["6.weight"]?.shape == [4, 5] && file["6.bias"]?.shape == [4])
-        #expect(file["optimizer.step"]?.values == (optimizer == .adam ? [3] : nil))
+        #expect(read.dataIdentity == trainer.dataIdentity && read.dataIdentity?.limit == 80)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+                == ["model.safetensors", "optimizer.safetensors", "trainer_state.json"])
+        #expect(CheckpointFolder.temporaries(beside: path).isEmpty)
+        #expect(Self.failure { _ = try Checkpoint(path: path + "/model.safetensors") }
+                == "\(path)/model.safetensors: cannot read the checkpoint: this is one file of the checkpoint folder \(path); give the folder")
     }
 
-    @Test func safeTensorsRoundTrip() throws {
-        let file = SafeTensors(tensors: [.init(name: "a", shape: [2, 3], values: [1, -2, 3.5, 0, .infinity, -0.0]),
-                                         .init(name: "b \"quoted\"", shape: [0], values: []),
-                                         .init(name: "c", shape: [], values: [42])],
-                               metadata: ["note": "line\nbreak", "x": "1"])
-        let decoded = try SafeTensors(decoding: file.encoded(), path: "memory")
-        #expect(decoded.metadata == file.metadata)
-        for tensor in file.tensors {
-            #expect(decoded[tensor.name]?.shape == tensor.shape)
-            #expect(decoded[tensor.name]?.values.map(\.bitPattern) == tensor.values.map(\.bitPattern))
-        }
-    }
-
-    /// Builds a file from a header written by hand and `dataBytes` bytes of data.
-    static func file(header: String, dataBytes: Int) -> Data {
-        var data = Data()
-        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(contentsOf: Array(header.utf8))
-        data.append(Data(count: dataBytes))
-        return data
-    }
-
-    @Test func corruptedFilesGiveClearErrors() throws {
-        func error(_ data: Data) -> String {
-            do { _ = try SafeTensors(decoding: data, path: "bad.safetensors"); return "no error" } catch { return error.description }
-        }
-        var huge = Data()
-        withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { huge.append(contentsOf: $0) }
-        huge.append(Data(count: 64))
-        #expect(error(huge) == "bad.safetensors: header length 1099511627776 does not fit in the 64 bytes after it")
-        #expect(error(Data([1, 2, 3])) == "bad.safetensors: not a safetensors file: 3 bytes, expected at least 8")
-        #expect(error(Self.file(header: "{\"a\": [", dataBytes: 0)) == "bad.safetensors: bad safetensors header: not valid JSON")
-        #expect(error(Self.file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, dataBytes: 12))
-                == "bad.safetensors: tensors 'a' and 'b' overlap")
-        #expect(error(Self.file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataBytes: 8))
-                == "bad.safetensors: tensor 'a': shape [3] needs 12 bytes, data_offsets give 8")
-        #expect(error(Self.file(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, dataBytes: 8))
-                == "bad.safetensors: tensor 'a': data_offsets [0, 16] outside the 8 data bytes")
-        #expect(error(Self.file(header: #"{"a":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}"#, dataBytes: 8))
-                == "bad.safetensors: tensor 'a': dtype F16, expected F32")
-    }
-
-    @Test func wrongShapesAndMissingFieldsAreNamed() throws {
+    /// `model.safetensors` holds exactly the `state_dict` of `nn.Sequential(Linear(7, 6), ReLU(),
+    /// Dropout(), Linear(6, 5), ReLU(), Dropout(), Linear(5, 4))`, so a strict load succeeds; the
+    /// optimizer's state is beside it, named as PyTorch's optimizers name it.
+    @Test func modelFileLoadsStrictlyIntoNNSequential() throws {
         let trainer = try Self.trained(.adam)
-        var file = trainer.checkpoint.safeTensors
-        let index = file.tensors.firstIndex { $0.name == "3.weight" }!
-        file.tensors[index] = .init(name: "3.weight", shape: [6, 5], values: [Float](repeating: 0, count: 30))
-        #expect(throws: CheckpointError.shapeMismatch(path: "f", name: "3.weight", found: [6, 5], expected: [5, 6])) {
-            try Checkpoint(SafeTensors(decoding: file.encoded(), path: "f"), path: "f")
-        }
-        file = trainer.checkpoint.safeTensors
-        file.tensors.removeAll { $0.name == "optimizer.exp_avg_sq.0.bias" }
-        #expect(throws: CheckpointError.missingTensor(path: "f", name: "optimizer.exp_avg_sq.0.bias")) {
-            try Checkpoint(SafeTensors(decoding: file.encoded(), path: "f"), path: "f")
-        }
-        file = trainer.checkpoint.safeTensors
-        file.metadata["seed"] = "minus one"
-        #expect(throws: CheckpointError.badMetadata(path: "f", field: "seed", reason: "'minus one' is not a UInt64")) {
-            try Checkpoint(SafeTensors(decoding: file.encoded(), path: "f"), path: "f")
-        }
-    }
-
-    /// A crash mid-write leaves a temporary file beside the checkpoint, never a half-written one in
-    /// its place: the previous checkpoint stays readable.
-    @Test func interruptedWriteLeavesThePreviousCheckpoint() throws {
-        let trainer = try Self.trained(.momentum)
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try trainer.checkpoint.write(to: path)
-        let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        let temporary = (path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent + ".tmp-999999"
-        _ = FileManager.default.createFile(atPath: temporary, contents: before.prefix(before.count / 2))
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
-        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        let bytes = try Self.read(path + "/model.safetensors")
+        let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        #expect(headerLength % 8 == 0)
+        let model = try SafeTensors(decoding: bytes, path: "model")
+        #expect(Set(model.tensors.map(\.name)) == ["0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias"])
+        #expect(model["0.weight"]?.shape == [6, 7] && model["3.weight"]?.shape == [5, 6] && model["6.bias"]?.shape == [4])
+        #expect(model["3.weight"]?.values == Array(trainer.state.parameters[trainer.state.layout.layers[1].weights]))
+        let optimizer = try SafeTensors(decoding: Self.read(path + "/optimizer.safetensors"), path: "optimizer")
+        #expect(optimizer.tensors.count == 13 && optimizer["step"]?.values == [3])
+        #expect(optimizer["exp_avg_sq.6.weight"]?.values == Array(trainer.state.secondMoment[trainer.state.layout.layers[2].weights]))
+        // Any JSON reader (Python's json, Foundation's) reads the trainer state.
+        let state = try #require(try JSONSerialization.jsonObject(with: Self.read(path + "/trainer_state.json")) as? [String: Any])
+        #expect(state["format_version"] as? Int == 2 && state["step"] as? Int == 3)
+        #expect((state["configuration"] as? [String: Any])?["layers"] as? [Int] == [7, 6, 5, 4])
+    }
+
+    /// Format 1, as an older thinned wrote it, still reads, to the same bits.
+    @Test func singleFileCheckpointsOfFormatOneAreStillRead() throws {
+        let legacy = try Checkpoint(path: Self.legacyFile)
+        #expect(legacy.configuration.model.layers == [784, 3, 10] && legacy.configuration.seed == 7)
+        #expect(legacy.epoch == 1 && legacy.state.step == 4 && legacy.stepInEpoch == 0)
+        #expect(Trainer.digest(legacy.state.parameters) == Self.legacyDigest)
+        #expect(legacy.state.firstMoment.count == legacy.state.parameters.count && legacy.dataIdentity == nil)
+        // Saved again as a folder, it reads back the same.
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try legacy.write(to: path)
+        #expect(Trainer.digest(try Checkpoint(path: path).state.parameters) == Self.legacyDigest)
+    }
+
+    /// A save over a single-file checkpoint replaces it with a folder.
+    @Test func savingOverASingleFileCheckpointReplacesIt() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.copyItem(atPath: Self.legacyFile, toPath: path)
+        let trainer = try Self.trained(.momentum)
+        try Checkpoint.prepareDestination(path)
+        try trainer.checkpoint.write(to: path)
         #expect(try Checkpoint(path: path).state.parameters == trainer.state.parameters)
-        #expect(throws: CheckpointError.unwritable(path: "/proc/none/x.safetensors", reason: "No such file or directory")) {
-            try trainer.checkpoint.write(to: "/proc/none/x.safetensors")
-        }
+        #expect(CheckpointFolder.temporaries(beside: path).isEmpty)
+    }
+
+    /// A state with a NaN is refused, naming the tensor and the index, and the last good
+    /// checkpoint stays as it was.
+    @Test func nonFiniteStateIsNotWrittenAndTheLastGoodCheckpointStays() throws {
+        let trainer = try Self.trained(.adam)
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try trainer.checkpoint.write(to: path)
+        let before = try Self.read(path + "/model.safetensors")
+        var diverged = trainer.checkpoint
+        let layer = diverged.state.layout.layers[1]
+        diverged.state.parameters[layer.weights.lowerBound + 7] = .nan
+        // (NaN is not equal to itself, so the errors are compared by what they say.)
+        #expect(Self.failure { try diverged.write(to: path) } == "\(path): tensor '3.weight' holds nan at index 7; a checkpoint holds finite values only")
+        diverged = trainer.checkpoint
+        diverged.state.secondMoment[layer.bias.lowerBound + 2] = .infinity
+        #expect(Self.failure { try diverged.write(to: path) } == "\(path): tensor 'exp_avg_sq.3.bias' holds inf at index 2; a checkpoint holds finite values only")
+        #expect(try Self.read(path + "/model.safetensors") == before)
+        #expect(try Checkpoint(path: path).state.parameters == trainer.state.parameters)
+        #expect(CheckpointFolder.temporaries(beside: path).isEmpty)
+    }
+
+    /// One NaN in `0.weight` of a file on disk: refused on reading, naming the tensor and index.
+    @Test func nonFiniteValueInAFileIsRefused() throws {
+        let trainer = try Self.trained(.sgd)
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try trainer.checkpoint.write(to: path)
+        var model = trainer.checkpoint.modelFile
+        var weights = model.tensors[0].values
+        weights[11] = .nan
+        model.tensors[0] = .init(name: "0.weight", shape: [6, 7], values: weights)
+        try model.encoded().write(to: URL(fileURLWithPath: path + "/model.safetensors"))
+        #expect(Self.failure { _ = try Checkpoint(path: path) }
+                == "\(path)/model.safetensors: tensor '0.weight' holds nan at index 11; a checkpoint holds finite values only")
     }
 
     /// Stopped after epoch 1 and resumed with another pool, or stopped mid-epoch: the same bits as

@@ -24,7 +24,8 @@ import Testing
         #expect(trained.stdout.contains("member 3 (seed 3, bootstrap)"))
         let evaluated = try ThinnedBinary.run(["evaluate", "--ensemble", folder, "--data", "synthetic"])
         #expect(evaluated.status == 0, "\(evaluated.stderr)")
-        for line in ["member-1.safetensors", "member-3.safetensors", "mean member accuracy", "ensemble, averaged probabilities",
+        #expect(FileManager.default.fileExists(atPath: folder + "/member-2/model.safetensors"))
+        for line in ["member-1 (seed", "member-3 (seed", "mean member accuracy", "ensemble, averaged probabilities",
                      "ensemble, majority vote"] {
             #expect(evaluated.stdout.contains(line), "\(line) missing: \(evaluated.stdout)")
         }

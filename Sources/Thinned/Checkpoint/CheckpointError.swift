@@ -8,8 +8,14 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case badTensor(path: String, name: String, reason: String)
     case overlap(path: String, first: String, second: String)
     case missingTensor(path: String, name: String)
+    /// A tensor the model that the checkpoint describes has no place for.
+    case unexpectedTensor(path: String, name: String)
     case shapeMismatch(path: String, name: String, found: [Int], expected: [Int])
     case badMetadata(path: String, field: String, reason: String)
+    /// A NaN or an infinity: in a file read, or in a state that is about to be written.
+    case nonFinite(path: String, name: String, index: Int, value: Float)
+    /// The model the checkpoint describes cannot be had in memory (or its size overflows).
+    case tooLarge(path: String, reason: MemoryError)
 
     public var description: String {
         switch self {
@@ -22,9 +28,14 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .badTensor(path, name, reason): "\(path): tensor '\(name)': \(reason)"
         case let .overlap(path, first, second): "\(path): tensors '\(first)' and '\(second)' overlap"
         case let .missingTensor(path, name): "\(path): missing tensor '\(name)'"
+        case let .unexpectedTensor(path, name):
+            "\(path): tensor '\(name)' has no place in the model the checkpoint describes"
         case let .shapeMismatch(path, name, found, expected):
             "\(path): tensor '\(name)' has shape \(found), expected \(expected)"
         case let .badMetadata(path, field, reason): "\(path): metadata '\(field)': \(reason)"
+        case let .nonFinite(path, name, index, value):
+            "\(path): tensor '\(name)' holds \(value) at index \(index); a checkpoint holds finite values only"
+        case let .tooLarge(path, reason): "\(path): \(reason)"
         }
     }
 }

@@ -6,14 +6,19 @@ import Foundation
 /// section) and may hold `"__metadata__"`, a map of strings.
 ///
 /// Only F32 tensors are written and read, little-endian, as PyTorch's `safetensors.torch`
-/// expects.
+/// expects. Reading is strict (see `init(decoding:path:)`): every file either loads whole or is
+/// refused with a `CheckpointError` that names the file and the tensor or field.
 public struct SafeTensors: Sendable {
     /// One tensor: its name, shape and values (row-major).
     public struct Tensor: Sendable, Equatable {
+        /// The key in the header (`0.weight`).
         public let name: String
+        /// Sizes, outermost first (`[out, in]`); `[]` for a scalar.
         public let shape: [Int]
+        /// The elements, row-major; as many as the shape's product.
         public let values: [Float]
 
+        /// A tensor; `values.count` must be the product of `shape`.
         public init(name: String, shape: [Int], values: [Float]) {
             precondition(shape.reduce(1, *) == values.count,
                          "SafeTensors.Tensor: \(name) has \(values.count) values for shape \(shape)")
@@ -23,33 +28,40 @@ public struct SafeTensors: Sendable {
         }
     }
 
+    /// The tensors, in the order they are written.
     public var tensors: [Tensor]
+    /// `__metadata__`: free-form strings (written with sorted keys; omitted when empty).
     public var metadata: [String: String]
 
     /// The largest header accepted (100 MB, as the reference implementation).
     static let maximumHeaderBytes = 100_000_000
 
+    /// A file of `tensors` and `metadata`.
     public init(tensors: [Tensor], metadata: [String: String]) {
         self.tensors = tensors
         self.metadata = metadata
     }
 
+    /// The tensor called `name`, if any.
     public subscript(name: String) -> Tensor? { tensors.first { $0.name == name } }
 
-    /// The file's bytes.
+    /// The file's bytes: the header written by `JSONValue` (tensors in order, metadata keys
+    /// sorted), padded with spaces to a multiple of 8, then the tensors' bytes in order.
     public func encoded() -> Data {
-        var entries: [String] = []
+        var members: [JSONValue.Member] = []
         if !metadata.isEmpty {
-            let fields = metadata.keys.sorted().map { "\(Self.quote($0)):\(Self.quote(metadata[$0]!))" }
-            entries.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
+            members.append(.init("__metadata__", .object(metadata.keys.sorted().map { .init($0, .string(metadata[$0]!)) })))
         }
         var offset = 0
         for tensor in tensors {
             let bytes = tensor.values.count * 4
-            entries.append("\(Self.quote(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            members.append(.init(tensor.name, .object([
+                .init("dtype", .string("F32")), .init("shape", .array(tensor.shape.map { .integer($0) })),
+                .init("data_offsets", .array([.integer(offset), .integer(offset + bytes)])),
+            ])))
             offset += bytes
         }
-        var header = Array("{\(entries.joined(separator: ","))}".utf8)
+        var header = Array(JSONValue.object(members).encoded.utf8)
         header += Array(repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
         var data = Data(capacity: 8 + header.count + offset)
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
@@ -67,83 +79,106 @@ public struct SafeTensors: Sendable {
         return data
     }
 
-    /// Parses and validates a file's bytes: header length within the file, valid JSON, F32
-    /// tensors whose offsets lie inside the data section, match their shapes and do not overlap.
+    /// Parses and validates a file's bytes: header length within the file, strict JSON (see
+    /// `JSONParser`: no duplicate keys, sizes as plain integers), F32 tensors whose sizes do not
+    /// overflow, whose offsets lie inside the data section, match their shapes, do not overlap
+    /// and cover it exactly, and whose values are all finite; the memory for the values is
+    /// checked against `MemoryBudget` before it is taken.
     public init(decoding data: Data, path: String) throws(CheckpointError) {
         guard data.count >= 8 else { throw .tooShort(path: path, bytes: data.count) }
         let length = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard length <= UInt64(data.count - 8), length <= UInt64(Self.maximumHeaderBytes) else {
             throw .headerLength(path: path, claimed: length, available: data.count - 8)
         }
+        let start = data.startIndex
         let headerEnd = 8 + Int(length)
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd))
-        } catch {
-            throw .badHeader(path: path, reason: "not valid JSON")
+        let header: JSONValue
+        do { header = try JSONParser.parse(data[(start + 8)..<(start + headerEnd)]) } catch {
+            throw .badHeader(path: path, reason: "not valid JSON (\(error))")
         }
-        guard let header = object as? [String: Any] else { throw .badHeader(path: path, reason: "not a JSON object") }
+        guard case let .object(members) = header else { throw .badHeader(path: path, reason: "not a JSON object") }
         let dataBytes = data.count - headerEnd
 
         var metadata: [String: String] = [:]
-        if let raw = header["__metadata__"] {
-            guard let fields = raw as? [String: Any] else { throw .badHeader(path: path, reason: "__metadata__ is not an object") }
-            for (key, value) in fields {
-                guard let text = value as? String else { throw .badMetadata(path: path, field: key, reason: "not a string") }
-                metadata[key] = text
-            }
-        }
         var spans: [(name: String, range: Range<Int>, shape: [Int])] = []
-        for (name, raw) in header where name != "__metadata__" {
-            guard let entry = raw as? [String: Any] else { throw .badTensor(path: path, name: name, reason: "not an object") }
-            guard let dtype = entry["dtype"] as? String else { throw .badTensor(path: path, name: name, reason: "no dtype") }
-            guard dtype == "F32" else { throw .badTensor(path: path, name: name, reason: "dtype \(dtype), expected F32") }
-            guard let shapeValues = entry["shape"] as? [Any], let offsetValues = entry["data_offsets"] as? [Any],
-                  offsetValues.count == 2 else {
-                throw .badTensor(path: path, name: name, reason: "shape or data_offsets missing")
-            }
-            let shape = try shapeValues.map { value throws(CheckpointError) -> Int in
-                guard let n = (value as? NSNumber)?.intValue, n >= 0, n <= Int(UInt32.max) else {
-                    throw .badTensor(path: path, name: name, reason: "shape \(shapeValues) is not a list of sizes")
+        for member in members {
+            let name = member.key
+            if name == "__metadata__" {
+                guard case let .object(fields) = member.value else { throw .badHeader(path: path, reason: "__metadata__ is not an object") }
+                for field in fields {
+                    guard let text = field.value.string else { throw .badMetadata(path: path, field: field.key, reason: "not a string") }
+                    metadata[field.key] = text
                 }
-                return n
+                continue
             }
-            let offsets = offsetValues.compactMap { ($0 as? NSNumber)?.intValue }
-            guard offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
-                throw .badTensor(path: path, name: name, reason: "data_offsets \(offsetValues) outside the \(dataBytes) data bytes")
-            }
-            // The byte count is overflow-checked too: [2147483648, 1073741824] has 2⁶¹ elements.
-            guard let bytes = MemoryBudget.product(shape + [4]), bytes == offsets[1] - offsets[0] else {
-                let needed = MemoryBudget.product(shape + [4]).map { "\($0) bytes" } ?? "more than 2⁶³ bytes"
-                throw .badTensor(path: path, name: name, reason: "shape \(shape) needs \(needed), data_offsets give \(offsets[1] - offsets[0])")
-            }
-            spans.append((name, offsets[0]..<offsets[1], shape))
+            spans.append(try Self.span(name: name, entry: member.value, dataBytes: dataBytes, path: path))
         }
         spans.sort { ($0.range.lowerBound, $0.range.upperBound, $0.name) < ($1.range.lowerBound, $1.range.upperBound, $1.name) }
         for (left, right) in zip(spans, spans.dropFirst()) where left.range.upperBound > right.range.lowerBound {
             throw .overlap(path: path, first: left.name, second: right.name)
         }
-        self.metadata = metadata
-        self.tensors = spans.map { span in
-            let bytes = data.subdata(in: (headerEnd + span.range.lowerBound)..<(headerEnd + span.range.upperBound))
-            let values = bytes.withUnsafeBytes { raw in
-                (0..<(span.range.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        // As the reference implementation: the tensors tile the data section, so bytes inserted
+        // into it or left after it are found.
+        var covered = 0
+        for span in spans {
+            guard span.range.lowerBound == covered else {
+                throw .badHeader(path: path, reason: "data bytes \(covered)..<\(span.range.lowerBound) belong to no tensor")
             }
+            covered = span.range.upperBound
+        }
+        guard covered == dataBytes else {
+            throw .badHeader(path: path, reason: "the tensors cover \(covered) of the \(dataBytes) data bytes")
+        }
+        // The values are copied out of `data`: as much memory again, which must be there.
+        do { try MemoryBudget.require(dataBytes, for: "\(spans.count) tensors") } catch {
+            throw .tooLarge(path: path, reason: error)
+        }
+        self.metadata = metadata
+        self.tensors = try spans.map { span throws(CheckpointError) in
+            let first = start + headerEnd + span.range.lowerBound
+            var values = [Float](repeating: 0, count: span.range.count / 4)
+            var bad: (Int, Float)?
+            data[first..<(first + span.range.count)].withUnsafeBytes { raw in
+                for i in values.indices {
+                    let value = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    if !value.isFinite, bad == nil { bad = (i, value) }
+                    values[i] = value
+                }
+            }
+            if let (index, value) = bad { throw .nonFinite(path: path, name: span.name, index: index, value: value) }
             return Tensor(name: span.name, shape: span.shape, values: values)
         }
     }
 
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
+    /// One header entry, `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}`, checked.
+    static func span(name: String, entry: JSONValue, dataBytes: Int, path: String) throws(CheckpointError)
+        -> (name: String, range: Range<Int>, shape: [Int])
+    {
+        guard case .object = entry else { throw .badTensor(path: path, name: name, reason: "not an object") }
+        if let extra = entry.keys.first(where: { !["dtype", "shape", "data_offsets"].contains($0) }) {
+            throw .badTensor(path: path, name: name, reason: "unknown field '\(extra)'")
         }
-        return out + "\""
+        guard let dtype = entry["dtype"]?.string else { throw .badTensor(path: path, name: name, reason: "no dtype") }
+        guard dtype == "F32" else { throw .badTensor(path: path, name: name, reason: "dtype \(dtype), expected F32") }
+        guard let shapeValues = entry["shape"]?.array, let offsetValues = entry["data_offsets"]?.array,
+              offsetValues.count == 2 else {
+            throw .badTensor(path: path, name: name, reason: "shape or data_offsets missing")
+        }
+        let shapeText = JSONValue.array(shapeValues).encoded, offsetText = JSONValue.array(offsetValues).encoded
+        let shape = shapeValues.compactMap(\.size)
+        guard shape.count == shapeValues.count else {
+            throw .badTensor(path: path, name: name, reason: "shape \(shapeText) is not a list of sizes (whole numbers, 0 to \(Int.max))")
+        }
+        let offsets = offsetValues.compactMap(\.size)
+        guard offsets.count == 2, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
+            throw .badTensor(path: path, name: name, reason: "data_offsets \(offsetText) outside the \(dataBytes) data bytes")
+        }
+        guard let bytes = MemoryBudget.product(shape + [4]) else {
+            throw .badTensor(path: path, name: name, reason: "shape \(shapeText) overflows a 64-bit count of bytes")
+        }
+        guard bytes == offsets[1] - offsets[0] else {
+            throw .badTensor(path: path, name: name, reason: "shape \(shapeText) needs \(bytes) bytes, data_offsets give \(offsets[1] - offsets[0])")
+        }
+        return (name, offsets[0]..<offsets[1], shape)
     }
 }

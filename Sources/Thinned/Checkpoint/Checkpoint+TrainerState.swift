@@ -1,0 +1,117 @@
+import Foundation
+
+/// `trainer_state.json`: what defines the run (its configuration and the data set's identity) and
+/// where it stands (epoch, step), as a Hugging Face trainer keeps beside the weights.
+///
+/// ```json
+/// {"format":"thinned","format_version":2,
+///  "configuration":{"layers":[784,64,10],"dropout":"inverted","p_input":0.2,…,"seed":1,…},
+///  "epoch":1,"step":100,"step_in_epoch":0,"epoch_loss_sum":0.0,
+///  "data":{"source":"synthetic","files":[],"limit":2000,"train_count":2000,…} }
+/// ```
+extension Checkpoint {
+    /// The trainer's state as JSON.
+    public var trainerState: JSONValue {
+        let model = configuration.model, optimizer = configuration.optimizer, augmentation = configuration.augmentation
+        let settings: [JSONValue.Member] = [
+            .init("layers", .array(model.layers.map { .integer($0) })), .init("dropout", .string(model.dropout.rawValue)),
+            .init("p_input", .real(model.inputDropRate)), .init("p_hidden", .real(model.hiddenDropRate)),
+            .init("init", .string(model.initialization.rawValue)),
+            .init("optimizer", .string(optimizer.kind.rawValue)), .init("lr", .real(optimizer.learningRate)),
+            .init("momentum", .real(optimizer.momentum)), .init("beta1", .real(optimizer.beta1)),
+            .init("beta2", .real(optimizer.beta2)), .init("epsilon", .real(optimizer.epsilon)),
+            .init("batch", .integer(configuration.batchSize)), .init("epochs", .integer(configuration.epochs)),
+            .init("seed", .integer(configuration.seed)), .init("grad_mode", .string(configuration.gradientMode.rawValue)),
+            .init("shard", .integer(configuration.shardSize)),
+            .init("augment", .array(augmentation.transforms.map(\.rawValue).sorted().map { .string($0) })),
+            .init("shift_px", .integer(augmentation.shiftPixels)), .init("rotate_deg", .real(augmentation.rotateDegrees)),
+            .init("erase_size", .integer(augmentation.eraseSize)),
+        ]
+        let data: JSONValue = dataIdentity.map { identity in
+            .object([.init("source", .string(identity.source)), .init("files", .array(identity.files.map { .string($0) })),
+                     .init("limit", identity.limit.map { .integer($0) } ?? .null),
+                     .init("train_count", .integer(identity.trainCount)), .init("test_count", .integer(identity.testCount)),
+                     .init("digest", .string(identity.digest))])
+        } ?? .null
+        return .object([
+            .init("format", .string("thinned")), .init("format_version", .integer(Self.formatVersion)),
+            .init("configuration", .object(settings)),
+            .init("epoch", .integer(epoch)), .init("step", .integer(state.step)), .init("step_in_epoch", .integer(stepInEpoch)),
+            .init("epoch_loss_sum", .real(epochLossSum)), .init("data", data),
+        ])
+    }
+
+    /// The parts of a trainer state read back, before any tensor is.
+    struct Position {
+        var configuration: TrainingConfiguration
+        var epoch: Int, step: Int, stepInEpoch: Int
+        var epochLossSum: Double
+        var dataIdentity: DatasetIdentity?
+    }
+
+    /// Reads `trainer_state.json` strictly: every field present, of its type, and no other.
+    static func position(trainerState json: JSONValue, path: String) throws(CheckpointError) -> Position {
+        var reader = FieldReader(json: json, path: path, prefix: "")
+        guard case .object = json else { throw .badMetadata(path: path, field: "(file)", reason: "not a JSON object") }
+        guard try reader.string("format") == "thinned" else {
+            throw .badMetadata(path: path, field: "format", reason: "expected 'thinned'")
+        }
+        let version = try reader.size("format_version")
+        guard version == formatVersion else {
+            throw .badMetadata(path: path, field: "format_version", reason: "\(version); this thinned reads version \(formatVersion)")
+        }
+        var settings = FieldReader(json: try reader.field("configuration"), path: path, prefix: "configuration.")
+        let layers = try settings.array("layers").map(\.size)
+        guard !layers.isEmpty, layers.allSatisfy({ $0 != nil }) else {
+            throw .badMetadata(path: path, field: "configuration.layers", reason: "not a list of widths")
+        }
+        let model = ModelConfiguration(layers: layers.map { $0! }, dropout: try settings.choice("dropout", DropoutKind.self),
+                                       inputDropRate: try settings.float("p_input"), hiddenDropRate: try settings.float("p_hidden"),
+                                       initialization: try settings.choice("init", WeightInitialization.self))
+        var optimizer = OptimizerConfiguration(kind: try settings.choice("optimizer", OptimizerKind.self),
+                                               learningRate: try settings.float("lr"))
+        optimizer.momentum = try settings.float("momentum")
+        optimizer.beta1 = try settings.float("beta1")
+        optimizer.beta2 = try settings.float("beta2")
+        optimizer.epsilon = try settings.float("epsilon")
+        guard let seed = try settings.field("seed").unsigned else {
+            throw .badMetadata(path: path, field: "configuration.seed", reason: "not a whole number in 0...\(UInt64.max)")
+        }
+        var configuration = TrainingConfiguration(
+            model: model, optimizer: optimizer, batchSize: try settings.size("batch"), epochs: try settings.size("epochs"),
+            seed: seed, gradientMode: try settings.choice("grad_mode", GradientMode.self), shardSize: try settings.size("shard"))
+        var transforms: Set<Augmentation.Transform> = []
+        for name in try settings.array("augment") {
+            guard let text = name.string, let transform = Augmentation.Transform(rawValue: text), transforms.insert(transform).inserted else {
+                throw .badMetadata(path: path, field: "configuration.augment", reason: "\(name.encoded) is not a transform, or twice")
+            }
+        }
+        configuration.augmentation = Augmentation(transforms: transforms, shiftPixels: try settings.size("shift_px"),
+                                                  rotateDegrees: try settings.double("rotate_deg"),
+                                                  eraseSize: try settings.size("erase_size"))
+        try settings.finish()
+        do { try configuration.validate() } catch {
+            throw .badMetadata(path: path, field: "configuration", reason: error.description)
+        }
+        var identity: DatasetIdentity?
+        let data = try reader.field("data")
+        if data != .null {
+            var fields = FieldReader(json: data, path: path, prefix: "data.")
+            let files = try fields.array("files").map(\.string)
+            guard files.allSatisfy({ $0 != nil }) else { throw .badMetadata(path: path, field: "data.files", reason: "not a list of names") }
+            let limit = try fields.field("limit")
+            guard limit == .null || limit.size != nil else {
+                throw .badMetadata(path: path, field: "data.limit", reason: "neither null nor a count")
+            }
+            identity = DatasetIdentity(source: try fields.string("source"), files: files.map { $0! }, limit: limit.size,
+                                       trainCount: try fields.size("train_count"), testCount: try fields.size("test_count"),
+                                       digest: try fields.string("digest"))
+            try fields.finish()
+        }
+        let position = Position(configuration: configuration, epoch: try reader.size("epoch"), step: try reader.size("step"),
+                                stepInEpoch: try reader.size("step_in_epoch"), epochLossSum: try reader.double("epoch_loss_sum"),
+                                dataIdentity: identity)
+        try reader.finish()
+        return position
+    }
+}

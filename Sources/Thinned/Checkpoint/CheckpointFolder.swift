@@ -1,0 +1,237 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a checkpoint lives on disk and how a save replaces it as a whole.
+///
+/// A save writes every file into a temporary folder beside the destination,
+/// `PARENT/.NAME.tmp-PID`, flushes each file and the folder, then exchanges the folder with the
+/// destination in one step (`renameat2(…, RENAME_EXCHANGE)`; a plain `rename` on the first save),
+/// removes what was swapped out, and flushes the parent folder. At every instant `NAME` is
+/// either the previous checkpoint or the new one, complete.
+///
+/// On a file system without `RENAME_EXCHANGE` the old checkpoint is first renamed to
+/// `.NAME.old-PID`, then the new one into place: between the two renames `NAME` is missing but
+/// the previous checkpoint is intact beside it, and the next `prepare` (or a read) puts it back.
+///
+/// Temporaries of a process that was killed (`kill -9` during a save) are removed by the next
+/// save or `prepare` once their PID is no longer alive.
+public enum CheckpointFolder {
+    /// The model's weights, as `nn.Sequential`'s `state_dict`.
+    public static let modelFile = "model.safetensors"
+    /// The optimizer's state.
+    public static let optimizerFile = "optimizer.safetensors"
+    /// What defines the run and where it stands; its presence marks a folder as a checkpoint.
+    public static let trainerStateFile = "trainer_state.json"
+
+    /// `renameat2`'s flag that swaps two paths atomically (Linux ≥ 3.15; `<linux/fs.h>`).
+    static let renameExchange: UInt32 = 1 << 1
+
+    typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+
+    /// glibc declares `renameat2` only under `_GNU_SOURCE`, which Swift's Glibc module does not
+    /// define, so it is looked up by name (nil on a C library without it).
+    static let renameAt2: RenameAt2? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: RenameAt2.self)
+    }()
+
+    /// The folder that holds `path` and its last component.
+    static func split(_ path: String) -> (parent: String, name: String) {
+        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        let parent = (trimmed as NSString).deletingLastPathComponent
+        return (parent.isEmpty ? "." : parent, (trimmed as NSString).lastPathComponent)
+    }
+
+    static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+    /// Writes `files` (name, bytes) as the folder `path`, replacing the checkpoint there
+    /// atomically (see the type's description).
+    static func write(_ files: [(name: String, bytes: Data)], to path: String) throws(CheckpointError) {
+        try checkReplaceable(path)
+        let (parent, name) = split(path)
+        removeStaleTemporaries(parent: parent, name: name)
+        let temporary = "\(parent)/.\(name).tmp-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        guard mkdir(temporary, 0o755) == 0 else { throw .unwritable(path: path, reason: "\(temporary): \(errorText())") }
+        do {
+            for file in files { try writeFile(file.bytes, to: temporary + "/" + file.name, for: path) }
+            try flush(folder: temporary, for: path)
+            try swap(temporary, into: path, parent: parent, name: name)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        try flush(folder: parent, for: path)
+    }
+
+    /// Moves the complete folder `temporary` to `path`, exchanging it with what is there
+    /// (`exchange`: `renameat2`, or nil to take the way of file systems without it).
+    static func swap(_ temporary: String, into path: String, parent: String, name: String,
+                     exchange: RenameAt2? = renameAt2) throws(CheckpointError) {
+        var existing = stat()
+        guard lstat(path, &existing) == 0 else {
+            guard errno == ENOENT, rename(temporary, path) == 0 else { throw .unwritable(path: path, reason: errorText()) }
+            return
+        }
+        if let exchange, exchange(AT_FDCWD, temporary, AT_FDCWD, path, renameExchange) == 0 {
+            // `temporary` now holds the previous checkpoint; losing it from here on is harmless.
+            try? FileManager.default.removeItem(atPath: temporary)
+            return
+        }
+        guard exchange == nil || [EINVAL, ENOSYS, EOPNOTSUPP].contains(errno) else {
+            throw .unwritable(path: path, reason: errorText())
+        }
+        let old = "\(parent)/.\(name).old-\(getpid())"
+        try? FileManager.default.removeItem(atPath: old)
+        guard rename(path, old) == 0 else { throw .unwritable(path: path, reason: errorText()) }
+        guard rename(temporary, path) == 0 else {
+            let reason = errorText()
+            _ = rename(old, path)
+            throw .unwritable(path: path, reason: reason)
+        }
+        try? FileManager.default.removeItem(atPath: old)
+    }
+
+    /// Writes `bytes` to a new file and flushes it to the disk.
+    static func writeFile(_ bytes: Data, to file: String, for path: String) throws(CheckpointError) {
+        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .unwritable(path: path, reason: "\(file): \(errorText())") }
+        defer { close(fd) }
+        var failure: String?
+        bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let written = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errorText()
+                    return
+                }
+                done += written
+            }
+        }
+        if failure == nil, fsync(fd) != 0 { failure = errorText() }
+        if let failure { throw .unwritable(path: path, reason: "\(file): \(failure)") }
+    }
+
+    /// Flushes a folder's entries (the names of the files renamed into or out of it).
+    static func flush(folder: String, for path: String) throws(CheckpointError) {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unwritable(path: path, reason: "\(folder): \(errorText())") }
+        defer { close(fd) }
+        // Some file systems cannot flush a folder (EINVAL); the rename itself is still atomic.
+        if fsync(fd) != 0, errno != EINVAL { throw .unwritable(path: path, reason: "\(folder): \(errorText())") }
+    }
+
+    /// Whether process `pid` is alive (EPERM: alive, but another user's).
+    static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+
+    /// Removes `.NAME.tmp-PID` left by processes that are gone, and puts back a previous
+    /// checkpoint `.NAME.old-PID` that a killed save had moved aside when `NAME` is missing.
+    static func removeStaleTemporaries(parent: String, name: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for entry in entries {
+            for kind in ["tmp", "old"] {
+                let prefix = ".\(name).\(kind)-"
+                guard entry.hasPrefix(prefix), let pid = Int32(entry.dropFirst(prefix.count)), pid > 0 else { continue }
+                guard pid == getpid() || !isAlive(pid) else { continue }
+                let leftover = parent + "/" + entry, destination = parent + "/" + name
+                if kind == "old", !FileManager.default.fileExists(atPath: destination), rename(leftover, destination) == 0 {
+                    continue
+                }
+                try? FileManager.default.removeItem(atPath: leftover)
+            }
+        }
+    }
+
+    /// The temporaries beside `path` (`.NAME.tmp-PID`, `.NAME.old-PID`), by name.
+    public static func temporaries(beside path: String) -> [String] {
+        let (parent, name) = split(path)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+        return entries.filter { $0.hasPrefix(".\(name).tmp-") || $0.hasPrefix(".\(name).old-") }.sorted()
+    }
+
+    /// Kernel file systems that look writable but keep no files (`/proc`, `/sys`, cgroups,
+    /// debugfs): `statfs`'s magic numbers from `<linux/magic.h>`.
+    static let kernelFileSystems: Set<Int> = [0x9fa0, 0x6265_6572, 0x0027_e0eb, 0x6367_7270, 0x6462_6720, 0x1cd1]
+
+    typealias StatFS = @convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer) -> Int32
+
+    /// `statfs`, which Swift's Glibc module does not import (`<sys/statfs.h>`), looked up by name.
+    static let statFS: StatFS? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "statfs") else { return nil }
+        return unsafeBitCast(symbol, to: StatFS.self)
+    }()
+
+    /// The file-system magic number of the file system holding `path` (`statfs`'s `f_type`, the
+    /// first field, a `long`, of `struct statfs` on Linux), or nil.
+    static func fileSystemType(_ path: String) -> Int? {
+        guard let statFS else { return nil }
+        // struct statfs is 120 bytes on 64-bit Linux; 512 leaves room on any ABI.
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 512, alignment: 16)
+        defer { buffer.deallocate() }
+        guard statFS(path, buffer) == 0 else { return nil }
+        return buffer.load(as: Int.self)
+    }
+
+    /// Checks, before any training, that a checkpoint can be saved at `path`, and removes the
+    /// temporaries of saves that were killed (see `Checkpoint.prepareDestination`).
+    static func prepare(_ path: String) throws(CheckpointError) {
+        guard !path.isEmpty else { throw .unwritable(path: path, reason: "the path is empty") }
+        let (parent, name) = split(path)
+        guard name != "." && name != ".." && name != "/" else {
+            throw .unwritable(path: path, reason: "give the checkpoint folder a name of its own")
+        }
+        var info = stat()
+        guard stat(parent, &info) == 0 else {
+            throw .unwritable(path: path, reason: errno == ENOTDIR ? "a part of \(parent) is a file, not a folder"
+                                                                   : "the folder \(parent) does not exist")
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw .unwritable(path: path, reason: "\(parent) is a file, not a folder") }
+        if let type = fileSystemType(parent), kernelFileSystems.contains(type) {
+            throw .unwritable(path: path, reason: "\(parent) is in a kernel file system (/proc, /sys), which keeps no files")
+        }
+        try checkReplaceable(path)
+        removeStaleTemporaries(parent: parent, name: name)
+        // Creating the temporary folder a save would create is the one reliable writability test
+        // (permissions, read-only mounts, quotas, ACLs).
+        let probe = "\(parent)/.\(name).tmp-\(getpid())"
+        guard mkdir(probe, 0o755) == 0 else {
+            throw .unwritable(path: path, reason: "the folder \(parent) is not writable (\(errorText()))")
+        }
+        rmdir(probe)
+    }
+
+    /// Refuses to replace what is not a checkpoint: a folder holding other files, a file that is
+    /// not a thinned safetensors checkpoint, a link or a device.
+    static func checkReplaceable(_ path: String) throws(CheckpointError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            guard entries.isEmpty || entries.contains(trainerStateFile) else {
+                throw .unwritable(path: path, reason: "it is a folder that holds no checkpoint (no \(trainerStateFile)); give a new name or an empty folder")
+            }
+        case S_IFREG:
+            guard isLegacyCheckpoint(path) else {
+                throw .unwritable(path: path, reason: "it is an existing file that is not a thinned checkpoint; give a new name")
+            }
+        default:
+            throw .unwritable(path: path, reason: "it exists and is neither a checkpoint folder nor a checkpoint file")
+        }
+    }
+
+    /// Whether `path` is a single-file checkpoint of format 1 (its header says `format: thinned`).
+    static func isLegacyCheckpoint(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        guard let prefix = try? handle.read(upToCount: 8), prefix.count == 8 else { return false }
+        let length = prefix.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard length <= UInt64(SafeTensors.maximumHeaderBytes), let header = try? handle.read(upToCount: Int(length)),
+              header.count == Int(length), let json = try? JSONParser.parse(header) else { return false }
+        return json["__metadata__"]?["format"]?.string == "thinned"
+    }
+}
