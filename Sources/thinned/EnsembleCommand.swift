@@ -34,7 +34,7 @@ struct EnsembleCommand: ParsableCommand {
         let base = try training.configuration(batch: batch, epochs: epochs, defaultOptimizer: .adam)
         let folder = try OutputFolder(path: out)
         let split = try data.load(features: base.model.inputs, classes: base.model.classes, seed: base.seed)
-        let workers = try WorkerPool.start(threads: pool.threads, bind: pool.bind, places: pool.places, oversubscribe: pool.oversubscribe)
+        let workers = try pool.startForBLAS()
         print("ensemble: \(members) members, vary \(vary.rawValue), \(epochs) epochs each, into \(folder.path)")
         for member in 1...members {
             var configuration = base

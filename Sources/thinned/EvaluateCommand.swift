@@ -62,7 +62,7 @@ struct EvaluateCommand: ParsableCommand {
         var test = try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes,
                                         seed: saved.configuration.seed).test
         if let limit { test = test.prefix(limit) }
-        let workers = try WorkerPool.start(threads: pool.threads, bind: pool.bind, places: pool.places, oversubscribe: pool.oversubscribe)
+        let workers = try pool.startForBLAS()
 
         print("checkpoint: \(checkpoint) (\(model.layers.map(String.init).joined(separator: "-")), \(model.dropout.rawValue) dropout p_input \(model.inputDropRate) p_hidden \(model.hiddenDropRate); \(saved.epoch) epochs, \(saved.state.step) steps)")
         print("data: \(test.name) \(test.count)")
@@ -128,7 +128,7 @@ struct EvaluateCommand: ParsableCommand {
         var test = try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes,
                                         seed: members[0].configuration.seed).test
         if let limit { test = test.prefix(limit) }
-        let workers = try WorkerPool.start(threads: pool.threads, bind: pool.bind, places: pool.places, oversubscribe: pool.oversubscribe)
+        let workers = try pool.startForBLAS()
         print("ensemble: \(folder), \(members.count) members (\(model.layers.map(String.init).joined(separator: "-"))); data: \(test.name) \(test.count)")
         var outputs: [[Float]] = []
         for (name, member) in zip(files, members) {

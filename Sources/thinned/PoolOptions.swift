@@ -1,5 +1,6 @@
 import ArgumentParser
 import Parallel
+import Thinned
 
 /// The options that say how many workers run and where: shared by every command that starts a pool.
 struct PoolOptions: ParsableArguments {
@@ -19,6 +20,16 @@ struct PoolOptions: ParsableArguments {
         if let threads, threads < 1 {
             throw ValidationError("--threads must be at least 1, got \(threads)")
         }
+    }
+
+    /// Starts the pool these options describe, for commands whose workers call BLAS: a pool
+    /// larger than OpenBLAS can serve at once is refused (before it starts when `--threads` is
+    /// given), rather than left to hang inside OpenBLAS.
+    func startForBLAS() throws -> WorkerPool {
+        if let threads { try BLAS.requireCapacity(workers: threads) }
+        let workers = try WorkerPool.start(threads: threads, bind: bind, places: places, oversubscribe: oversubscribe)
+        try BLAS.requireCapacity(workers: workers.count)
+        return workers
     }
 }
 

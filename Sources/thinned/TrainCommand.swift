@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Append one JSON object per epoch to this file.", valueName: "file"))
     var metrics: String?
 
-    @Option(help: ArgumentHelp("Write the run to this checkpoint at the end, every --checkpoint-every epochs, and when interrupted (default when interrupted: thinned.safetensors, or the --resume checkpoint).", valueName: "path"))
+    @Option(help: ArgumentHelp("Write the run to this checkpoint at the end, every --checkpoint-every epochs, and when interrupted (a folder: model.safetensors, optimizer.safetensors, trainer_state.json; default when interrupted: thinned-checkpoint, or the --resume checkpoint).", valueName: "path"))
     var checkpoint: String?
 
     @Option(help: "Also write the checkpoint every N epochs (needs --checkpoint or --resume).")
@@ -73,8 +73,7 @@ struct TrainCommand: ParsableCommand {
             // Found out now, not after hours of training.
             do { try Checkpoint.prepareDestination(checkpointPath) } catch { throw CommandFailure("--checkpoint \(error)") }
         }
-        let workers = try WorkerPool.start(threads: pool.threads, bind: pool.bind, places: pool.places,
-                                           oversubscribe: pool.oversubscribe)
+        let workers = try pool.startForBLAS()
         let trainer: Trainer
         do {
             trainer = try Trainer(configuration: configuration, data: split, pool: workers, resumingFrom: saved)
@@ -112,7 +111,7 @@ struct TrainCommand: ParsableCommand {
                 throw CommandFailure(error.description + kept)
             }
             progress.finishEpoch()
-            guard let report else { return try stop(trainer, path: checkpointPath ?? "thinned.safetensors", source: source) }
+            guard let report else { return try stop(trainer, path: checkpointPath ?? "thinned-checkpoint", source: source) }
             print(String(format: "epoch %d/%d  train loss %.4f  test accuracy %.2f%%  test loss %.4f  %.0f samples/s  %.1f s",
                          report.epoch, configuration.epochs, report.trainLoss, report.testAccuracy * 100,
                          report.testLoss, report.samplesPerSecond, report.seconds))
