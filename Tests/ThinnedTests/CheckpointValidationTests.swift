@@ -25,7 +25,7 @@ import Testing
         #expect(try Self.failure { $0.replacingOccurrences(of: #""layers":[7,6,5,4]"#, with: #""layers":[7,100000000,5,4]"#) }
                 == "DIR/model.safetensors: tensor '0.weight' has shape [6, 7], expected [100000000, 7]")
         #expect(try Self.failure { $0.replacingOccurrences(of: #""layers":[7,6,5,4]"#, with: #""layers":[7,4294967296,4294967296,4]"#) }
-                == "DIR/trainer_state.json: layers 7,4294967296,4294967296,4: the size overflows a 64-bit count of bytes")
+                == "DIR/trainer_state.json: metadata 'configuration': --layers 7,4294967296,4294967296,4: expected a parameter count that fits in 64 bits")
     }
 
     /// A model of fewer layers than the tensors in the files: the extra tensor is named.

@@ -33,9 +33,6 @@ public struct DatasetIdentity: Hashable, Sendable, Codable {
             dataset.labels.withUnsafeBytes { hash.update(bufferPointer: $0) }
         }
         self.init(source: source, files: split.files, limit: limit, trainCount: split.train.count,
-                  testCount: split.test.count, digest: hash.finalize().map { byte in
-                      let hex = String(byte, radix: 16)
-                      return byte < 16 ? "0" + hex : hex
-                  }.joined())
+                  testCount: split.test.count, digest: Trainer.hex(hash.finalize()))
     }
 }

@@ -39,7 +39,8 @@ public struct IDXFile: Sendable {
     private init(_ input: ByteInput, magic: UInt32, convertedBytesPerItem: Int) throws(IDXError) {
         let path = input.path
         self.path = path
-        let sniff = try input.read(upTo: 2)
+        var reader = input   // a class: the same file, read through `ByteReading`
+        let sniff = try reader.read(upTo: 2)
         var source = try IDXSource(input: input, prefix: sniff, gzip: sniff == [0x1f, 0x8b])
 
         let head = try source.readExactly(4, headerSoFar: 0)

@@ -1,5 +1,5 @@
 /// The uncompressed bytes of an IDX file, raw or gzipped, after the two bytes that told which.
-struct IDXSource {
+struct IDXSource: ByteReading {
     let input: ByteInput
     /// Bytes already read from a raw file to tell whether it is gzipped.
     private var prefix: [UInt8]
@@ -29,19 +29,6 @@ struct IDXSource {
             return n
         }
         return try input.read(into: buffer)
-    }
-
-    /// Up to `count` bytes: fewer only at the end of the data.
-    mutating func read(upTo count: Int) throws(IDXError) -> [UInt8] {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, count), alignment: 1)
-        defer { buffer.deallocate() }
-        var done = 0
-        while done < count {
-            let got = try read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[done..<count]))
-            if got == 0 { break }
-            done += got
-        }
-        return Array(buffer[..<done])
     }
 
     /// Exactly `count` header bytes, or `truncated` counting from `headerSoFar`.

@@ -194,8 +194,12 @@ public final class Trainer {
 
     /// SHA-256 of a float buffer's bytes, in hex.
     public static func digest(_ values: [Float]) -> String {
-        let hash = values.withUnsafeBytes { SHA256.hash(data: $0) }
-        return hash.map { byte in
+        hex(values.withUnsafeBytes { SHA256.hash(data: $0) })
+    }
+
+    /// Bytes as lowercase hex, two digits each.
+    static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
