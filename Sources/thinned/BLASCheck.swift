@@ -18,14 +18,8 @@ enum BLASCheck {
         let words = Set(flags.split(separator: " ").map(String.init))
         let suggestion = words.contains("avx512f") ? "SkylakeX" : words.contains("avx2") ? "Haswell" : nil
         guard let suggestion else { return }
-        var standardError = FileHandle.standardError
-        print("warning: OpenBLAS runs its \(core) kernel on a CPU with \(suggestion == "SkylakeX" ? "AVX-512" : "AVX2")"
+        StandardError.warn("OpenBLAS runs its \(core) kernel on a CPU with \(suggestion == "SkylakeX" ? "AVX-512" : "AVX2")"
               + (ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? "")
-              + "; sgemm may run several times slower. Start thinned with OPENBLAS_CORETYPE=\(suggestion) to use the fast one.",
-              to: &standardError)
+              + "; sgemm may run several times slower. Start thinned with OPENBLAS_CORETYPE=\(suggestion) to use the fast one.")
     }
-}
-
-extension FileHandle: @retroactive TextOutputStream {
-    public func write(_ string: String) { write(Data(string.utf8)) }
 }

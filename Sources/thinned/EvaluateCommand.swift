@@ -21,8 +21,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A folder of member checkpoints (thinned ensemble: checkpoint folders, or older single .safetensors files): each member's accuracy beside the ensemble's, by averaging probabilities and by majority vote.", valueName: "dir"))
     var ensemble: String?
 
-    @Option(help: ArgumentHelp("A folder with the four IDX files, or 'synthetic' (default: Fashion-MNIST).", valueName: "dir"))
-    var data: String = DataSplit.defaultDirectory
+    @Option(help: ArgumentHelp("A folder with the four IDX files, or 'synthetic' (default: the data the checkpoint records, else Fashion-MNIST).", valueName: "dir"))
+    var data: String?
 
     @Option(help: "Evaluate on the first N test items only.")
     var limit: Int?
@@ -59,9 +59,16 @@ struct EvaluateCommand: ParsableCommand {
         if inference == .exact, ExactEnsemble.droppableUnits(model) > ExactEnsemble.maximumUnits {
             throw ValidationError("--inference exact: the model has \(ExactEnsemble.droppableUnits(model)) droppable units; at most \(ExactEnsemble.maximumUnits) can be enumerated (2^n passes per item)")
         }
-        var test = try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes,
+        // Found out now, not after the evaluation.
+        if let predictions { try Self.checkWritable(predictions: predictions) }
+        // The test set of the data the run trained on, unless told otherwise.
+        let source = data ?? saved.dataIdentity?.source ?? DataSplit.defaultDirectory
+        var test = try DataOptions.load(source, limit: nil, features: model.inputs, classes: model.classes,
                                         seed: saved.configuration.seed).test
         if let limit { test = test.prefix(limit) }
+        if data == nil, let identity = saved.dataIdentity, limit == nil, test.count != identity.testCount {
+            StandardError.warn("\(source) now has \(test.count) test items; the run recorded \(identity.testCount)")
+        }
         let workers = try pool.startForBLAS()
 
         print("checkpoint: \(checkpoint) (\(model.layers.map(String.init).joined(separator: "-")), \(model.dropout.rawValue) dropout p_input \(model.inputDropRate) p_hidden \(model.hiddenDropRate); \(saved.epoch) epochs, \(saved.state.step) steps)")
@@ -97,6 +104,20 @@ struct EvaluateCommand: ParsableCommand {
         }
     }
 
+    /// Refuses a `--predictions` path that cannot be written, before anything is computed.
+    static func checkWritable(predictions path: String) throws {
+        var folder = (path as NSString).deletingLastPathComponent
+        if folder.isEmpty { folder = "." }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw ValidationError("--predictions \(path): is a folder; give a file name")
+        }
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue,
+              FileManager.default.isWritableFile(atPath: folder) else {
+            throw ValidationError("--predictions \(path): the folder \(folder) does not exist or is not writable")
+        }
+    }
+
     /// One line per item: index, label, predicted class, then every class's probability.
     static func write(predictions probabilities: [Float], labels: [Int32], classes: Int, to path: String) throws {
         var text = "item,label,predicted," + (0..<classes).map { "p\($0)" }.joined(separator: ",") + "\n"
@@ -125,7 +146,8 @@ struct EvaluateCommand: ParsableCommand {
         guard members.allSatisfy({ $0.configuration.model.layers == model.layers }) else {
             throw ValidationError("--ensemble \(folder): the members do not share one architecture")
         }
-        var test = try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes,
+        let source = data ?? members[0].dataIdentity?.source ?? DataSplit.defaultDirectory
+        var test = try DataOptions.load(source, limit: nil, features: model.inputs, classes: model.classes,
                                         seed: members[0].configuration.seed).test
         if let limit { test = test.prefix(limit) }
         let workers = try pool.startForBLAS()

@@ -23,6 +23,9 @@ struct MetricsFile {
     func append<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        handle.write(try encoder.encode(value) + Data("\n".utf8))
+        // `write(contentsOf:)` throws where `write(_:)` would trap (a full disk, /dev/full).
+        do { try handle.write(contentsOf: try encoder.encode(value) + Data("\n".utf8)) } catch {
+            throw CommandFailure("--metrics \(path): cannot write: \(error.localizedDescription)")
+        }
     }
 }

@@ -20,12 +20,12 @@ final class ProgressReporter {
             lastDraw = report.seconds
             let width = 24, filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(text(report, fraction))".utf8))
+            StandardError.write("\r\u{1B}[K[\(bar)] \(text(report, fraction))")
         } else {
             let tenth = Int(fraction * 10)
             guard tenth > lastTenth else { return }
             lastTenth = tenth
-            FileHandle.standardError.write(Data((text(report, fraction) + "\n").utf8))
+            StandardError.write(text(report, fraction) + "\n")
         }
     }
 
@@ -36,7 +36,7 @@ final class ProgressReporter {
     }
 
     func finishEpoch() {
-        if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if isTerminal { StandardError.write("\r\u{1B}[K") }
         lastTenth = 0
         lastDraw = 0
     }

@@ -76,7 +76,7 @@ struct ScaleCommand: ParsableCommand {
             onRow: { print(table.line($0)); fflush(nil) })
         header.finish()
         print(table.summary(report))
-        if let warning = header.warning { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        if let warning = header.warning { StandardError.warn(warning) }
         try folder.write("scale.csv", ScaleFiles.csv(report))
         try folder.write("scale.json", ScaleFiles.json(report, header: header))
         try folder.write("scale.svg", ScalePlot.svg(report))

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Thinned
 
@@ -27,6 +30,11 @@ struct ThinnedCommand: ParsableCommand {
         }
         do {
             try command.run()
+            // What was printed must have arrived: a full disk or a closed pipe is a failure, not
+            // a run that exits 0 with its results lost.
+            if fflush(nil) != 0 {
+                throw CommandFailure("cannot write to standard output: \(String(cString: strerror(errno)))")
+            }
         } catch let error as ValidationError {
             // Past parsing, a usage line would only mislead (and it would be the root command's):
             // the message names the option or the file.

@@ -58,16 +58,23 @@ struct TrainCommand: ParsableCommand {
             configuration = try training.configuration(batch: batch, epochs: epochs, base: check.saved.configuration)
             try check.check(configuration)
             source = try check.data(data)
+            if check.saved.dataIdentity == nil {
+                StandardError.warn("\(check.path) does not record the data it was trained on (a checkpoint of an earlier thinned): resuming on \(source.source)" + (source.limit.map { " (first \($0) samples)" } ?? "") + "; give --data and --limit as the original run did")
+            }
         } else {
             configuration = try self.configuration()
             source = (data.data, data.limit)
         }
         let model = configuration.model
+        // Before the data are loaded: a model that cannot fit is refused at once.
+        do { try Trainer.requireMemory(for: configuration, workers: pool.threads ?? ProcessInfo.processInfo.activeProcessorCount) } catch {
+            throw ValidationError(error.description)
+        }
         let split = try DataOptions.load(source.source, limit: source.limit, features: model.inputs, classes: model.classes,
                                          seed: configuration.seed)
         let identity = DatasetIdentity(split, source: source.source, limit: source.limit)
         try check?.check(identity)
-        let metricsFile = try metrics.map(MetricsFile.init(path:))
+        var metricsFile = try metrics.map(MetricsFile.init(path:))
         let checkpointPath = checkpoint ?? resume
         if let checkpointPath {
             // Found out now, not after hours of training.
@@ -99,9 +106,7 @@ struct TrainCommand: ParsableCommand {
                 report = try trainer.trainEpoch(onStep: { step in
                     progress.step(step)
                     if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0 {
-                        do { try trainer.checkpoint.write(to: checkpointPath) } catch {
-                            FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
-                        }
+                        Self.save(trainer, to: checkpointPath)
                     }
                 }, shouldStop: { StopSignal.received != nil || stopAfter.map { trainer.state.step - startStep >= $0 } ?? false })
             } catch {
@@ -111,17 +116,21 @@ struct TrainCommand: ParsableCommand {
                 throw CommandFailure(error.description + kept)
             }
             progress.finishEpoch()
-            guard let report else { return try stop(trainer, path: checkpointPath ?? "thinned-checkpoint", source: source) }
+            guard let report else { return try stop(trainer, path: checkpointPath ?? Self.unusedDefaultPath(), source: source) }
             print(String(format: "epoch %d/%d  train loss %.4f  test accuracy %.2f%%  test loss %.4f  %.0f samples/s  %.1f s",
                          report.epoch, configuration.epochs, report.trainLoss, report.testAccuracy * 100,
                          report.testLoss, report.samplesPerSecond, report.seconds))
             if !warnedLoss, let warning = Self.lossWarning(report, classes: model.classes) {
                 warnedLoss = true
-                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+                StandardError.warn(warning)
             }
-            try metricsFile?.append(report)
+            do { try metricsFile?.append(report) } catch {
+                // The run goes on: its checkpoints matter more than the metrics.
+                StandardError.warn("\(error); no more metrics are written")
+                metricsFile = nil
+            }
             if let every = checkpointEvery, let checkpointPath, report.epoch % every == 0, report.epoch < configuration.epochs {
-                try trainer.checkpoint.write(to: checkpointPath)
+                Self.save(trainer, to: checkpointPath)
             }
             fflush(nil)
         }
@@ -142,6 +151,24 @@ struct TrainCommand: ParsableCommand {
         guard report.trainLoss > 10 * uniform else { return nil }
         return String(format: "epoch %d's mean training loss %.3g is far above ln(%d) = %.2f, the loss of a uniform guess: the run is blowing up; try a lower --lr",
                       report.epoch, report.trainLoss, classes, uniform)
+    }
+
+    /// A periodic save: one that fails is reported and the run goes on (the final save, and the
+    /// one on a stop, must succeed).
+    static func save(_ trainer: Trainer, to path: String) {
+        do { try trainer.checkpoint.write(to: path) } catch { StandardError.warn("\(error); training goes on") }
+    }
+
+    /// Where a stopped run without `--checkpoint` is saved: `thinned-checkpoint`, or the first of
+    /// `thinned-checkpoint-2`, `-3`, … that does not exist, so that no earlier run's checkpoint
+    /// (or a file of the user's) is replaced.
+    static func unusedDefaultPath() -> String {
+        var path = "thinned-checkpoint", number = 1
+        while FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+            number += 1
+            path = "thinned-checkpoint-\(number)"
+        }
+        return path
     }
 
     /// Writes the checkpoint after an interruption and says how to resume.

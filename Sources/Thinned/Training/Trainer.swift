@@ -36,6 +36,14 @@ public final class Trainer {
             var expected = checkpoint.configuration
             expected.epochs = configuration.epochs
             precondition(expected == configuration, "Trainer: resuming with a configuration that is not the checkpoint's")
+            // The position must be one this data set has: a checkpoint of other data (or a
+            // damaged one) would otherwise resume past the end of an epoch.
+            let batches = data.train.count / configuration.batchSize
+            let position = "epoch \(checkpoint.epoch), step \(checkpoint.stepInEpoch) of it, \(checkpoint.state.step) steps"
+            guard checkpoint.stepInEpoch < batches, checkpoint.state.step == checkpoint.epoch * batches + checkpoint.stepInEpoch else {
+                throw .invalid(option: "--resume", value: position,
+                               expected: "a position in a run of \(batches) steps per epoch (\(data.train.count) training samples of \(data.train.name), batch \(configuration.batchSize)): the checkpoint was written for other data, or is damaged")
+            }
         }
         self.configuration = configuration
         self.data = data
@@ -82,10 +90,11 @@ public final class Trainer {
     /// every step; when it says yes the epoch stops there and nil is returned (resume from
     /// `checkpoint`).
     ///
-    /// A step whose loss is not finite ends the run: `TrainingError.diverged` is thrown, and from
-    /// then on the state is not to be saved (`checkpoint` still describes it, but
-    /// `Checkpoint.write` refuses non-finite values), so the last checkpoint written stays the
-    /// last good one.
+    /// A step whose loss is not finite ends the run: `TrainingError.diverged` is thrown; so is
+    /// `unusableWeights` when, at the end of the epoch, the weights are not finite or the test
+    /// set's loss is not (weights finite but huge). From then on the state is not to be saved
+    /// (`checkpoint` still describes it, but `Checkpoint.write` refuses non-finite values), so the
+    /// last checkpoint written stays the last good one.
     public func trainEpoch(onStep: (StepReport) -> Void = { _ in }, shouldStop: () -> Bool = { false })
         throws(TrainingError) -> EpochReport?
     {
@@ -96,11 +105,7 @@ public final class Trainer {
         let first = stepInEpoch
         while stepInEpoch < order.batches {
             let loss = train(batch: order.batch(stepInEpoch))
-            guard loss.isFinite else {
-                let error = TrainingError.diverged(epoch: epoch + 1, step: stepInEpoch + 1, loss: loss)
-                divergence = error
-                throw error
-            }
+            guard loss.isFinite else { throw diverge(.diverged(epoch: epoch + 1, step: stepInEpoch + 1, loss: loss)) }
             epochLossSum += Double(loss)
             stepInEpoch += 1
             let seconds = Clock.seconds() - start
@@ -113,10 +118,22 @@ public final class Trainer {
         epoch += 1
         stepInEpoch = 0
         epochLossSum = 0
+        guard state.parameters.allSatisfy({ $0.isFinite }) else {
+            throw diverge(.unusableWeights(epoch: epoch, reason: "the weights are no longer finite"))
+        }
         let test = evaluate(data.test)
+        guard test.meanLoss.isFinite else {
+            throw diverge(.unusableWeights(epoch: epoch, reason: "the weights are so large that the test set's predictions are not numbers"))
+        }
         return EpochReport(epoch: epoch, trainLoss: trainLoss, testAccuracy: test.accuracy, testLoss: test.meanLoss,
                            samplesPerSecond: Double((order.batches - first) * configuration.batchSize) / seconds,
                            seconds: seconds)
+    }
+
+    /// Records why the run cannot go on, and returns it to throw.
+    private func diverge(_ error: TrainingError) -> TrainingError {
+        divergence = error
+        return error
     }
 
     /// The run as it stands, to write to a file and resume from.

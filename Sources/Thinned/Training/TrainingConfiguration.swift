@@ -41,9 +41,21 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
         guard augmentation.eraseSize >= 1 else {
             throw .invalid(option: "--erase-size", value: "\(augmentation.eraseSize)", expected: "at least 1 pixel")
         }
-        if augmentation.isEnabled, Augmentation.side(features: model.inputs) == nil {
+        guard augmentation.isEnabled else { return }
+        guard let side = Augmentation.side(features: model.inputs) else {
             throw .invalid(option: "--augment", value: augmentation.transforms.map(\.rawValue).sorted().joined(separator: ","),
                            expected: "square images (the input width \(model.inputs) is not a square)")
+        }
+        // A shift of 0 or a rotation of 0 would do nothing; a shift or a rectangle as large as
+        // the image would blank it.
+        if augmentation.transforms.contains(.shift), !(1..<side).contains(augmentation.shiftPixels) {
+            throw .invalid(option: "--shift-px", value: "\(augmentation.shiftPixels)", expected: "1 to \(side - 1) pixels for \(side)×\(side) images")
+        }
+        if augmentation.transforms.contains(.rotate), augmentation.rotateDegrees == 0 {
+            throw .invalid(option: "--rotate-deg", value: "0", expected: "an angle in (0, 180] (0 rotates nothing)")
+        }
+        if augmentation.transforms.contains(.erase), augmentation.eraseSize >= side {
+            throw .invalid(option: "--erase-size", value: "\(augmentation.eraseSize)", expected: "1 to \(side - 1) pixels for \(side)×\(side) images")
         }
     }
 

@@ -2,11 +2,16 @@
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// A step's loss was NaN or infinite: the weights or the gradient blew up.
     case diverged(epoch: Int, step: Int, loss: Float)
+    /// Every step's loss was finite, but at the end of epoch `epoch` the weights are not, or they
+    /// are so large that the test set's predictions are not numbers.
+    case unusableWeights(epoch: Int, reason: String)
 
     public var description: String {
         switch self {
         case let .diverged(epoch, step, loss):
-            "training diverged: the loss of epoch \(epoch), step \(step) is \(loss.isNaN ? "NaN" : "\(loss)"); the weights are no longer finite, so nothing was saved after the last good checkpoint. Try a lower --lr (or --optimizer adam)."
+            "training diverged: the loss of epoch \(epoch), step \(step) is \(loss.isNaN ? "NaN" : "\(loss)"); the weights are no longer finite, and nothing is saved from here on. Try a lower --lr (or --optimizer adam)."
+        case let .unusableWeights(epoch, reason):
+            "training diverged: after epoch \(epoch) \(reason), and nothing is saved from here on. Try a lower --lr (or --optimizer adam)."
         }
     }
 }

@@ -1,0 +1,25 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Standard error, written with `write(2)`: a full or closed stream loses the text but never
+/// stops the program (`FileHandle.write` traps on any error, so a full disk or `2>/dev/full`
+/// would end a training run without its checkpoint).
+enum StandardError {
+    /// Writes `text` as it is, retrying short writes; errors are ignored.
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let written = Glibc.write(STDERR_FILENO, bytes.baseAddress! + done, bytes.count - done)
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { return }
+                done += written
+            }
+        }
+    }
+
+    /// "warning: `message`" on a line of its own.
+    static func warn(_ message: String) { write("warning: \(message)\n") }
+}
