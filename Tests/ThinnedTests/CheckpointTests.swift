@@ -118,6 +118,10 @@ import Parallel
         diverged = trainer.checkpoint
         diverged.state.secondMoment[layer.bias.lowerBound + 2] = .infinity
         #expect(Self.failure { try diverged.write(to: path) } == "\(path): tensor 'exp_avg_sq.3.bias' holds inf at index 2; a checkpoint holds finite values only")
+        // The loss sum is a field of the trainer state, not a tensor, and is named as one.
+        diverged = trainer.checkpoint
+        diverged.epochLossSum = -.infinity
+        #expect(Self.failure { try diverged.write(to: path) } == "\(path): field 'epoch_loss_sum' is -inf; a checkpoint holds finite values only")
         #expect(try Self.read(path + "/model.safetensors") == before)
         #expect(try Checkpoint(path: path).state.parameters == trainer.state.parameters)
         #expect(CheckpointFolder.temporaries(beside: path).isEmpty)

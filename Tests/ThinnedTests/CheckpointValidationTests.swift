@@ -71,11 +71,22 @@ import Testing
         (#""lr":0.001"#, #""lr":1e39"#, "metadata 'configuration.lr': 1e39 is not a finite 32-bit number"),
         (#""lr":0.001"#, #""lr":-0.001"#, "metadata 'configuration': --lr -0.001: expected a positive learning rate"),
         (#""format_version":2"#, #""format_version":3"#, "metadata 'format_version': 3; this thinned reads version 2"),
-        (#""step":3"#, #""step":4"#, "DIR/optimizer.safetensors: metadata 'step': 3.0, but the trainer state says 4"),
+        (#""epoch":0,"step":3"#, #""epoch":1,"step":7"#, "DIR/optimizer.safetensors: metadata 'step': 3.0, but the trainer state says 7"),
     ])
     func trainerStateIsReadStrictly(field: String, replacement: String, message: String) throws {
         let got = try Self.failure { $0.replacingOccurrences(of: field, with: replacement) }
         #expect(got.contains(message), "\(got)")
+    }
+
+    /// A trainer state is a few kB; one over 1 MB is refused before it is parsed (a padded but
+    /// otherwise valid one was read whole, up to the 100 MB of a safetensors header).
+    @Test func trainerStateOverOneMegabyteIsRefused() throws {
+        let padding = String(repeating: " ", count: Checkpoint.maximumTrainerStateBytes)
+        let got = try Self.failure { $0 + padding }
+        #expect(got.hasPrefix("DIR/trainer_state.json: metadata '(file)': "), "\(got)")
+        #expect(got.hasSuffix(" bytes, more than the 1000000 a trainer state may have (thinned writes a few kB)"), "\(got)")
+        // The same state with less padding is read: only the size was refused.
+        #expect(try Self.failure { $0 + String(padding.prefix(100_000)) } == "no error")
     }
 
     @Test func trainerStateThatIsNotAnObjectIsRefused() throws {

@@ -73,6 +73,32 @@ import Testing
                 .contains("overflows a 64-bit count of bytes"))
     }
 
+    /// The reviewer's header, `"shape": [1, 1, …]` with 45 M ones, built 2 GB of values before
+    /// any check (and was then accepted: its product is 1). Any list longer than
+    /// `maximumDimensions` is now refused where its next value starts, before it is built.
+    @Test func aShapeOfMillionsOfDimensionsIsRefusedAsItIsRead() {
+        let ones = Array(repeating: "1", count: 1_000_000).joined(separator: ",")
+        let header = #"{"a":{"dtype":"F32","shape":[\#(ones)],"data_offsets":[0,4]}}"#
+        let prefix = #"{"a":{"dtype":"F32","shape":["#.utf8.count
+        #expect(Self.error(Self.file(header: header, dataBytes: 4))
+                == "bad.safetensors: bad safetensors header: not valid JSON (a list of more than 64 values at byte \(prefix + 2 * 64))")
+        let most = Array(repeating: "1", count: SafeTensors.maximumDimensions).joined(separator: ",")
+        #expect(Self.one(shape: "[\(most)]", offsets: "[0,4]", dataBytes: 4) == "no error")
+    }
+
+    /// A header is parsed only when the values it can build fit in memory: a 1 TB header would
+    /// need 40 TB, more than any machine's budget, and is refused naming the header's size.
+    @Test func aHeaderIsParsedOnlyWithinTheMemoryBudget() {
+        let bytes = 1_000_000_000_000
+        let error = #expect(throws: CheckpointError.self) { try SafeTensors.requireHeaderMemory(bytes, path: "big") }
+        guard case let .tooLarge("big", .tooLarge(what, needed, _, _))? = error else {
+            Issue.record("expected tooLarge, got \(String(describing: error))")
+            return
+        }
+        #expect(what == "parsing the \(bytes)-byte header" && needed == bytes * JSONParser.maximumBytesPerTextByte)
+        #expect(throws: Never.self) { try SafeTensors.requireHeaderMemory(4096, path: "small") }
+    }
+
     @Test func duplicateKeysAreRefused() {
         #expect(Self.error(Self.file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, dataBytes: 8))
                 == "bad.safetensors: bad safetensors header: not valid JSON (duplicate key \"a\" at byte 54)")

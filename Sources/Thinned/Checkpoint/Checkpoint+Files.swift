@@ -28,9 +28,13 @@ extension Checkpoint {
     /// tensors checked against the model it describes before the model is allocated.
     init(folder: String) throws(CheckpointError) {
         let statePath = folder + "/" + CheckpointFolder.trainerStateFile
-        let stateBytes = try Self.contents(statePath)
-        guard stateBytes.count <= SafeTensors.maximumHeaderBytes else {
-            throw .badMetadata(path: statePath, field: "(file)", reason: "\(stateBytes.count) bytes; a trainer state is a few kB")
+        // Checked before reading and again after, should the file have grown in between.
+        var size = try Self.fileBytes(statePath)
+        let stateBytes = size <= Self.maximumTrainerStateBytes ? try Self.contents(statePath) : Data()
+        size = max(size, stateBytes.count)
+        guard size <= Self.maximumTrainerStateBytes else {
+            throw .badMetadata(path: statePath, field: "(file)",
+                               reason: "\(size) bytes, more than the \(Self.maximumTrainerStateBytes) a trainer state may have (thinned writes a few kB)")
         }
         let json: JSONValue
         do { json = try JSONParser.parse(stateBytes) } catch {

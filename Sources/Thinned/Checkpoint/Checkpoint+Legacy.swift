@@ -70,6 +70,8 @@ extension Checkpoint {
         guard step >= 0, epoch >= 0, stepInEpoch >= 0 else {
             throw .badMetadata(path: path, field: "step", reason: "negative position in the run")
         }
+        // Format 1 records no training-set size, so an epoch's length is unknown here.
+        try Self.checkPosition(epoch: epoch, step: step, stepInEpoch: stepInEpoch, batchesPerEpoch: nil, path: path)
 
         let layout = try Self.layout(model, path: path)
         let names = Self.stateNames(optimizer.kind)
@@ -77,6 +79,9 @@ extension Checkpoint {
         expected += names.flatMap { state in layout.tensors.map { ("optimizer.\(state).\($0.name)", $0.shape) } }
         if optimizer.kind == .adam { expected.append(("optimizer.step", [])) }
         try Self.check(file, against: expected, path: path)
+        if let tensor = file["optimizer.step"], tensor.values != [Float(step)] {
+            throw .badMetadata(path: path, field: "optimizer.step", reason: "\(tensor.values[0]), but the metadata's step is \(step)")
+        }
         let state = try Self.state(layout: layout, configuration: configuration, step: step, path: path) { name in
             file[name]?.values ?? file["optimizer." + name]!.values
         }

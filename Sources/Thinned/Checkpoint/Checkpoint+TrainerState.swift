@@ -41,6 +41,10 @@ extension Checkpoint {
         ])
     }
 
+    /// The largest `trainer_state.json` read (1 MB): thinned writes a few kB, and a larger file is
+    /// refused before it is read or parsed.
+    static let maximumTrainerStateBytes = 1_000_000
+
     /// The parts of a trainer state read back, before any tensor is.
     struct Position {
         var configuration: TrainingConfiguration
@@ -112,6 +116,33 @@ extension Checkpoint {
                                 stepInEpoch: try reader.size("step_in_epoch"), epochLossSum: try reader.double("epoch_loss_sum"),
                                 dataIdentity: identity)
         try reader.finish()
+        try checkPosition(epoch: position.epoch, step: position.step, stepInEpoch: position.stepInEpoch,
+                          batchesPerEpoch: identity.map { $0.trainCount / configuration.batchSize }, path: path)
         return position
+    }
+
+    /// Checks that `epoch`, `step` and `stepInEpoch` are one point of a run, naming the field that
+    /// is not: `step` counts every update, so it is at least `stepInEpoch`, and equal to it in the
+    /// first epoch. When the epoch's length is known (`batchesPerEpoch`: the training samples the
+    /// checkpoint records, divided by its batch size, as `EpochOrder` counts full batches), the
+    /// epoch under way has not ended (`stepInEpoch < batchesPerEpoch`) and
+    /// `step == epoch × batchesPerEpoch + stepInEpoch`.
+    static func checkPosition(epoch: Int, step: Int, stepInEpoch: Int, batchesPerEpoch: Int?, path: String) throws(CheckpointError) {
+        guard step >= stepInEpoch else {
+            throw .badMetadata(path: path, field: "step", reason: "\(step) updates, fewer than step_in_epoch \(stepInEpoch)")
+        }
+        guard epoch > 0 || step == stepInEpoch else {
+            throw .badMetadata(path: path, field: "step", reason: "\(step) updates in the first epoch, but step_in_epoch is \(stepInEpoch)")
+        }
+        guard let batches = batchesPerEpoch else { return }
+        guard stepInEpoch == 0 || stepInEpoch < batches else {
+            throw .badMetadata(path: path, field: "step_in_epoch",
+                               reason: "\(stepInEpoch), but an epoch of the recorded training set has \(batches) steps")
+        }
+        let (done, overflow) = epoch.multipliedReportingOverflow(by: batches)
+        guard !overflow, done <= Int.max - stepInEpoch, step == done + stepInEpoch else {
+            throw .badMetadata(path: path, field: "step",
+                               reason: "\(step), but epoch \(epoch) × \(batches) steps + step_in_epoch \(stepInEpoch) = \(overflow ? "more than \(Int.max)" : "\(done &+ stepInEpoch)")")
+        }
     }
 }

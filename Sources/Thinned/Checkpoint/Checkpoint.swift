@@ -99,14 +99,20 @@ public struct Checkpoint: Sendable {
         }
     }
 
-    /// A file's bytes, once its size fits in memory.
-    static func contents(_ path: String) throws(CheckpointError) -> Data {
+    /// The size of the regular file `path`, in bytes.
+    static func fileBytes(_ path: String) throws(CheckpointError) -> Int {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw .unreadable(path: path, reason: errno == ENOENT ? "no such file" : CheckpointFolder.errorText())
         }
         guard info.st_mode & S_IFMT == S_IFREG else { throw .unreadable(path: path, reason: "not a regular file") }
-        do { try MemoryBudget.require(Int(info.st_size), for: "reading the file") } catch { throw .tooLarge(path: path, reason: error) }
+        return Int(info.st_size)
+    }
+
+    /// A file's bytes, once its size fits in memory.
+    static func contents(_ path: String) throws(CheckpointError) -> Data {
+        let bytes = try fileBytes(path)
+        do { try MemoryBudget.require(bytes, for: "reading the file") } catch { throw .tooLarge(path: path, reason: error) }
         do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .unreadable(path: path, reason: "not readable")
         }
@@ -118,7 +124,8 @@ public struct Checkpoint: Sendable {
         return (tensor.name, index - tensor.range.lowerBound)
     }
 
-    /// Throws `nonFinite` for the first NaN or infinity in the parameters or the optimizer state.
+    /// Throws `nonFinite` for the first NaN or infinity in the parameters or the optimizer state,
+    /// and `nonFiniteField` for a loss sum that is not finite.
     func checkFinite(path: String) throws(CheckpointError) {
         let names = Self.stateNames(configuration.optimizer.kind)
         for (prefix, buffer) in [("", state.parameters), (names.first.map { $0 + "." } ?? "", state.firstMoment),
@@ -129,7 +136,7 @@ public struct Checkpoint: Sendable {
             }
         }
         guard epochLossSum.isFinite else {
-            throw .nonFinite(path: path, name: "epoch_loss_sum", index: 0, value: Float(epochLossSum))
+            throw .nonFiniteField(path: path, field: "epoch_loss_sum", value: epochLossSum)
         }
     }
 }

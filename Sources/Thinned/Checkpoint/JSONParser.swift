@@ -24,12 +24,20 @@ public struct JSONParser {
     /// Deeper nesting than any checkpoint file needs (they nest three levels).
     public static let maximumDepth = 32
 
+    /// An upper bound on the memory the values built take, per byte of text: `[1,1,1,…]` is the
+    /// worst (a 90 MB one built 2 GB, about 22 per byte: each 2-byte element is a value of 24
+    /// bytes in an array that grows by doubling); 40 leaves room for the copy made as it grows. A caller checks
+    /// `bytes × maximumBytesPerTextByte` against `MemoryBudget` before parsing untrusted text.
+    public static let maximumBytesPerTextByte = 40
+
     private let bytes: [UInt8]
+    private let maximumArrayCount: Int
     private var index = 0
 
-    /// Parses `bytes` as one JSON value, optionally surrounded by whitespace.
-    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(Failure) -> JSONValue {
-        var parser = JSONParser(bytes: Array(bytes))
+    /// Parses `bytes` as one JSON value, optionally surrounded by whitespace; a list of more than
+    /// `maximumArrayCount` values is refused where its next value starts, before it is built.
+    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes, maximumArrayCount: Int = .max) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: Array(bytes), maximumArrayCount: maximumArrayCount)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -37,7 +45,10 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: [UInt8], maximumArrayCount: Int) {
+        self.bytes = bytes
+        self.maximumArrayCount = maximumArrayCount
+    }
 
     private func failure(_ reason: String) -> Failure { Failure(offset: index, reason: reason) }
 
@@ -107,6 +118,7 @@ public struct JSONParser {
         if current == UInt8(ascii: "]") { index += 1; return .array([]) }
         while true {
             skipWhitespace()
+            guard values.count < maximumArrayCount else { throw failure("a list of more than \(maximumArrayCount) values") }
             values.append(try value(depth: depth + 1))
             skipWhitespace()
             if current == UInt8(ascii: ",") { index += 1; continue }

@@ -36,6 +36,34 @@ public struct SafeTensors: Sendable {
     /// The largest header accepted (100 MB, as the reference implementation).
     static let maximumHeaderBytes = 100_000_000
 
+    /// The most dimensions a tensor's shape may have (thinned writes two; no model needs 64), and so the
+    /// longest list a header may hold: a crafted `"shape": [1, 1, …]` of millions of ones is
+    /// refused as it is read instead of being built.
+    public static let maximumDimensions = 64
+
+    /// The header length that a file's first 8 bytes give (little-endian), or nil if it has fewer.
+    static func headerLength(_ prefix: some Collection<UInt8>) -> UInt64? {
+        guard prefix.count >= 8 else { return nil }
+        return prefix.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    }
+
+    /// Checks that a header of `bytes` bytes can be parsed within the memory there is (see
+    /// `JSONParser.maximumBytesPerTextByte`).
+    static func requireHeaderMemory(_ bytes: Int, path: String) throws(CheckpointError) {
+        do { try MemoryBudget.require(bytes * JSONParser.maximumBytesPerTextByte, for: "parsing the \(bytes)-byte header") } catch {
+            throw .tooLarge(path: path, reason: error)
+        }
+    }
+
+    /// The header's JSON, parsed strictly within the memory there is and with no list longer than
+    /// `maximumDimensions`.
+    static func header(_ bytes: some Collection<UInt8>, path: String) throws(CheckpointError) -> JSONValue {
+        try requireHeaderMemory(bytes.count, path: path)
+        do { return try JSONParser.parse(bytes, maximumArrayCount: maximumDimensions) } catch {
+            throw .badHeader(path: path, reason: "not valid JSON (\(error))")
+        }
+    }
+
     /// A file of `tensors` and `metadata`.
     public init(tensors: [Tensor], metadata: [String: String]) {
         self.tensors = tensors
@@ -80,22 +108,19 @@ public struct SafeTensors: Sendable {
     }
 
     /// Parses and validates a file's bytes: header length within the file, strict JSON (see
-    /// `JSONParser`: no duplicate keys, sizes as plain integers), F32 tensors whose sizes do not
+    /// `JSONParser`: no duplicate keys, sizes as plain integers) whose parsing fits in memory and
+    /// whose lists are no longer than `maximumDimensions`, F32 tensors whose sizes do not
     /// overflow, whose offsets lie inside the data section, match their shapes, do not overlap
     /// and cover it exactly, and whose values are all finite; the memory for the values is
     /// checked against `MemoryBudget` before it is taken.
     public init(decoding data: Data, path: String) throws(CheckpointError) {
-        guard data.count >= 8 else { throw .tooShort(path: path, bytes: data.count) }
-        let length = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard let length = Self.headerLength(data) else { throw .tooShort(path: path, bytes: data.count) }
         guard length <= UInt64(data.count - 8), length <= UInt64(Self.maximumHeaderBytes) else {
             throw .headerLength(path: path, claimed: length, available: data.count - 8)
         }
         let start = data.startIndex
         let headerEnd = 8 + Int(length)
-        let header: JSONValue
-        do { header = try JSONParser.parse(data[(start + 8)..<(start + headerEnd)]) } catch {
-            throw .badHeader(path: path, reason: "not valid JSON (\(error))")
-        }
+        let header = try Self.header(data[(start + 8)..<(start + headerEnd)], path: path)
         guard case let .object(members) = header else { throw .badHeader(path: path, reason: "not a JSON object") }
         let dataBytes = data.count - headerEnd
 
