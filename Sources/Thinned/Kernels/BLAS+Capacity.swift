@@ -43,7 +43,7 @@ extension BLAS {
         if let address = MemoryBudget.addressSpace() {
             var workers = 0
             while addressBytes(workers: workers + 1, started: started) <= address.bytesLeft { workers += 1 }
-            limits.append((workers, "\(costWording(started: started)), the address-space limit (ulimit -v \(address.limitBytes / 1024)) leaves \(address.bytesLeft >> 20) MiB, and OpenBLAS retries a buffer it cannot map forever (the run would hang)"))
+            limits.append((workers, "\(costWording(started: started)); the address-space limit (ulimit -v \(address.limitBytes / 1024)) leaves \(address.bytesLeft >> 20) MiB, and OpenBLAS retries a buffer it cannot map forever (the run would hang)"))
         }
         return limits.min { $0.workers < $1.workers }
     }
