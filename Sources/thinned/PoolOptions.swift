@@ -26,7 +26,7 @@ struct PoolOptions: ParsableArguments {
     /// larger than OpenBLAS can serve at once is refused (before it starts when `--threads` is
     /// given), rather than left to hang inside OpenBLAS.
     func startForBLAS() throws -> WorkerPool {
-        if let threads { try BLAS.requireCapacity(workers: threads) }
+        if let threads { try BLAS.requireCapacity(toStart: threads) }
         let workers = try WorkerPool.start(threads: threads, bind: bind, places: places, oversubscribe: oversubscribe)
         try BLAS.requireCapacity(workers: workers.count)
         return workers

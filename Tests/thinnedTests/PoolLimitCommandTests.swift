@@ -42,6 +42,59 @@ import Foundation
         #expect(!result.stdout.contains("epoch 1"), "\(result.stdout)")
     }
 
+    /// The maximum a refusal states is one that works: each worker's own thread (its stack and
+    /// malloc arena) counts besides its OpenBLAS buffer, so the stated count starts, passes the
+    /// checks of the running pool and trains; one more is refused (the refusal used to say 28,
+    /// and `--threads 28` then said 18).
+    @Test func theStatedMaximumTrainsAndOneMoreIsRefused() throws {
+        let refusal = try Self.run(Self.tiny + ["--threads", "500", "--oversubscribe"],
+                                   addressLimitKiB: Self.addressLimitKiB, seconds: 120)
+        let stated = try #require(Self.number(after: "at most ", in: refusal.stderr), "\(refusal.stderr)")
+        try #require(stated >= 1, "\(refusal.stderr)")
+
+        let most = try Self.run(Self.tiny + ["--threads", "\(stated)", "--oversubscribe"],
+                                addressLimitKiB: Self.addressLimitKiB, seconds: 120)
+        #expect(most.status == 0, "--threads \(stated): exit \(most.status): \(most.stderr)")
+        #expect(most.stdout.contains("epoch 1"), "\(most.stdout)")
+
+        let more = try Self.run(Self.tiny + ["--threads", "\(stated + 1)", "--oversubscribe"],
+                                addressLimitKiB: Self.addressLimitKiB, seconds: 120)
+        #expect(more.status == 1, "--threads \(stated + 1): exit \(more.status): \(more.stderr)")
+        #expect(more.stderr.contains("--threads \(stated + 1): expected at most \(stated) workers"), "\(more.stderr)")
+    }
+
+    /// When not even one worker fits, fewer `--threads` cannot help: the refusal names the
+    /// address-space limit, not an option the user never gave, and says how far to raise it —
+    /// and under that limit the same run trains. With and without `--threads`: the pool is then
+    /// checked before it starts, or once it runs.
+    @Test(arguments: [[], ["--threads", "1"]])
+    func noRoomForOneWorkerSaysHowFarToRaiseTheLimit(threads: [String]) throws {
+        // Enough to start the program and load the data (about 260 MB on x86-64), not enough
+        // for a worker's stack, malloc arena and 128 MiB OpenBLAS buffer besides.
+        let tight = 500_000
+        let refusal = try Self.run(Self.tiny + threads, addressLimitKiB: tight, seconds: 120)
+        #expect(refusal.status == 1, "exit \(refusal.status): \(refusal.stderr)")
+        #expect(refusal.stderr.contains("ulimit -v \(tight): expected room for at least one worker"), "\(refusal.stderr)")
+        #expect(!refusal.stderr.contains("fewer --threads") && !refusal.stderr.contains("at most 0"), "\(refusal.stderr)")
+        let needed = try #require(Self.number(after: " need", in: refusal.stderr, skippingTo: " "), "\(refusal.stderr)")
+        let left = try #require(Self.number(after: "the limit leaves ", in: refusal.stderr), "\(refusal.stderr)")
+        #expect(needed > left, "\(refusal.stderr)")
+        let raised = try #require(Self.number(after: "raise ulimit -v to at least ", in: refusal.stderr), "\(refusal.stderr)")
+        #expect(raised > tight, "\(refusal.stderr)")
+
+        let run = try Self.run(Self.tiny + threads, addressLimitKiB: raised, seconds: 120)
+        #expect(run.status == 0, "ulimit -v \(raised): exit \(run.status): \(run.stderr)")
+        #expect(run.stdout.contains("epoch 1"), "\(run.stdout)")
+    }
+
+    /// The decimal number that follows the first `marker` in `text` (after `skippingTo`, when
+    /// given: the number starts after the next occurrence of it).
+    static func number(after marker: String, in text: String, skippingTo separator: String? = nil) -> Int? {
+        guard var rest = text.range(of: marker).map({ text[$0.upperBound...] }) else { return nil }
+        if let separator, let range = rest.range(of: separator) { rest = rest[range.upperBound...] }
+        return Int(rest.prefix { $0.isNumber })
+    }
+
     /// Far more workers than cores: the run finishes (on 2 busy cores the old protocol, where
     /// every fork–join waited for all 300 workers, took 14–20 s for this epoch, now 1–2 s; the
     /// protocol itself is checked by `PoolProtocolTests.joinWaitsForTasksNotForALateWorker`).

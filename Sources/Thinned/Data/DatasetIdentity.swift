@@ -10,12 +10,15 @@ public struct DatasetIdentity: Hashable, Sendable, Codable {
     public var files: [String]
     /// `--limit`, when given.
     public var limit: Int?
+    /// The number of training samples.
     public var trainCount: Int
+    /// The number of test samples.
     public var testCount: Int
     /// SHA-256, in hex, of the training images (Float32, little-endian) and labels (Int32), then
     /// the test images and labels.
     public var digest: String
 
+    /// An identity from its recorded parts (as a checkpoint stores them).
     public init(source: String, files: [String], limit: Int?, trainCount: Int, testCount: Int, digest: String) {
         self.source = source
         self.files = files

@@ -12,18 +12,35 @@ import Glibc
 public enum MemoryBudget {
     /// One limit: its name, as a message shows it, and the bytes left under it.
     public struct Limit: Sendable, Equatable {
+        /// What sets the limit, as a message names it: "the cgroup memory limit".
         public let name: String
+        /// The bytes left under the limit (for physical memory: all of it, used or not).
         public let bytes: Int
+    }
+
+    /// The name of the physical-memory limit, which is a total rather than what is left.
+    static let physicalMemory = "the machine's physical memory"
+
+    /// The address-space limit (`RLIMIT_AS`, `ulimit -v`) and the bytes of it this process has
+    /// not mapped yet; nil when there is no such limit.
+    ///
+    /// Every mapping counts, touched or not: thread stacks, malloc arenas, OpenBLAS's buffers.
+    /// The corresponding call is `getrlimit(RLIMIT_AS)`; the mapped bytes come from `/proc/self/statm`.
+    public static func addressSpace() -> (limitBytes: Int, bytesLeft: Int)? {
+        var address = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &address) == 0, address.rlim_cur < UInt64(Int.max) else {
+            return nil
+        }
+        let limit = Int(address.rlim_cur)
+        return (limit, max(0, limit - (virtualBytes() ?? 0)))
     }
 
     /// The tightest limit now in force.
     public static func tightest() -> Limit {
         var limits: [Limit] = []
-        var address = rlimit()
-        if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &address) == 0, address.rlim_cur < UInt64(Int.max) {
-            let used = virtualBytes() ?? 0
-            limits.append(Limit(name: "the address-space limit (ulimit -v) of \(Int(address.rlim_cur) / 1024) KiB",
-                                bytes: max(0, Int(address.rlim_cur) - used)))
+        if let address = addressSpace() {
+            limits.append(Limit(name: "the address-space limit (ulimit -v) of \(address.limitBytes / 1024) KiB",
+                                bytes: address.bytesLeft))
         }
         if let cgroup = cgroupBytesLeft() {
             limits.append(Limit(name: "the cgroup memory limit", bytes: cgroup))
@@ -31,7 +48,7 @@ public enum MemoryBudget {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageBytes = sysconf(Int32(_SC_PAGESIZE))
         if pages > 0, pageBytes > 0 {
             let (total, overflow) = pages.multipliedReportingOverflow(by: pageBytes)
-            limits.append(Limit(name: "the machine's physical memory", bytes: overflow ? Int.max : total))
+            limits.append(Limit(name: physicalMemory, bytes: overflow ? Int.max : total))
         }
         return limits.min { $0.bytes < $1.bytes } ?? Limit(name: "no limit", bytes: Int.max)
     }
@@ -110,12 +127,19 @@ public enum MemoryBudget {
 
 /// A size that cannot be computed or cannot be had.
 public enum MemoryError: Error, CustomStringConvertible, Equatable {
+    /// The size of `what`, computed from untrusted numbers, does not fit in an `Int` of bytes.
     case overflow(what: String)
+    /// `what` needs `neededBytes`, more than the tightest limit, named `limit`, allows
+    /// (`availableBytes`).
     case tooLarge(what: String, neededBytes: Int, availableBytes: Int, limit: String)
 
+    /// One sentence naming what was asked for, the bytes it needs and the bytes there are.
     public var description: String {
         switch self {
         case let .overflow(what): "\(what): the size overflows a 64-bit count of bytes"
+        case let .tooLarge(what, needed, available, limit) where limit == MemoryBudget.physicalMemory:
+            // Physical memory is a total, not what is left of it.
+            "\(what): needs \(MemoryError.format(needed)), but the machine has \(MemoryError.format(available)) of physical memory"
         case let .tooLarge(what, needed, available, limit):
             "\(what): needs \(MemoryError.format(needed)), but \(limit) leaves \(MemoryError.format(available))"
         }
