@@ -28,6 +28,10 @@ import Testing
         }
         Thread.sleep(forTimeInterval: 0.5)
         kill(process.processIdentifier, signal)
+        // Two signals of one kind that are both pending merge into one: wait until the first has
+        // been taken (a busy machine may not run the process for milliseconds), then send the
+        // second after the stated delay.
+        try Self.waitUntilDelivered(signal, to: process.processIdentifier)
         usleep(microseconds)
         kill(process.processIdentifier, signal)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -37,5 +41,22 @@ import Testing
         #expect(process.terminationStatus == 128 + signal)
         #expect(stderr.contains("thinned: second stop signal: exiting at once, without writing a checkpoint"), "\(stderr)")
         #expect(!stdout.contains("checkpoint written"), "\(stdout)")
+    }
+
+    /// Waits (at most 5 s) until `signal` is no longer pending for process `pid`, per the
+    /// `SigPnd` and `ShdPnd` masks of `/proc/PID/status`.
+    static func waitUntilDelivered(_ signal: Int32, to pid: Int32) throws {
+        let bit = UInt64(1) << UInt64(signal - 1)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let pending = status.split(separator: "\n")
+                .filter { $0.hasPrefix("SigPnd:") || $0.hasPrefix("ShdPnd:") }
+                .compactMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) }
+                .reduce(0, |)
+            if pending & bit == 0 { return }
+            usleep(100)
+        }
+        Issue.record("signal \(signal) still pending after 5 s")
     }
 }
