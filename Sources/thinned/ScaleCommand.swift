@@ -52,8 +52,6 @@ struct ScaleCommand: ParsableCommand {
         let topology = try? Topology()
         let usable = topology?.places(places).count ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
         let counts = threads?.values ?? Self.defaultThreads(usable: usable)
-        // The largest pool is checked now, not after the smaller ones have been measured.
-        if let largest = counts.max() { try BLAS.requireCapacity(toStart: largest) }
         let base = try training.configuration(batch: batch.values.first ?? 100, epochs: 1, defaultOptimizer: .sgd)
         let study = ScaleStudy(training: base, threads: counts, binds: bind.values, places: places, batches: batch.values,
                                warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe)
@@ -62,6 +60,8 @@ struct ScaleCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        // The largest pool is checked now, not after the smaller ones have been measured.
+        if let largest = counts.max() { try BLAS.requireCapacity(toStart: largest) }
         let folder = try OutputFolder(path: out)
         var header = ScaleHeader.measure(topology: topology, study: study)
         let table = ScaleTable()

@@ -116,20 +116,23 @@ import Foundation
     func refusedThreadIsAnError() async {
         await #expect(processExitsWith: .success) {
             // 64 MiB of address space more than now: room for a few 8 MiB stacks, not for 100.
+            // Every way out is `_exit`: under this limit, the exit handlers of the libraries
+            // linked in (OpenBLAS joins its server thread, which may still be retrying its buffer's
+            // mmap forever) would hang the child.
             var limit = rlimit()
-            guard getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0 else { exit(2) }
+            guard getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0 else { _exit(2) }
             let used = Int(try String(contentsOfFile: "/proc/self/statm", encoding: .utf8)
                 .split(separator: " ")[0])! * Int(sysconf(Int32(_SC_PAGESIZE)))
             limit.rlim_cur = rlim_t(used + 64 << 20)
-            guard setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0 else { exit(3) }
+            guard setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0 else { _exit(3) }
             do {
                 _ = try WorkerPool(threads: 100)
-                exit(4)
+                _exit(4)
             } catch let PoolError.threadUnavailable(started, requested, code) {
-                guard started >= 1, started < 100, requested == 100, code == EAGAIN else { exit(5) }
+                guard started >= 1, started < 100, requested == 100, code == EAGAIN else { _exit(5) }
                 // The refused pool stopped its workers: a smaller one starts in the space they had.
                 _ = try WorkerPool(threads: started)
-                exit(0)
+                _exit(0)
             }
         }
     }

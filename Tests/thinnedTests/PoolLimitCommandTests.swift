@@ -109,7 +109,7 @@ import Foundation
     /// only after the 1-worker row).
     @Test func scaleChecksItsLargestPoolFirst() throws {
         let result = try Self.run(["scale", "--layers", "784,32,10", "--steps", "3", "--warmup", "1", "--repeat", "1",
-                                   "--threads", "1,500", "--out", NSTemporaryDirectory() + "thinned-scale-\(UUID().uuidString)"],
+                                   "--threads", "1,500", "--oversubscribe", "--out", NSTemporaryDirectory() + "thinned-scale-\(UUID().uuidString)"],
                                   addressLimitKiB: Self.addressLimitKiB, seconds: 120)
         #expect(result.status == 1, "exit \(result.status): \(result.stderr)")
         #expect(result.stderr.contains("--threads 500"), "\(result.stderr)")
