@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-numerics.git", from: "1.1.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.4.0"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -54,6 +56,7 @@ let package = Package(
             dependencies: [
                 "Parallel", "CBLAS", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
         // The command-line tool: parse, validate, print.
