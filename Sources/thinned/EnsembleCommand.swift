@@ -34,6 +34,9 @@ struct EnsembleCommand: ParsableCommand {
         let base = try training.configuration(batch: batch, epochs: epochs, defaultOptimizer: .adam)
         let folder = try OutputFolder(path: out)
         let split = try data.load(features: base.model.inputs, classes: base.model.classes, seed: base.seed)
+        // Recorded in every member, so that `evaluate --ensemble` tests on the data they learned from
+        // (a bagging member's resample is a function of its seed and number, not data of its own).
+        let identity = DatasetIdentity(split, source: data.data, limit: data.limit)
         let workers = try pool.startForBLAS()
         print("ensemble: \(members) members, vary \(vary.rawValue), \(epochs) epochs each, into \(folder.path)")
         for member in 1...members {
@@ -44,6 +47,7 @@ struct EnsembleCommand: ParsableCommand {
             do {
                 trainer = try Trainer(configuration: configuration, data: DataSplit(train: train, test: split.test), pool: workers)
             } catch { throw ValidationError(error.description) }
+            trainer.dataIdentity = identity
             var last: Trainer.EpochReport?
             while trainer.epoch < epochs { last = try trainer.trainEpoch() }
             let path = "\(folder.path)/member-\(member)"

@@ -29,6 +29,9 @@ import Testing
                      "ensemble, majority vote"] {
             #expect(evaluated.stdout.contains(line), "\(line) missing: \(evaluated.stdout)")
         }
+        // Without --data, the members' own data (they record it), not the default data set.
+        let own = try ThinnedBinary.run(["evaluate", "--ensemble", folder])
+        #expect(own.status == 0 && own.stdout.contains("data: synthetic test"), "\(own.stdout)\(own.stderr)")
         let neither = try ThinnedBinary.run(["evaluate"])
         #expect(neither.status != 0 && neither.stderr.contains("give --checkpoint FILE or --ensemble DIR"))
     }
