@@ -5,8 +5,8 @@ import Parallel
 /// and a fixed amount of arithmetic cut into fixed chunks (how close the pool gets to linear
 /// speedup when there is real work). Run: `swift package benchmark --target ParallelBenchmarks`.
 let benchmarks: @Sendable () -> Void = {
-    let topology = try? Topology()
-    let cores = topology?.places(.cores).count ?? 1
+    let topology = Topology.load()
+    let cores = (try? topology.get())?.places(.cores).count ?? 1
     let threadCounts = Array(Set([1, 2, 4, 8, 16, 32, 64].filter { $0 < cores } + [cores])).sorted()
 
     Benchmark.defaultConfiguration = .init(
@@ -17,7 +17,8 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     for threads in threadCounts {
-        let pool = makePool(threads: threads, topology: topology)
+        let pool = try! WorkerPool.start(threads: threads, bind: .close, places: .cores, scratchBytes: scratchBytes,
+                                         topology: topology).pool
 
         Benchmark("broadcast (empty) × 1000, \(threads) workers",
                   configuration: .init(timeUnits: .microseconds, scalingFactor: .kilo)) { benchmark in
@@ -42,13 +43,6 @@ let benchmarks: @Sendable () -> Void = {
 
 private let chunkCount = 256
 private let scratchBytes = 16 * 1024
-
-private func makePool(threads: Int, topology: Topology?) -> WorkerPool {
-    if let topology, let plan = try? topology.plan(threads: threads, bind: .close, places: .cores) {
-        return try! WorkerPool(plan: plan, topology: topology, scratchBytes: scratchBytes)
-    }
-    return try! WorkerPool(threads: threads, scratchBytes: scratchBytes)
-}
 
 /// About 0.1 ms of multiply–adds over an L1-resident buffer: compute-bound, no shared memory.
 private func compute(on scratch: UnsafeMutableRawBufferPointer) -> Float {

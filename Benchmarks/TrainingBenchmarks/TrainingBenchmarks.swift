@@ -9,8 +9,8 @@ import Thinned
 /// Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE swift package benchmark --target TrainingBenchmarks`.
 let benchmarks: @Sendable () -> Void = {
     BLAS.useSingleThread()
-    let topology = try? Topology()
-    let cores = topology?.places(.cores).count ?? 1
+    let topology = Topology.load()
+    let cores = (try? topology.get())?.places(.cores).count ?? 1
     let threadCounts = Array(Set([1, 2, 4, 8, 16, 32, 64].filter { $0 < cores } + [cores])).sorted()
 
     let everyTransform = Augmentation(transforms: Set(Augmentation.Transform.allCases))
@@ -31,13 +31,13 @@ let benchmarks: @Sendable () -> Void = {
 final class LazyStep: @unchecked Sendable {
     let batch: Int
     let threads: Int
-    let topology: Topology?
+    let topology: Result<Topology, TopologyError>
     let augmentation: Augmentation
     private var trainer: Trainer?
     private var order: EpochOrder?
     private var next = 0
 
-    init(batch: Int, threads: Int, topology: Topology?, augmentation: Augmentation) {
+    init(batch: Int, threads: Int, topology: Result<Topology, TopologyError>, augmentation: Augmentation) {
         self.batch = batch
         self.threads = threads
         self.topology = topology
@@ -46,12 +46,7 @@ final class LazyStep: @unchecked Sendable {
 
     func run() {
         if trainer == nil {
-            let pool: WorkerPool
-            if let topology, let plan = try? topology.plan(threads: threads, bind: .close, places: .cores) {
-                pool = try! WorkerPool(plan: plan, topology: topology)
-            } else {
-                pool = try! WorkerPool(threads: threads)
-            }
+            let pool = try! WorkerPool.start(threads: threads, bind: .close, places: .cores, topology: topology).pool
             var configuration = TrainingConfiguration(optimizer: .init(kind: .sgd), batchSize: batch, epochs: 1)
             configuration.augmentation = augmentation
             let data = DataSplit.synthetic(features: 784, classes: 10, trainCount: 4 * batch, testCount: 10, seed: 1)

@@ -252,7 +252,7 @@ final class PoolState: @unchecked Sendable {
     /// Polls `condition` with a spin-wait hint between polls, yielding the core every
     /// `yieldEvery` polls, for at most `nanoseconds`; returns its first non-nil value.
     private func spin<T>(nanoseconds: UInt64, yieldEvery: Int, until condition: () -> T?) -> T? {
-        let deadline = Self.now() + nanoseconds
+        let deadline = Clock.nanoseconds() + nanoseconds
         var polls = 0
         while true {
             if let value = condition() { return value }
@@ -260,15 +260,9 @@ final class PoolState: @unchecked Sendable {
             polls += 1
             if polls % yieldEvery == 0 {
                 sched_yield()
-                if Self.now() >= deadline { return nil }
+                if Clock.nanoseconds() >= deadline { return nil }
             }
         }
-    }
-
-    static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }
 

@@ -60,6 +60,12 @@ public final class Topology: @unchecked Sendable {
 
     deinit { hwloc_topology_destroy(handle) }
 
+    /// Loads this machine's topology, keeping the error instead of throwing it: what a caller
+    /// that starts several pools hands to each (see `WorkerPool.start`).
+    public static func load() -> Result<Topology, TopologyError> {
+        Result(catching: { () throws(TopologyError) in try Topology() })
+    }
+
     /// The hwloc library's version at run time, as `2.9.0`.
     public static var hwlocVersion: String {
         let version = hwloc_get_api_version()

@@ -19,6 +19,8 @@ public struct WorkerBinding: Equatable, Sendable {
 
     /// True when the worker was asked to be pinned and is.
     public var isPinned: Bool { requested != nil && failure == nil }
+    /// True when the worker was asked to be pinned and could not be: it runs unpinned.
+    public var hasFailed: Bool { requested != nil && failure != nil }
 }
 
 /// Where a worker really is, read back by the worker itself from inside the running pool.

@@ -78,7 +78,7 @@ public final class WorkerPool: @unchecked Sendable {
         if plan.oversubscribed {
             logger.warning("\(count) workers share fewer places (--oversubscribe): workers on the same place take turns")
         }
-        let failed = bindings.filter { $0.requested != nil && $0.failure != nil }
+        let failed = bindings.filter(\.hasFailed)
         if let first = failed.first?.failure {
             logger.warning("could not pin \(failed.count) of \(count) workers (\(first)); they run unpinned")
         }

@@ -22,12 +22,17 @@ struct PoolOptions: ParsableArguments {
         }
     }
 
+    /// Starts the pool these options describe on this machine (see `WorkerPool.start`).
+    func start() throws(PoolError) -> PoolStart {
+        try WorkerPool.start(threads: threads, bind: bind, places: places, oversubscribe: oversubscribe)
+    }
+
     /// Starts the pool these options describe, for commands whose workers call BLAS: a pool
     /// larger than OpenBLAS can serve at once is refused (before it starts when `--threads` is
     /// given), rather than left to hang inside OpenBLAS.
     func startForBLAS() throws -> WorkerPool {
         if let threads { try BLAS.requireCapacity(toStart: threads) }
-        let workers = try WorkerPool.start(threads: threads, bind: bind, places: places, oversubscribe: oversubscribe)
+        let workers = try start().pool
         try BLAS.requireCapacity(workers: workers.count)
         return workers
     }

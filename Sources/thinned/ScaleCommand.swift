@@ -49,7 +49,8 @@ struct ScaleCommand: ParsableCommand {
     @OptionGroup(title: "Model and training") var training: TrainOptions
 
     func run() throws {
-        let topology = try? Topology()
+        let machine = Topology.load()
+        let topology = try? machine.get()
         let usable = topology?.places(places).count ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
         let counts = threads?.values ?? Self.defaultThreads(usable: usable)
         let base = try training.configuration(batch: batch.values.first ?? 100, epochs: 1, defaultOptimizer: .sgd)
@@ -68,7 +69,7 @@ struct ScaleCommand: ParsableCommand {
         print(header.text)
         let model = base.model
         let report = try study.run(
-            topology: topology,
+            topology: machine,
             data: { batch in
                 try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes, seed: base.seed,
                                      syntheticTrainCount: max(4 * batch, 1000))

@@ -39,22 +39,13 @@ struct TopologyReport: Encodable {
     /// True when every worker the plan pins is verified where the plan put it.
     let verified: Bool
 
-    /// Loads the topology, plans the pool the options describe, starts it and reads back where
-    /// each worker runs.
+    /// Starts the pool the options describe (loading the topology and planning it) and reads
+    /// back where each worker runs.
     static func measure(_ options: PoolOptions) throws -> TopologyReport {
-        var topology: Topology?
+        let start = try options.start()
+        let pool = start.pool, topology = start.topology
         var topologyError: String?
-        do { topology = try Topology() } catch { topologyError = error.description }
-
-        let pool: WorkerPool
-        if let topology {
-            let plan = try topology.plan(threads: options.threads, bind: options.bind, places: options.places,
-                                         oversubscribe: options.oversubscribe)
-            pool = try WorkerPool(plan: plan, topology: topology)
-        } else {
-            pool = try WorkerPool.start(threads: options.threads, bind: options.bind, places: options.places,
-                                        oversubscribe: options.oversubscribe)
-        }
+        if case let .noTopology(error) = start.fallback { topologyError = error.description }
         let locations = pool.locate()
         let objects = topology?.objects ?? []
         let pinned = locations.filter { $0.requested != nil }

@@ -21,9 +21,7 @@ enum Fixture {
 
     /// A pool of `threads` workers placed by `bind` (oversubscribing this machine when needed).
     static func pool(threads: Int, bind: BindPolicy) throws -> WorkerPool {
-        let topology = try Topology()
-        let plan = try topology.plan(threads: threads, bind: bind, places: .cores, oversubscribe: true)
-        return try WorkerPool(plan: plan, topology: topology)
+        try WorkerPool.start(threads: threads, bind: bind, places: .cores, oversubscribe: true).pool
     }
 }
 

@@ -83,10 +83,11 @@ public struct ScaleStudy: Sendable {
         guard repeats >= 1 else { throw .invalid(option: "--repeat", value: "\(repeats)", expected: "at least 1") }
     }
 
-    /// Runs the study on `topology`. `data(batch)` supplies the data for a batch size;
-    /// `allocationCount` reads a process-wide allocation counter; `onRow` sees each row as it is
-    /// measured.
-    public func run(topology: Topology?, data: (Int) throws -> DataSplit, allocationCount: (() -> Int)?,
+    /// Runs the study on `topology`, loaded once for every pool (or why hwloc could not load it:
+    /// then every pool runs unpinned, and saying so is the caller's). `data(batch)` supplies the
+    /// data for a batch size; `allocationCount` reads a process-wide allocation counter; `onRow`
+    /// sees each row as it is measured.
+    public func run(topology: Result<Topology, TopologyError>, data: (Int) throws -> DataSplit, allocationCount: (() -> Int)?,
                     onRoofline: (Roofline) -> Void = { _ in }, onRow: (Row) -> Void = { _ in }) throws -> Report {
         var rooflines: [Roofline] = []
         var rows: [Row] = []
@@ -98,7 +99,7 @@ public struct ScaleStudy: Sendable {
             configuration.batchSize = batch
             let split = try data(batch)
             let roofline = Roofline.measure(model: configuration.model, batch: batch,
-                                            pool: try makePool(threads: 1, bind: .close, topology: topology))
+                                            pool: try startPool(threads: 1, bind: .close, topology: topology).pool)
             rooflines.append(roofline)
             onRoofline(roofline)
             var reference: String?
@@ -106,8 +107,8 @@ public struct ScaleStudy: Sendable {
                 var points: [(threads: Int, seconds: Double)] = []
                 var base: (threads: Int, seconds: Double)?
                 for count in counts {
-                    let pool = try makePool(threads: count, bind: bind, topology: topology)
-                    let trainer = try Trainer(configuration: configuration, data: split, pool: pool)
+                    let start = try startPool(threads: count, bind: bind, topology: topology)
+                    let trainer = try Trainer(configuration: configuration, data: split, pool: start.pool)
                     let order = EpochOrder(count: split.train.count, batchSize: batch, epoch: 0, seed: configuration.seed)
                     _ = trainer.profile(steps: warmupSteps, batches: order)
                     var times: [Double] = []
@@ -135,7 +136,7 @@ public struct ScaleStudy: Sendable {
                                   parameterSeconds: phases.parameter, updateSeconds: phases.update,
                                   waitingSeconds: phases.waiting, serialSeconds: phases.serial,
                                   allocationsPerStep: Double(allocations) / Double(times.count),
-                                  pinnedWorkers: pool.bindings.filter(\.isPinned).count, digest: trainer.weightsDigest)
+                                  pinnedWorkers: start.pinnedWorkers, digest: trainer.weightsDigest)
                     if reference == nil { reference = row.digest }
                     if row.digest != reference {
                         mismatches.append("batch \(batch), --bind \(bind.rawValue), \(count) threads")
@@ -149,10 +150,10 @@ public struct ScaleStudy: Sendable {
         return Report(rooflines: rooflines, rows: rows, series: series, mismatches: mismatches)
     }
 
-    private func makePool(threads: Int, bind: BindPolicy, topology: Topology?) throws -> WorkerPool {
-        guard let topology else { return try WorkerPool(threads: threads) }
-        let plan = try topology.plan(threads: threads, bind: bind, places: places, oversubscribe: oversubscribe)
-        return try WorkerPool(plan: plan, topology: topology)
+    private func startPool(threads: Int, bind: BindPolicy, topology: Result<Topology, TopologyError>)
+        throws(PoolError) -> PoolStart
+    {
+        try WorkerPool.start(threads: threads, bind: bind, places: places, oversubscribe: oversubscribe, topology: topology)
     }
 }
 

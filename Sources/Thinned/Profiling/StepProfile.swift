@@ -1,3 +1,5 @@
+import Parallel
+
 /// Where the time of a number of training steps went, per worker and per step.
 ///
 /// Workers record how long they are busy in each phase of the step; the caller records the wall
