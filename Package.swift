@@ -5,6 +5,8 @@ import PackageDescription
 
 let package = Package(
     name: "Thinned",
+    // Built and tested on Linux only (see README, Platforms). On macOS this is only the minimum
+    // deployment target, the first with the Synchronization module's `Atomic` (the pool, the stop signal).
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Thinned", targets: ["Thinned"]),
@@ -36,7 +38,7 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // Counts heap allocations; linked into the executable only (see counter.c).
+        // Counts heap allocations with glibc; linked into the executable only (see counter.c).
         .target(name: "CAllocationCounter"),
         // The spin-wait hint, which Swift has no word for; header only.
         .systemLibrary(name: "CSupport"),
@@ -59,13 +61,14 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
-        // The command-line tool: parse, validate, print.
+        // The command-line tool: parse, validate, print (and the PNG of `augment --preview`).
         .executableTarget(
             name: "thinned",
             dependencies: [
                 "Thinned",
                 "Parallel",
                 "CAllocationCounter",
+                "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -2,7 +2,8 @@
 //
 // Linked into the `thinned` executable only (never the library), it defines the allocation
 // functions, which take precedence over glibc's, counts each call with one relaxed atomic
-// increment, and forwards to glibc's own allocator (`__libc_*`). Written by hand rather than
+// increment, and forwards to glibc's own allocator (`__libc_*`). That is glibc's interface, so
+// with another C library (macOS, musl) nothing is replaced and nothing is counted. Written by hand rather than
 // taken from ordo-one/malloc-interposer because that one ships as a dynamic library to preload or
 // to link, while `thinned` must be one self-contained binary in its bundle.
 #include <errno.h>
@@ -19,7 +20,7 @@
 #endif
 #endif
 
-#if defined(THINNED_UNDER_SANITIZER)
+#if defined(THINNED_UNDER_SANITIZER) || !defined(__GLIBC__)
 long thinned_allocation_count(void) { return -1; }
 #else
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Thinned
 
 /// `thinned augment --preview FILE.png`: a grid of training images beside their augmented copies.
@@ -64,9 +63,9 @@ struct AugmentCommand: ParsableCommand {
             }
         }
         do {
-            try PNG.grayscale(width: width, height: height, pixels: canvas).write(to: URL(fileURLWithPath: preview))
+            try OutputFile.write(PNG.grayscale(width: width, height: height, pixels: canvas), to: preview)
         } catch {
-            throw ValidationError("--preview \(preview): cannot write the file (\(error.localizedDescription))")
+            throw ValidationError("--preview \(preview): cannot write the file (\(error))")
         }
         let names = configuration.augmentation.transforms.map(\.rawValue).sorted().joined(separator: ",")
         print("wrote \(preview): \(train.count) training images of \(train.name), each beside its augmented copy (\(names); epoch \(epoch))")

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Thinned
 
 /// Warns when OpenBLAS fell back to an old generic kernel on a CPU that has AVX2 or AVX-512

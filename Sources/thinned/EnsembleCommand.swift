@@ -1,5 +1,9 @@
 import ArgumentParser
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Parallel
 import Thinned
 
@@ -52,8 +56,8 @@ struct EnsembleCommand: ParsableCommand {
             while trainer.epoch < epochs { last = try trainer.trainEpoch() }
             let path = "\(folder.path)/member-\(member)"
             try trainer.checkpoint.write(to: path)
-            print(String(format: "member %d (seed %llu%@): test accuracy %.2f%%, %.0f samples/s → %@", member, configuration.seed,
-                         vary == .bagging ? ", bootstrap" : "", (last?.testAccuracy ?? 0) * 100, last?.samplesPerSecond ?? 0, path))
+            print("member \(member) (seed \(configuration.seed)\(vary == .bagging ? ", bootstrap" : "")): test accuracy "
+                  + "\(Format.fixed((last?.testAccuracy ?? 0) * 100, 2))%, \(Format.fixed(last?.samplesPerSecond ?? 0, 0)) samples/s → \(path)")
             fflush(nil)
         }
         print("evaluate with: thinned evaluate --ensemble \(folder.path)" + (data.data == DataSplit.defaultDirectory ? "" : " --data \(data.data)"))

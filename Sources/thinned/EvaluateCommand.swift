@@ -1,5 +1,14 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Parallel
 import Thinned
 
@@ -90,30 +99,26 @@ struct EvaluateCommand: ParsableCommand {
                 try Self.write(predictions: probabilities, labels: test.labels, classes: model.classes, to: predictions)
             }
             first = first ?? result
-            print(name.padding(toLength: 22, withPad: " ", startingAt: 0)
-                  + String(format: "%6.2f%%    %.4f     %.4f   %.1f", result.accuracy * 100, result.meanLoss,
-                           result.calibrationError, Date().timeIntervalSince(start)))
+            print(Format.left(name, 22) + Format.fixed(result.accuracy * 100, 2, width: 6) + "%    " + Format.fixed(result.meanLoss, 4)
+                  + "     " + Format.fixed(result.calibrationError, 4) + "   " + Format.fixed(Date().timeIntervalSince(start), 1))
             fflush(nil)
         }
         if let first {
             print("confusion matrix (\(rules[0].0); rows: true class, columns: predicted):")
-            print("      " + (0..<model.classes).map { String(format: "%6d", $0) }.joined())
+            print("      " + (0..<model.classes).map { Format.right($0, 6) }.joined())
             for (truth, row) in first.confusion.enumerated() {
-                print(String(format: "%6d", truth) + row.map { String(format: "%6d", $0) }.joined())
+                print(Format.right(truth, 6) + row.map { Format.right($0, 6) }.joined())
             }
         }
     }
 
     /// Refuses a `--predictions` path that cannot be written, before anything is computed.
     static func checkWritable(predictions path: String) throws {
-        var folder = (path as NSString).deletingLastPathComponent
-        if folder.isEmpty { folder = "." }
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+        let folder = Path.folder(of: path)
+        if Path.isFolder(path) {
             throw ValidationError("--predictions \(path): is a folder; give a file name")
         }
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue,
-              FileManager.default.isWritableFile(atPath: folder) else {
+        guard Path.isFolder(folder), FileManager.default.isWritableFile(atPath: folder) else {
             throw ValidationError("--predictions \(path): the folder \(folder) does not exist or is not writable")
         }
     }
@@ -126,8 +131,8 @@ struct EvaluateCommand: ParsableCommand {
             let predicted = row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }! - row.startIndex
             text += "\(i),\(label),\(predicted)," + row.map { "\($0)" }.joined(separator: ",") + "\n"
         }
-        do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
-            throw ValidationError("--predictions \(path): cannot write the file (\(error.localizedDescription))")
+        do { try OutputFile.write(Array(text.utf8), to: path) } catch {
+            throw ValidationError("--predictions \(path): cannot write the file (\(error))")
         }
     }
 
@@ -137,7 +142,7 @@ struct EvaluateCommand: ParsableCommand {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { !$0.hasPrefix(".") }
             .filter { $0.hasSuffix(".safetensors") || FileManager.default.fileExists(atPath: "\(folder)/\($0)/\(CheckpointFolder.trainerStateFile)") }
-            .sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+            .sorted(by: NaturalOrder.precedes)
         guard !files.isEmpty else { throw ValidationError("--ensemble \(folder): no checkpoints in the folder") }
         let members = try files.map { name in
             do { return try Checkpoint(path: folder + "/" + name) } catch { throw ValidationError("--ensemble \(error)") }
@@ -157,18 +162,18 @@ struct EvaluateCommand: ParsableCommand {
             let probabilities = member.probabilities(test, rule: .weightScaling, pool: workers)
             outputs.append(probabilities)
             let result = Evaluation(probabilities: probabilities, labels: test.labels, classes: model.classes)
-            print(String(format: "  %@ (seed %llu): accuracy %.2f%%  mean NLL %.4f", name, member.configuration.seed,
-                         result.accuracy * 100, result.meanLoss))
+            print("  \(name) (seed \(member.configuration.seed)): accuracy \(Format.fixed(result.accuracy * 100, 2))%  "
+                  + "mean NLL \(Format.fixed(result.meanLoss, 4))")
         }
         let averaged = Evaluation(probabilities: Ensemble.average(outputs), labels: test.labels, classes: model.classes)
         let votes = Ensemble.vote(outputs, classes: model.classes)
         let voted = zip(votes, test.labels).filter { $0 == Int($1) }.count
         let memberMean = outputs.map { Evaluation(probabilities: $0, labels: test.labels, classes: model.classes).accuracy }
             .reduce(0, +) / Double(outputs.count)
-        print(String(format: "mean member accuracy %.2f%%", memberMean * 100))
-        print(String(format: "ensemble, averaged probabilities: accuracy %.2f%%  mean NLL %.4f  ECE %.4f",
-                     averaged.accuracy * 100, averaged.meanLoss, averaged.calibrationError))
-        print(String(format: "ensemble, majority vote: accuracy %.2f%% (ties: most summed probability, then lowest class)",
-                     Double(voted) / Double(max(1, test.count)) * 100))
+        print("mean member accuracy \(Format.fixed(memberMean * 100, 2))%")
+        print("ensemble, averaged probabilities: accuracy \(Format.fixed(averaged.accuracy * 100, 2))%  "
+              + "mean NLL \(Format.fixed(averaged.meanLoss, 4))  ECE \(Format.fixed(averaged.calibrationError, 4))")
+        print("ensemble, majority vote: accuracy \(Format.fixed(Double(voted) / Double(max(1, test.count)) * 100, 2))% "
+              + "(ties: most summed probability, then lowest class)")
     }
 }

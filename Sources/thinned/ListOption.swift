@@ -8,7 +8,7 @@ struct ListOption<Element: ExpressibleByArgument>: ExpressibleByArgument {
 
     init?(argument: String) {
         let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
-            .map { Element(argument: $0.trimmingCharacters(in: .whitespaces)) }
+            .map { Element(argument: $0.trimmingBlanks) }
         guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
         values = parts.map { $0! }
     }
@@ -16,5 +16,4 @@ struct ListOption<Element: ExpressibleByArgument>: ExpressibleByArgument {
     var defaultValueDescription: String { values.map { "\($0)" }.joined(separator: ",") }
 }
 
-import Foundation
 extension ListOption: Sendable where Element: Sendable {}

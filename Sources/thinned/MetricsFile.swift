@@ -1,31 +1,22 @@
 import ArgumentParser
-import Foundation
+import Thinned
 
-/// `--metrics`: appends one JSON object per line (one per epoch).
+/// `--metrics`: appends one JSON object per line (one per epoch), keys sorted.
 struct MetricsFile {
     let path: String
-    let handle: FileHandle
+    let file: OutputFile
 
     init(path: String) throws {
         self.path = path
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw ValidationError("--metrics \(path): cannot create the file")
-            }
+        let existed = Path.exists(path)
+        do { file = try OutputFile(path: path, appending: true) } catch {
+            throw ValidationError("--metrics \(path): " + (existed ? "cannot open the file for writing" : "cannot create the file"))
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw ValidationError("--metrics \(path): cannot open the file for writing")
-        }
-        handle.seekToEndOfFile()
-        self.handle = handle
     }
 
     func append<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // `write(contentsOf:)` throws where `write(_:)` would trap (a full disk, /dev/full).
-        do { try handle.write(contentsOf: try encoder.encode(value) + Data("\n".utf8)) } catch {
-            throw CommandFailure("--metrics \(path): cannot write: \(error.localizedDescription)")
+        do { try file.write(Array((try JSONValue(encoding: value).text(.sortedLine) + "\n").utf8)) } catch {
+            throw CommandFailure("--metrics \(path): cannot write: \(error)")
         }
     }
 }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Thinned
 
 /// Progress within an epoch on standard error: a live bar on a terminal, plain lines (every
@@ -30,9 +34,8 @@ final class ProgressReporter {
     }
 
     private func text(_ report: Trainer.StepReport, _ fraction: Double) -> String {
-        String(format: "epoch %d/%d  step %d/%d  loss %.4f  %.0f samples/s  ETA %@",
-               report.epoch, epochs, report.step, report.steps, report.loss, report.samplesPerSecond,
-               Self.format(seconds: report.seconds / fraction * (1 - fraction)))
+        "epoch \(report.epoch)/\(epochs)  step \(report.step)/\(report.steps)  loss \(Format.fixed(Double(report.loss), 4))  "
+            + "\(Format.fixed(report.samplesPerSecond, 0)) samples/s  ETA \(Self.format(seconds: report.seconds / fraction * (1 - fraction)))"
     }
 
     func finishEpoch() {
@@ -43,6 +46,7 @@ final class ProgressReporter {
 
     static func format(seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        let twoDigits = { (value: Int) in Format.right(value, 2, pad: "0") }
+        return s >= 3600 ? "\(s / 3600):\(twoDigits(s / 60 % 60)):\(twoDigits(s % 60))" : "\(s / 60):\(twoDigits(s % 60))"
     }
 }

@@ -1,6 +1,15 @@
 import ArgumentParser
 import CAllocationCounter
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Parallel
 import Thinned
 
@@ -102,35 +111,6 @@ struct ScaleCommand: ParsableCommand {
         }
         if data != "synthetic", !FileManager.default.fileExists(atPath: data) {
             throw ValidationError("--data \(data): no such folder (or pass --data synthetic)")
-        }
-    }
-}
-
-
-/// A folder for the report files, checked for writing before anything is measured.
-struct OutputFolder {
-    let path: String
-
-    init(path: String) throws {
-        self.path = path
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw ValidationError("--out \(path): cannot create the folder (\(error.localizedDescription))")
-        }
-        let probe = path + "/.thinned-write-test"
-        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
-            throw ValidationError("--out \(path): the folder is not writable")
-        }
-        try? FileManager.default.removeItem(atPath: probe)
-    }
-
-    func write(_ name: String, _ text: String) throws {
-        let file = path + "/" + name
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-        } catch {
-            throw ValidationError("--out \(path): cannot write \(name) (\(error.localizedDescription))")
         }
     }
 }

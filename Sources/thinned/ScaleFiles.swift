@@ -1,4 +1,3 @@
-import Foundation
 import Thinned
 
 /// The scaling report as files: CSV (one row per configuration) and JSON (everything).
@@ -8,14 +7,14 @@ enum ScaleFiles {
                           "update_ms", "waiting_ms", "serial_ms", "allocations_per_step", "pinned_workers", "weights_sha256"]
 
     static func csv(_ report: ScaleStudy.Report) -> String {
-        let ms = { (seconds: Double) in String(format: "%.4f", seconds * 1e3) }
+        let ms = { (seconds: Double) in Format.fixed(seconds * 1e3, 4) }
         let rows = report.rows.map { row in
             ["\(row.batch)", row.bind.rawValue, "\(row.threads)", ms(row.medianSeconds), ms(row.minSeconds), ms(row.maxSeconds),
-             String(format: "%.1f", row.samplesPerSecond), String(format: "%.4f", row.speedup),
-             String(format: "%.4f", row.efficiency), row.karpFlatt.map { String(format: "%.4f", $0) } ?? "",
-             String(format: "%.4f", row.rooflineFraction), ms(row.forwardSeconds), ms(row.backwardSeconds),
+             Format.fixed(row.samplesPerSecond, 1), Format.fixed(row.speedup, 4),
+             Format.fixed(row.efficiency, 4), row.karpFlatt.map { Format.fixed($0, 4) } ?? "",
+             Format.fixed(row.rooflineFraction, 4), ms(row.forwardSeconds), ms(row.backwardSeconds),
              ms(row.parameterSeconds), ms(row.updateSeconds), ms(row.waitingSeconds), ms(row.serialSeconds),
-             String(format: "%.2f", row.allocationsPerStep), "\(row.pinnedWorkers)", row.digest].joined(separator: ",")
+             Format.fixed(row.allocationsPerStep, 2), "\(row.pinnedWorkers)", row.digest].joined(separator: ",")
         }
         return ([columns.joined(separator: ",")] + rows).joined(separator: "\n") + "\n"
     }
@@ -26,9 +25,6 @@ enum ScaleFiles {
             let report: ScaleStudy.Report
             let identical: Bool
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(Document(header: header, report: report, identical: report.identical)),
-                      as: UTF8.self) + "\n"
+        return try JSONValue(encoding: Document(header: header, report: report, identical: report.identical)).text(.sortedIndented) + "\n"
     }
 }

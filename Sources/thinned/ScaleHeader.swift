@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Parallel
 import Thinned
 
@@ -46,7 +50,7 @@ struct ScaleHeader: Encodable {
     /// Why the figures may not be trusted, if they may not.
     var warning: String? {
         guard let before = loadBefore.first, before > Self.busyLoad else { return nil }
-        return String(format: "the load average was %.2f before the run: other work shares these cores, so the figures are unreliable", before)
+        return "the load average was \(Format.fixed(before, 2)) before the run: other work shares these cores, so the figures are unreliable"
     }
 
     var text: String {
@@ -58,7 +62,7 @@ struct ScaleHeader: Encodable {
         for (bind, workers) in placements.sorted(by: { $0.key < $1.key }) {
             lines.append("--bind \(bind): " + workers.enumerated().map { "w\($0.offset)→\($0.element)" }.joined(separator: " "))
         }
-        lines.append("load average before: " + loadBefore.map { String(format: "%.2f", $0) }.joined(separator: " "))
+        lines.append("load average before: " + loadBefore.map { Format.fixed($0, 2) }.joined(separator: " "))
         if let warning { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")
     }

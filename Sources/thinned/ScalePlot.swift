@@ -1,4 +1,3 @@
-import Foundation
 import Thinned
 
 /// The scaling report as an SVG picture: speedup against cores (with the ideal line and each
@@ -39,8 +38,8 @@ enum ScalePlot {
                     (p, fit.seconds(threads: base.threads) / (fit.serialSeconds + fit.parallelSeconds / p) * Double(base.threads))
                 }
                 svg += speedup.line(points, color: color, dash: "2,3")
-                label += String(format: ": Amdahl serial fraction %.3f, ceiling %@", fit.serialFraction,
-                                fit.speedupCeiling.map { String(format: "%.1f×", $0) } ?? "none")
+                label += ": Amdahl serial fraction \(Format.fixed(fit.serialFraction, 3)), ceiling "
+                    + (fit.speedupCeiling.map { Format.fixed($0, 1) + "×" } ?? "none")
             }
             let y = margin + panelHeight + 44 + 20 * Double(index)
             svg += "<line x1=\"\(margin)\" y1=\"\(y - 4)\" x2=\"\(margin + 24)\" y2=\"\(y - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
@@ -52,7 +51,7 @@ enum ScalePlot {
     }
 
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        text.replacing("&", with: "&amp;").replacing("<", with: "&lt;")
     }
 
     /// One plot area: data coordinates (0…xMax, 0…yMax) mapped into a rectangle.
@@ -77,7 +76,7 @@ enum ScalePlot {
                 let value = yMax * Double(step) / 5
                 let (tx, ty) = point(0, value)
                 out += "<line x1=\"\(tx - 5)\" y1=\"\(ty)\" x2=\"\(tx + panelWidth)\" y2=\"\(ty)\" stroke=\"#eee\"/>"
-                out += "<text x=\"\(tx - 8)\" y=\"\(ty + 4)\" text-anchor=\"end\">\(String(format: yMax < 3 ? "%.2f" : "%.1f", value))</text>\n"
+                out += "<text x=\"\(tx - 8)\" y=\"\(ty + 4)\" text-anchor=\"end\">\(Format.fixed(value, yMax < 3 ? 2 : 1))</text>\n"
             }
             return out
         }

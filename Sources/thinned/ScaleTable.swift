@@ -1,4 +1,3 @@
-import Foundation
 import Thinned
 
 /// The scaling report as a table on the terminal.
@@ -9,30 +8,31 @@ struct ScaleTable {
     ].joined(separator: "\n")
 
     func roofline(_ roofline: Roofline) -> String {
-        String(format: "\nbatch %d: roofline %.1f GFLOP/s per core (single-thread sgemm on the step's shapes, %@ kernel) = %.0f samples/s per core at %.2f MFLOP/sample",
-               roofline.batch, roofline.gigaflopsPerCore, roofline.kernel, roofline.samplesPerSecond(threads: 1),
-               roofline.flopsPerSample / 1e6)
+        "\nbatch \(roofline.batch): roofline \(Format.fixed(roofline.gigaflopsPerCore, 1)) GFLOP/s per core (single-thread sgemm on "
+            + "the step's shapes, \(roofline.kernel) kernel) = \(Format.fixed(roofline.samplesPerSecond(threads: 1), 0)) samples/s per core "
+            + "at \(Format.fixed(roofline.flopsPerSample / 1e6, 2)) MFLOP/sample"
     }
 
     func line(_ row: ScaleStudy.Row) -> String {
-        let ms = { (seconds: Double) in String(format: "%.2f", seconds * 1e3) }
-        let first = String(format: "%7d  %-6@  %5d   %@ [%@-%@]", row.threads, row.bind.rawValue as NSString, row.batch,
-                           ms(row.medianSeconds), ms(row.minSeconds), ms(row.maxSeconds))
-        let figures = String(format: "  %9.0f  %7.2f  %6.3f  %@  %6.3f", row.samplesPerSecond, row.speedup, row.efficiency,
-                             row.karpFlatt.map { String(format: "%5.3f", $0) } ?? "  -  ", row.rooflineFraction)
-        let phases = String(format: "        | forward %@  backward %@  param %@  update %@  waiting %@  serial %@ | %.1f",
-                            ms(row.forwardSeconds), ms(row.backwardSeconds), ms(row.parameterSeconds),
-                            ms(row.updateSeconds), ms(row.waitingSeconds), ms(row.serialSeconds), row.allocationsPerStep)
-        return first.padding(toLength: 48, withPad: " ", startingAt: 0) + figures + "\n" + phases
+        let ms = { (seconds: Double) in Format.fixed(seconds * 1e3, 2) }
+        let first = Format.right(row.threads, 7) + "  " + Format.left(row.bind.rawValue, 6) + "  " + Format.right(row.batch, 5)
+            + "   \(ms(row.medianSeconds)) [\(ms(row.minSeconds))-\(ms(row.maxSeconds))]"
+        let figures = "  " + Format.fixed(row.samplesPerSecond, 0, width: 9) + "  " + Format.fixed(row.speedup, 2, width: 7)
+            + "  " + Format.fixed(row.efficiency, 3, width: 6) + "  " + (row.karpFlatt.map { Format.fixed($0, 3, width: 5) } ?? "  -  ")
+            + "  " + Format.fixed(row.rooflineFraction, 3, width: 6)
+        let phases = "        | forward \(ms(row.forwardSeconds))  backward \(ms(row.backwardSeconds))  param \(ms(row.parameterSeconds))  "
+            + "update \(ms(row.updateSeconds))  waiting \(ms(row.waitingSeconds))  serial \(ms(row.serialSeconds)) | "
+            + Format.fixed(row.allocationsPerStep, 1)
+        return Format.left(first, 48) + figures + "\n" + phases
     }
 
     func summary(_ report: ScaleStudy.Report) -> String {
         var lines = [""]
         for series in report.series {
             guard let fit = series.fit else { continue }
-            lines.append(String(format: "Amdahl fit, batch %d, --bind %@: T(p) = %.3f ms + %.3f ms / p; serial fraction %.4f; speedup ceiling %@",
-                                series.batch, series.bind.rawValue, fit.serialSeconds * 1e3, fit.parallelSeconds * 1e3,
-                                fit.serialFraction, fit.speedupCeiling.map { String(format: "%.1f", $0) } ?? "none"))
+            lines.append("Amdahl fit, batch \(series.batch), --bind \(series.bind.rawValue): T(p) = \(Format.fixed(fit.serialSeconds * 1e3, 3)) ms "
+                         + "+ \(Format.fixed(fit.parallelSeconds * 1e3, 3)) ms / p; serial fraction \(Format.fixed(fit.serialFraction, 4)); "
+                         + "speedup ceiling " + (fit.speedupCeiling.map { Format.fixed($0, 1) } ?? "none"))
         }
         var digests: [Int: String] = [:]
         for row in report.rows where digests[row.batch] == nil { digests[row.batch] = row.digest }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Standard error, written with `write(2)`: a full or closed stream loses the text but never
@@ -9,15 +11,7 @@ enum StandardError {
     /// Writes `text` as it is, retrying short writes; errors are ignored.
     static func write(_ text: String) {
         var text = text
-        text.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let written = Glibc.write(STDERR_FILENO, bytes.baseAddress! + done, bytes.count - done)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }
-                done += written
-            }
-        }
+        text.withUTF8 { _ = OutputFile.write(UnsafeRawBufferPointer($0), to: STDERR_FILENO) }
     }
 
     /// "warning: `message`" on a line of its own.

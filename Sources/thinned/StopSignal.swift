@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 /// SIGINT and SIGTERM during training: the handler only records the signal; the training loop
@@ -28,8 +32,8 @@ enum StopSignal {
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         // Initialise the atomic now, not lazily inside a handler.
         _ = number.load(ordering: .relaxed)
-        for signal in [SIGINT, SIGTERM] {
-            Glibc.signal(signal) { received in
+        for stop in [SIGINT, SIGTERM] {
+            signal(stop) { received in
                 // Only async-signal-safe calls here: an atomic, write(2) of a static string, _exit.
                 let (first, _) = StopSignal.number.compareExchange(expected: 0, desired: received, ordering: .relaxed)
                 guard !first else { return }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Parallel
+import Thinned
 
 /// `thinned topology`: the machine as hwloc sees it, the plan for the given pool options, and
 /// proof read back from the running workers.
@@ -18,9 +18,7 @@ struct TopologyCommand: ParsableCommand {
     func run() throws {
         let report = try TopologyReport.measure(pool)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try JSONValue(encoding: report).text(.sortedIndented))
         } else {
             print(report.text, terminator: "")
         }

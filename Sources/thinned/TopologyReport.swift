@@ -1,4 +1,3 @@
-import Foundation
 import Parallel
 
 /// What `thinned topology` reports, in a form that prints as text or encodes as JSON.
@@ -147,6 +146,6 @@ extension TopologyReport {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes), unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return value == value.rounded() ? "\(Int(value)) \(units[unit])" : String(format: "%.1f %@", value, units[unit])
+        return value == value.rounded() ? "\(Int(value)) \(units[unit])" : Format.fixed(value, 1) + " " + units[unit]
     }
 }

@@ -1,5 +1,14 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Parallel
 import Thinned
 
@@ -117,9 +126,9 @@ struct TrainCommand: ParsableCommand {
             }
             progress.finishEpoch()
             guard let report else { return try stop(trainer, path: checkpointPath ?? Self.unusedDefaultPath(), source: source) }
-            print(String(format: "epoch %d/%d  train loss %.4f  test accuracy %.2f%%  test loss %.4f  %.0f samples/s  %.1f s",
-                         report.epoch, configuration.epochs, report.trainLoss, report.testAccuracy * 100,
-                         report.testLoss, report.samplesPerSecond, report.seconds))
+            print("epoch \(report.epoch)/\(configuration.epochs)  train loss \(Format.fixed(report.trainLoss, 4))  "
+                  + "test accuracy \(Format.fixed(report.testAccuracy * 100, 2))%  test loss \(Format.fixed(report.testLoss, 4))  "
+                  + "\(Format.fixed(report.samplesPerSecond, 0)) samples/s  \(Format.fixed(report.seconds, 1)) s")
             if !warnedLoss, let warning = Self.lossWarning(report, classes: model.classes) {
                 warnedLoss = true
                 StandardError.warn(warning)
@@ -139,7 +148,7 @@ struct TrainCommand: ParsableCommand {
             print("checkpoint: \(checkpointPath)")
         }
         let test = trainer.evaluate(split.test)
-        print(String(format: "test accuracy: %.2f%% (%d of %d)", test.accuracy * 100, test.correct, test.count))
+        print("test accuracy: \(Format.fixed(test.accuracy * 100, 2))% (\(test.correct) of \(test.count))")
         print("weights sha256: \(trainer.weightsDigest)")
     }
 
@@ -149,8 +158,8 @@ struct TrainCommand: ParsableCommand {
     static func lossWarning(_ report: Trainer.EpochReport, classes: Int) -> String? {
         let uniform = log(Double(classes))
         guard report.trainLoss > 10 * uniform else { return nil }
-        return String(format: "epoch %d's mean training loss %.3g is far above ln(%d) = %.2f, the loss of a uniform guess: the run is blowing up; try a lower --lr",
-                      report.epoch, report.trainLoss, classes, uniform)
+        return "epoch \(report.epoch)'s mean training loss \(Format.significant(report.trainLoss, 3)) is far above ln(\(classes)) = "
+            + "\(Format.fixed(uniform, 2)), the loss of a uniform guess: the run is blowing up; try a lower --lr"
     }
 
     /// A periodic save: one that fails is reported and the run goes on (the final save, and the
@@ -192,8 +201,8 @@ struct TrainCommand: ParsableCommand {
 
     /// `word` as a POSIX shell reads it back: bare when it is safe, else in single quotes.
     static func shellQuoted(_ word: String) -> String {
-        let safe = word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./,=:+@%".unicodeScalars.contains($0) }
-        return safe && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let safe = word.unicodeScalars.allSatisfy { $0.isAlphanumeric || "-_./,=:+@%".unicodeScalars.contains($0) }
+        return safe && !word.isEmpty ? word : "'" + word.replacing("'", with: "'\\''") + "'"
     }
 
     func configuration() throws -> TrainingConfiguration {

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Thinned
 
 /// The options that define a model and how it trains; shared by the commands that train.
@@ -82,7 +81,7 @@ struct TrainOptions: ParsableArguments {
     private func model(base: ModelConfiguration) throws -> ModelConfiguration {
         var model = base
         if let layers {
-            let widths = layers.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let widths = layers.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingBlanks) }
             guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
                 throw ValidationError("--layers \(layers): expected comma-separated widths, as 784,512,10")
             }
@@ -126,7 +125,7 @@ struct TrainOptions: ParsableArguments {
         var result = base
         if let augment {
             let expected = "expected a comma-separated list of shift, rotate, flip, erase"
-            let names = augment.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let names = augment.split(separator: ",", omittingEmptySubsequences: false).map(\.trimmingBlanks)
             var transforms: Set<Augmentation.Transform> = []
             for name in names {
                 guard let transform = Augmentation.Transform(rawValue: name) else {

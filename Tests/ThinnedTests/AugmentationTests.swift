@@ -89,13 +89,6 @@ import Parallel
         let literal = try digest(2, .literal)
         #expect(literal == (try digest(1, .literal)))
     }
-
-    @Test func pngHasItsSignatureAndChunks() {
-        let png = PNG.grayscale(width: 3, height: 2, pixels: [0, 0.5, 1, 1, 0.5, 0])
-        #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        #expect(String(decoding: png[12..<16], as: UTF8.self) == "IHDR")
-        #expect(String(decoding: png.suffix(8).prefix(4), as: UTF8.self) == "IEND")
-    }
 }
 
 @Suite(.serialized) struct EnsembleTests {

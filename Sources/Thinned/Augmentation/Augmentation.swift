@@ -1,4 +1,4 @@
-import Foundation
+import RealModule
 
 /// Random transforms of each training image (course notes §5.4.3), drawn per sample from
 /// (seed, epoch, the sample's index in the data set): reproducible, and independent of which
@@ -89,7 +89,7 @@ public struct Augmentation: Hashable, Sendable, Codable {
             // Float is ample for coordinates inside a small image, and half the work of Double.
             let centre = Float(side - 1) / 2
             let radians = p.degrees * .pi / 180
-            let cosine = Float(Foundation.cos(radians)), sine = Float(Foundation.sin(radians))
+            let cosine = Float(Double.cos(radians)), sine = Float(Double.sin(radians))
             for r in 0..<side {
                 let y = Float(r - p.dy) - centre
                 var x = Float(-p.dx) - centre

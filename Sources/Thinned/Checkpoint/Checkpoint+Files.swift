@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The checkpoint's safetensors files, and reading a checkpoint folder back.
 extension Checkpoint {
@@ -64,18 +68,10 @@ extension Checkpoint {
                   epochLossSum: position.epochLossSum, dataIdentity: position.dataIdentity)
     }
 
-    /// The parameter layout of `model`, once every layer's size is known not to overflow.
+    /// The parameter layout of `model`, once its parameter count is known not to overflow.
     static func layout(_ model: ModelConfiguration, path: String) throws(CheckpointError) -> ParameterLayout {
-        var total = 0
-        for (inputs, outputs) in zip(model.layers, model.layers.dropFirst()) {
-            guard let weights = MemoryBudget.product([inputs + 1, outputs]) else {
-                throw .tooLarge(path: path, reason: .overflow(what: "layers \(model.layers.map(String.init).joined(separator: ","))"))
-            }
-            let (sum, overflow) = total.addingReportingOverflow(weights)
-            guard !overflow else {
-                throw .tooLarge(path: path, reason: .overflow(what: "layers \(model.layers.map(String.init).joined(separator: ","))"))
-            }
-            total = sum
+        guard ParameterLayout.parameterCount(widths: model.layers) != nil else {
+            throw .tooLarge(path: path, reason: .overflow(what: "layers \(model.layers.map(String.init).joined(separator: ","))"))
         }
         return ParameterLayout(widths: model.layers)
     }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Format 1: the whole checkpoint in one safetensors file — parameters under their
 /// `nn.Sequential` names, the optimizer's state as `optimizer.<state>.<name>` (and Adam's
 /// `optimizer.step`), and the configuration and position as strings in `__metadata__`. Read,

@@ -1,5 +1,3 @@
-import Foundation
-
 /// `trainer_state.json`: what defines the run (its configuration and the data set's identity) and
 /// where it stands (epoch, step), as a Hugging Face trainer keeps beside the weights.
 ///

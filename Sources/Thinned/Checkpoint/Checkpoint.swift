@@ -1,6 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A training run at a step boundary, saved as a folder laid out as Hugging Face's:
@@ -82,7 +88,7 @@ public struct Checkpoint: Sendable {
         if stat(path, &info) != 0, errno == ENOENT {
             // A save killed between the two renames of the fallback left the previous checkpoint
             // beside its name (see `CheckpointFolder`): put it back.
-            let (parent, name) = CheckpointFolder.split(path)
+            let (parent, name) = Path.split(path)
             CheckpointFolder.removeStaleTemporaries(parent: parent, name: name)
         }
         guard stat(path, &info) == 0 else {
@@ -91,7 +97,7 @@ public struct Checkpoint: Sendable {
         if info.st_mode & S_IFMT == S_IFDIR {
             try self.init(folder: path)
         } else {
-            let (parent, _) = CheckpointFolder.split(path)
+            let (parent, _) = Path.split(path)
             if access(parent + "/" + CheckpointFolder.trainerStateFile, F_OK) == 0 {
                 throw .unreadable(path: path, reason: "this is one file of the checkpoint folder \(parent); give the folder")
             }

@@ -1,6 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Probing a destination before training: is it a folder a checkpoint can be written in (not a
@@ -12,10 +18,15 @@ extension CheckpointFolder {
 
     typealias StatFS = @convention(c) (UnsafePointer<CChar>, UnsafeMutableRawPointer) -> Int32
 
-    /// `statfs`, which Swift's Glibc module does not import (`<sys/statfs.h>`), looked up by name.
+    /// `statfs`, which Swift's Glibc module does not import (`<sys/statfs.h>`), looked up by name;
+    /// nil off Linux, whose kernel file systems these are (and whose `struct statfs` differs).
     static let statFS: StatFS? = {
+        #if os(Linux)
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "statfs") else { return nil }
         return unsafeBitCast(symbol, to: StatFS.self)
+        #else
+        return nil
+        #endif
     }()
 
     /// The file-system magic number of the file system holding `path` (`statfs`'s `f_type`, the
@@ -33,7 +44,7 @@ extension CheckpointFolder {
     /// temporaries of saves that were killed (see `Checkpoint.prepareDestination`).
     static func prepare(_ path: String) throws(CheckpointError) {
         guard !path.isEmpty else { throw .unwritable(path: path, reason: "the path is empty") }
-        let (parent, name) = split(path)
+        let (parent, name) = Path.split(path)
         guard name != "." && name != ".." && name != "/" else {
             throw .unwritable(path: path, reason: "give the checkpoint folder a name of its own")
         }
@@ -80,12 +91,10 @@ extension CheckpointFolder {
     /// Whether `path` is a single-file checkpoint of format 1 (its header says `format: thinned`);
     /// the header is read and parsed within the memory there is, as `SafeTensors` reads it.
     static func isLegacyCheckpoint(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        guard let prefix = try? handle.read(upToCount: 8), let length = SafeTensors.headerLength(prefix),
-              length <= UInt64(SafeTensors.maximumHeaderBytes),
+        guard var input = try? ByteInput(path: path), let prefix = try? input.read(upTo: 8),
+              let length = SafeTensors.headerLength(prefix), length <= UInt64(SafeTensors.maximumHeaderBytes),
               (try? SafeTensors.requireHeaderMemory(Int(length), path: path)) != nil,
-              let header = try? handle.read(upToCount: Int(length)), header.count == Int(length),
+              let header = try? input.read(upTo: Int(length)), header.count == Int(length),
               let json = try? SafeTensors.header(header, path: path) else { return false }
         return json["__metadata__"]?["format"]?.string == "thinned"
     }

@@ -1,6 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Where a checkpoint lives on disk and how a save replaces it as a whole.
@@ -31,18 +37,16 @@ public enum CheckpointFolder {
     typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
 
     /// glibc declares `renameat2` only under `_GNU_SOURCE`, which Swift's Glibc module does not
-    /// define, so it is looked up by name (nil on a C library without it).
+    /// define, so it is looked up by name (nil on a C library without it, and off Linux, where
+    /// a save takes the two-rename way).
     static let renameAt2: RenameAt2? = {
+        #if os(Linux)
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
         return unsafeBitCast(symbol, to: RenameAt2.self)
+        #else
+        return nil
+        #endif
     }()
-
-    /// The folder that holds `path` and its last component.
-    static func split(_ path: String) -> (parent: String, name: String) {
-        let trimmed = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-        let parent = (trimmed as NSString).deletingLastPathComponent
-        return (parent.isEmpty ? "." : parent, (trimmed as NSString).lastPathComponent)
-    }
 
     static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
@@ -50,7 +54,7 @@ public enum CheckpointFolder {
     /// atomically (see the type's description).
     static func write(_ files: [(name: String, bytes: Data)], to path: String) throws(CheckpointError) {
         try checkReplaceable(path)
-        let (parent, name) = split(path)
+        let (parent, name) = Path.split(path)
         removeStaleTemporaries(parent: parent, name: name)
         let temporary = "\(parent)/.\(name).tmp-\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
@@ -103,7 +107,7 @@ public enum CheckpointFolder {
         bytes.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                let written = writeBytes(fd, raw.baseAddress! + done, raw.count - done)
                 if written < 0 {
                     if errno == EINTR { continue }
                     failure = errorText()
@@ -148,8 +152,13 @@ public enum CheckpointFolder {
 
     /// The temporaries beside `path` (`.NAME.tmp-PID`, `.NAME.old-PID`), by name.
     public static func temporaries(beside path: String) -> [String] {
-        let (parent, name) = split(path)
+        let (parent, name) = Path.split(path)
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
         return entries.filter { $0.hasPrefix(".\(name).tmp-") || $0.hasPrefix(".\(name).old-") }.sorted()
     }
+}
+
+/// `write(2)`, by a name that `CheckpointFolder.write(_:to:)` does not hide.
+private func writeBytes(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
 }

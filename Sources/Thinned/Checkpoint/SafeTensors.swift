@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The safetensors format (Hugging Face): an 8-byte little-endian header length N, N bytes of
 /// JSON (padded with spaces to a multiple of 8), then the tensors' bytes. The header maps each

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The bytes of a file, or of a buffer already in memory, read front to back in chunks: what the
@@ -56,7 +58,7 @@ final class ByteInput {
             return n
         }
         while true {
-            let got = Glibc.read(descriptor, buffer.baseAddress!, buffer.count)
+            let got = readFile(descriptor, buffer.baseAddress!, buffer.count)
             if got >= 0 {
                 offset += got
                 return got
@@ -89,3 +91,8 @@ extension ByteReading {
 }
 
 extension ByteInput: ByteReading {}
+
+/// `read(2)`, by a name that `ByteInput.read(into:)` does not hide.
+private func readFile(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    read(descriptor, buffer, count)
+}

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Labelled examples in memory: `images: [count, features]` row-major in [0, 1], and `labels`.
 public struct Dataset: Sendable {
     public let name: String
@@ -48,15 +46,12 @@ public struct DataSplit: Sendable {
     /// The four standard IDX files of `directory` (MNIST, Fashion-MNIST, KMNIST…), gzipped or
     /// not, checked against a model with `features` inputs and `classes` outputs.
     public static func idx(directory: String, features: Int, classes: Int) throws(IDXError) -> DataSplit {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw .missingDirectory(path: directory)
-        }
-        let name = URL(fileURLWithPath: directory).lastPathComponent
+        guard Path.isFolder(directory) else { throw .missingDirectory(path: directory) }
+        let name = Path.name(of: directory)
         var files: [String] = []
         for prefix in ["train", "t10k"] {
             for kind in ["images-idx3-ubyte", "labels-idx1-ubyte"] {
-                files.append((try find(directory, "\(prefix)-\(kind)") as NSString).lastPathComponent)
+                files.append(Path.name(of: try find(directory, "\(prefix)-\(kind)")))
             }
         }
         return DataSplit(
@@ -94,8 +89,8 @@ public struct DataSplit: Sendable {
 
     private static func find(_ directory: String, _ name: String) throws(IDXError) -> String {
         for candidate in [name, name + ".gz"] {
-            let path = (directory as NSString).appendingPathComponent(candidate)
-            if FileManager.default.fileExists(atPath: path) { return path }
+            let path = Path.joined(directory, candidate)
+            if Path.exists(path) { return path }
         }
         throw .missingFile(directory: directory, name: name)
     }

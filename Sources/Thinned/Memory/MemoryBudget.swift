@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// How much memory this process may still take, and the check every large allocation makes
@@ -9,6 +11,8 @@ import Glibc
 /// The budget is the smallest of three limits, each where the system has one: the address space
 /// left under `RLIMIT_AS` (`ulimit -v`), the memory left under the process's cgroup limit
 /// (`memory.max` of cgroup v2, `memory.limit_in_bytes` of v1), and the machine's physical memory.
+/// The mapped bytes and the cgroup are read from `/proc` and `/sys` (Linux); where those files are
+/// missing, the address-space limit counts as wholly free and the cgroup as absent.
 public enum MemoryBudget {
     /// One limit: its name, as a message shows it, and the bytes left under it.
     public struct Limit: Sendable, Equatable {
@@ -28,9 +32,12 @@ public enum MemoryBudget {
     /// The corresponding call is `getrlimit(RLIMIT_AS)`; the mapped bytes come from `/proc/self/statm`.
     public static func addressSpace() -> (limitBytes: Int, bytesLeft: Int)? {
         var address = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &address) == 0, address.rlim_cur < UInt64(Int.max) else {
-            return nil
-        }
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_AS.rawValue)   // glibc's enum type
+        #else
+        let resource = RLIMIT_AS
+        #endif
+        guard getrlimit(resource, &address) == 0, address.rlim_cur < UInt64(Int.max) else { return nil }
         let limit = Int(address.rlim_cur)
         return (limit, max(0, limit - (virtualBytes() ?? 0)))
     }

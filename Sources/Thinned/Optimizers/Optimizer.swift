@@ -1,3 +1,5 @@
+import RealModule
+
 /// The update rule applied to the averaged gradient ∇_ave once per step.
 public enum OptimizerKind: String, CaseIterable, Sendable, Codable {
     /// Θ ← Θ − ρ·∇.
@@ -55,11 +57,12 @@ public struct OptimizerConfiguration: Hashable, Sendable, Codable {
     /// The constants of update number `step` (1 for the first).
     public func update(step: Int) -> OptimizerUpdate {
         precondition(step >= 1, "OptimizerConfiguration.update: step \(step) must be >= 1")
-        let t = Double(step)
+        // RealModule's integer power is the C library's `pow(x, Double(step))` for any x (its
+        // real power refuses x < 0, which an unvalidated β from a checkpoint could be).
         return OptimizerUpdate(
             kind: kind, learningRate: learningRate, momentum: momentum, beta1: beta1, beta2: beta2, epsilon: epsilon,
-            stepSize: kind == .adam ? Float(Double(learningRate) / (1 - Foundation.pow(Double(beta1), t))) : learningRate,
-            inverseRootCorrection2: kind == .adam ? Float(1 / (1 - Foundation.pow(Double(beta2), t)).squareRoot()) : 1)
+            stepSize: kind == .adam ? Float(Double(learningRate) / (1 - Double.pow(Double(beta1), step))) : learningRate,
+            inverseRootCorrection2: kind == .adam ? Float(1 / (1 - Double.pow(Double(beta2), step)).squareRoot()) : 1)
     }
 }
 
@@ -126,5 +129,3 @@ public struct OptimizerUpdate: Sendable {
         }
     }
 }
-
-import Foundation

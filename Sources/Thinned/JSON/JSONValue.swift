@@ -1,5 +1,7 @@
-/// A JSON value as a checkpoint's files hold it: the safetensors headers and `trainer_state.json`
-/// are written from it and read back into it, one JSON approach both ways.
+/// A JSON value: the one JSON of the program, both ways. The safetensors headers and
+/// `trainer_state.json` are written from it (`text(_:)`) and read back into it (`JSONParser`);
+/// the `--metrics` lines, `scale.json` and `topology --json` are written from it too, built from
+/// their `Encodable` types (`init(encoding:)`).
 ///
 /// Numbers keep the text they were written with, so that a reader can tell `1` from `1.0`,
 /// `1e2` or `18446744073709551616` and refuse what is not a size (`size`), while `Float` and
@@ -95,56 +97,5 @@ public enum JSONValue: Equatable, Sendable {
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty, bytes.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return false }
         return bytes.count == 1 || bytes[0] != UInt8(ascii: "0")
-    }
-
-    /// The value as compact JSON text (no spaces), members in their order.
-    public var encoded: String {
-        var out = ""
-        encode(into: &out)
-        return out
-    }
-
-    func encode(into out: inout String) {
-        switch self {
-        case .null: out += "null"
-        case let .bool(value): out += value ? "true" : "false"
-        case let .number(text): out += text
-        case let .string(text): Self.quote(text, into: &out)
-        case let .array(values):
-            out += "["
-            for (index, value) in values.enumerated() {
-                if index > 0 { out += "," }
-                value.encode(into: &out)
-            }
-            out += "]"
-        case let .object(members):
-            out += "{"
-            for (index, member) in members.enumerated() {
-                if index > 0 { out += "," }
-                Self.quote(member.key, into: &out)
-                out += ":"
-                member.value.encode(into: &out)
-            }
-            out += "}"
-        }
-    }
-
-    /// `text` as a JSON string: quote, backslash and control characters escaped.
-    static func quote(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

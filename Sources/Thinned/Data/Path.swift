@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// File paths as text: the folder that holds a path, its last name, a name appended to a
+/// folder. The one place the program takes paths apart (checkpoints, data folders, the CLI's
+/// output files), without `NSString`'s path methods, which FoundationEssentials does not have and
+/// whose `deletingLastPathComponent` traps on a one-character path in Swift 6.3's Foundation.
+///
+/// Runs of `/` count as one and a trailing `/` is ignored, as `NSString` reads a path.
+public enum Path {
+    /// The folder that holds `path` and the last name in it: `("runs", "a")` for `runs/a/`,
+    /// `(".", "a")` for `a`, `("/", "a")` for `/a`, `("/", "/")` for `/` and `(".", "")` for an
+    /// empty path.
+    public static func split(_ path: String) -> (folder: String, name: String) {
+        var names = path.split(separator: "/")
+        let isAbsolute = path.hasPrefix("/")
+        guard let last = names.popLast() else { return isAbsolute ? ("/", "/") : (".", "") }
+        let folder = names.joined(separator: "/")
+        return (isAbsolute ? "/" + folder : folder.isEmpty ? "." : folder, String(last))
+    }
+
+    /// The folder that holds `path`; "." for a name without one.
+    public static func folder(of path: String) -> String { split(path).folder }
+
+    /// The last name in `path`.
+    public static func name(of path: String) -> String { split(path).name }
+
+    /// `name` inside `folder` (`name` alone when `folder` is empty), with one `/` between them.
+    public static func joined(_ folder: String, _ name: String) -> String {
+        folder.isEmpty ? name : folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
+
+    /// Whether something is at `path`, links followed. The corresponding C call is `access(F_OK)`.
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Whether `path` is a folder, links followed. The corresponding C call is `stat`.
+    public static func isFolder(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+}
