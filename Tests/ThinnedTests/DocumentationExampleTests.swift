@@ -29,6 +29,10 @@ import Thinned
         let stepper = try Trainer(configuration: configuration, data: data, pool: pool)
         let order = EpochOrder(count: data.train.count, batchSize: 100, epoch: 0, seed: configuration.seed)
         let loss = stepper.train(batch: order.batch(0))
+        // "Such a trainer is not checkpointed": its one step is no position in an epoch.
+        let error = #expect(throws: CheckpointError.self) { try stepper.checkpoint.write(to: folder + "-stepper") }
+        #expect(error?.description.contains("1 updates in the first epoch, but step_in_epoch is 0") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: folder + "-stepper"))
         return (loss, stepper.weightsDigest, evaluation.accuracy, try Checkpoint(path: folder))
     }
 

@@ -62,9 +62,13 @@ public struct Checkpoint: Sendable {
 
     /// Writes the checkpoint as the folder `path`, replacing the one there as a whole (the
     /// previous one is intact at every instant; see `CheckpointFolder`). Refuses a state with a
-    /// NaN or an infinity (`CheckpointError.nonFinite`, naming the tensor), and a `path` that
-    /// holds something other than a checkpoint.
+    /// NaN or an infinity (`CheckpointError.nonFinite`, naming the tensor), a position that no
+    /// run reaches (as after steps of `Trainer.train(batch:)`, which are not positions in an
+    /// epoch; reading it back would refuse it), and a `path` that holds something other than a
+    /// checkpoint.
     public func write(to path: String) throws(CheckpointError) {
+        try Self.checkPosition(epoch: epoch, step: state.step, stepInEpoch: stepInEpoch,
+                               batchesPerEpoch: dataIdentity.map { $0.trainCount / configuration.batchSize }, path: path)
         try checkFinite(path: path)
         try CheckpointFolder.write([(CheckpointFolder.modelFile, modelFile.encoded()),
                                     (CheckpointFolder.optimizerFile, optimizerFile.encoded()),
