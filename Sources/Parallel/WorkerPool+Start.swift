@@ -21,8 +21,15 @@ extension WorkerPool {
     ///   unpinned, `init(plan:topology:scratchBytes:logger:)` warns once, and the fallback is
     ///   `.bindingFailed`.
     ///
-    /// - Parameter topology: the machine to plan on, as loaded once by a caller that starts
-    ///   several pools, or why hwloc could not load it; nil loads it now.
+    /// - Parameters:
+    ///   - threads: how many workers; nil for one per place of the usable set.
+    ///   - bind: where workers go: close together, spread out, or unpinned.
+    ///   - places: what one worker is bound to: a whole core, or one hardware thread.
+    ///   - oversubscribe: whether more workers than places are allowed.
+    ///   - scratchBytes: the size of each worker's own scratch buffer, allocated by that worker.
+    ///   - topology: the machine to plan on, as loaded once by a caller that starts several
+    ///     pools, or why hwloc could not load it; nil loads it now.
+    ///   - logger: where the warnings of a degraded start go.
     public static func start(threads: Int?, bind: BindPolicy, places: PlaceKind, oversubscribe: Bool = false,
                              scratchBytes: Int = 0, topology: Result<Topology, TopologyError>? = nil,
                              logger: Logger = Logger(label: "thinned.parallel"))
