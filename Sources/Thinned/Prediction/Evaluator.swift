@@ -89,7 +89,7 @@ final class Evaluator {
                 for first in stride(from: 0, to: ensemble.count, by: Self.chunk) {
                     let block = Network.Batch(images: batch.images, labels: batch.labels, indices: indices.baseAddress!,
                                               count: min(Self.chunk, ensemble.count - first),
-                                              masks: .enumerated(ensemble, first: first), wantsProbabilities: true)
+                                              masks: .enumerated(first: first), wantsProbabilities: true)
                     network.forward(workspace, rows: 0..<block.count, positionOffset: 0, batch: block, parameters: theta)
                     for r in 0..<block.count {
                         let probability = ensemble.probability(mask: first + r)

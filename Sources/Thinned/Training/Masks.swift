@@ -14,8 +14,8 @@ enum Masks: Sendable {
     /// None: every layer's input multiplied by its prediction scale (weight scaling).
     case weightScaling
     /// The exact ensemble mean's: the sample at batch position `p` carries mask number
-    /// `first + p` of `ensemble`'s enumeration.
-    case enumerated(ExactEnsemble, first: Int)
+    /// `first + p` of the model's enumeration (`ExactEnsemble`).
+    case enumerated(first: Int)
 
     /// The stream of drawn masks — their purpose, and the step or pass — or nil for masks that
     /// are not drawn.

@@ -6,9 +6,9 @@ extension Network {
         switch masks {
         case .weightScaling:
             return .scale(model.predictionScale(layer: l))
-        case let .enumerated(ensemble, first):
+        case let .enumerated(first):
             let scale = model.trainingScale(layer: l)
-            guard let keeps = ensemble.keeps(mask: first + position, layer: l) else { return .scale(scale) }
+            guard let keeps = ExactEnsemble.keeps(model, mask: first + position, layer: l) else { return .scale(scale) }
             return .given(keeps: keeps, scale: scale)
         case let .training(step):
             return drawnUnitMask(.dropoutMask, step: step, layer: l, position: position)
