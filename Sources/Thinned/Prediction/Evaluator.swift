@@ -29,6 +29,8 @@ final class Evaluator {
                 dataset.labels.withUnsafeBufferPointer { labels in
                     identity.withUnsafeBufferPointer { indices in
                         result.withUnsafeMutableBufferPointer { out in
+                            // The whole data set as one batch, each item at its own index; each rule
+                            // sets the masks of its passes.
                             let batch = Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
                                                       indices: indices.baseAddress!, count: dataset.count,
                                                       masks: .weightScaling, wantsProbabilities: true)
@@ -49,6 +51,7 @@ final class Evaluator {
         return result
     }
 
+    /// The metrics of the probabilities that `rule` predicts for `dataset`.
     func evaluate(_ dataset: Dataset, parameters: [Float], rule: InferenceRule = .weightScaling) -> Evaluation {
         Evaluation(probabilities: probabilities(dataset, parameters: parameters, rule: rule), labels: dataset.labels,
                    classes: network.model.classes)

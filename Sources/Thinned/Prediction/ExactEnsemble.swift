@@ -10,10 +10,12 @@ public struct ExactEnsemble: Sendable {
     /// More droppable units than this would take 2ⁿ passes per item: refused.
     public static let maximumUnits = 20
 
+    /// The model whose masks are enumerated.
     public let model: ModelConfiguration
     /// The number of droppable units: there are 2^units masks.
     public let units: Int
 
+    /// The enumeration of `model`'s masks; its masks must drop units, at most `maximumUnits` of them.
     public init(model: ModelConfiguration) {
         precondition(model.maskKind?.sharesWeights ?? true,
                      "ExactEnsemble: the masks of \(model.dropout) drop weights; only unit masks are enumerated")
