@@ -62,7 +62,7 @@ struct EvaluateCommand: ParsableCommand {
         let saved: Checkpoint
         do { saved = try Checkpoint(path: checkpoint) } catch { throw ValidationError("--checkpoint \(error)") }
         let model = saved.configuration.model
-        if inference == .exact, model.dropout == .dropconnect {
+        if inference == .exact, model.maskKind == .weights {
             throw ValidationError("--inference exact: enumerating DropConnect's weight masks is not supported; use --inference mc")
         }
         if inference == .exact, ExactEnsemble.droppableUnits(model) > ExactEnsemble.maximumUnits {
@@ -128,7 +128,7 @@ struct EvaluateCommand: ParsableCommand {
         var text = "item,label,predicted," + (0..<classes).map { "p\($0)" }.joined(separator: ",") + "\n"
         for (i, label) in labels.enumerated() {
             let row = probabilities[(i * classes)..<((i + 1) * classes)]
-            let predicted = row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }! - row.startIndex
+            let predicted = Evaluation.prediction(row).predicted
             text += "\(i),\(label),\(predicted)," + row.map { "\($0)" }.joined(separator: ",") + "\n"
         }
         do { try OutputFile.write(Array(text.utf8), to: path) } catch {

@@ -91,16 +91,16 @@ struct TrainOptions: ParsableArguments {
         if let initialization { model.initialization = initialization }
         if let inputDropRate {
             model.inputDropRate = inputDropRate
-            guard model.dropout == .inverted || model.dropout == .vanilla else {
+            guard model.maskKind == .units else {
                 throw ValidationError("--p-input \(inputDropRate): no input unit is dropped with --dropout \(model.dropout.rawValue)")
             }
         }
         if let hiddenDropRate {
             model.hiddenDropRate = hiddenDropRate
-            guard model.dropout != .none else {
+            guard model.maskKind != nil else {
                 throw ValidationError("--p-hidden \(hiddenDropRate): nothing is dropped with --dropout none")
             }
-            guard model.layers.count > 2 || model.dropout == .dropconnect else {
+            guard model.layers.count > 2 || model.maskKind == .weights else {
                 throw ValidationError("--p-hidden \(hiddenDropRate): the model \(model.layers.map(String.init).joined(separator: "-")) has no hidden layer")
             }
         }

@@ -42,6 +42,31 @@ import Testing
         #expect(z == (0..<37).map { keeps[$0] ? max(Float($0 % 5) - 2 + 0.5, 0) * 1.25 : 0 })
     }
 
+    /// Every kind of unit mask multiplies as it says — a drawn one as its `DropoutMask`, a given
+    /// one by its bits, a scale every unit — in the input pass and in the fused bias–ReLU pass
+    /// (whole blocks of 4 units and a remainder).
+    @Test func unitMasksMultiplyAsTheySay() {
+        let drawn = DropoutMask(generator: Self.generator, step: 2, sample: 5, layer: 1, keepProbability: 0.5, scale: 2)
+        let bits: UInt64 = 0b101_1001_0110
+        let cases: [(UnitMask, (Int) -> Float)] = [
+            (.drawn(drawn), { drawn.keeps(count: 11)[$0] ? 2 : 0 }),
+            (.given(keeps: bits, scale: 1.25), { bits >> UInt64($0) & 1 == 1 ? 1.25 : 0 }),
+            (.scale(0.5), { _ in 0.5 }),
+            (.scale(1), { _ in 1 }),
+        ]
+        let bias = [Float](repeating: 0.5, count: 11)
+        for (mask, multiplier) in cases {
+            var x = (0..<11).map { Float($0) - 4 }
+            x.withUnsafeMutableBufferPointer { mask.apply(to: $0.baseAddress!, count: 11) }
+            #expect(x == (0..<11).map { (Float($0) - 4) * multiplier($0) }, "\(mask)")
+            var z = (0..<11).map { Float($0) - 4 }
+            z.withUnsafeMutableBufferPointer { zp in
+                bias.withUnsafeBufferPointer { mask.applyBiasReLU(to: zp.baseAddress!, bias: $0.baseAddress!, units: 0..<11) }
+            }
+            #expect(z == (0..<11).map { max(Float($0) - 4 + 0.5, 0) * multiplier($0) }, "\(mask)")
+        }
+    }
+
     /// Enumerating every mask of a small linear layer: the expected training pre-activation
     /// equals the prediction pre-activation for inverted and vanilla dropout — the weight-scaling
     /// rule is exact for one linear layer.

@@ -29,7 +29,7 @@ import Parallel
 
     /// The fused step's shared workspace (here 36 MB) is zeroed by the workers, not by the
     /// calling thread: the caller takes almost none of its page faults, and every element of
-    /// the activations, deltas and losses is written.
+    /// the inputs, deltas, outputs and losses is written.
     @Test func fusedWorkspaceIsFirstTouchedByTheWorkers() throws {
         let widths = [784, 2048, 2048, 10], rows = 1000
         let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
@@ -48,13 +48,14 @@ import Parallel
         // Fresh pages read as zero whether first touch wrote them or not: fill every buffer with
         // NaN and run first touch again, so that an element it skips is still NaN.
         let w = step.workspace
-        let buffers = zip(w.activations, widths.dropLast()).map { ($0, rows * $1) }
-            + zip(w.deltas, widths.dropFirst()).map { ($0, rows * $1) } + [(w.losses, rows)]
+        let buffers = zip(w.inputs, widths.dropLast()).map { ($0, rows * $1) }
+            + zip(w.deltas, widths.dropFirst().dropLast()).map { ($0, rows * $1) }
+            + [(w.outputs, rows * widths[widths.count - 1]), (w.losses, rows)]
         for (buffer, count) in buffers { buffer.update(repeating: .nan, count: count) }
         step.firstTouch()
         for (index, (buffer, count)) in buffers.enumerated() {
             let missed = UnsafeBufferPointer(start: buffer, count: count).count(where: { $0 != 0 })
-            #expect(missed == 0, "buffer \(index) (activations, then deltas, then losses): \(missed) of \(count) elements not first-touched")
+            #expect(missed == 0, "buffer \(index) (inputs, then deltas, then outputs and losses): \(missed) of \(count) elements not first-touched")
         }
     }
 }

@@ -57,16 +57,7 @@ public struct DropoutMask: Sendable {
     /// `x[e] ← kept(e) ? x[e] · scale : 0` for `e` in `0 ..< count`.
     /// - Complexity: O(count), one Philox block per 4 units.
     public func apply(to x: UnsafeMutablePointer<Float>, count: Int) {
-        let stream = self.stream
-        var e = 0
-        while e + 4 <= count {
-            store(load(x + e) * multiplier(block: e / 4, stream), x + e)
-            e += 4
-        }
-        if e < count {
-            let last = multiplier(block: e / 4, stream)
-            for lane in 0..<(count - e) { x[e + lane] *= last[lane] }
-        }
+        if keepsAll { ScaleBlocks(scale: scale).apply(to: x, count: count) } else { drawn.apply(to: x, count: count) }
     }
 
     /// The fused hidden-layer pass: `z[e] ← kept(e) ? max(z[e] + b[e], 0) · scale : 0` — bias,
@@ -79,45 +70,22 @@ public struct DropoutMask: Sendable {
     /// at a multiple of 4, the units of one Philox block.
     /// - Complexity: O(units.count), one Philox block per 4 units.
     public func applyBiasReLU(to z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>, units: Range<Int>) {
-        precondition(units.lowerBound % 4 == 0, "DropoutMask: a unit range must start at a multiple of 4, got \(units)")
-        let stream = self.stream
-        var e = units.lowerBound
-        while e + 4 <= units.upperBound {
-            let s = load(z + e) + load(b + e)
-            store(s.replacing(with: 0, where: s .< 0) * multiplier(block: e / 4, stream), z + e)
-            e += 4
-        }
-        if e < units.upperBound {
-            let last = multiplier(block: e / 4, stream)
-            for lane in 0..<(units.upperBound - e) { z[e + lane] = max(z[e + lane] + b[e + lane], 0) * last[lane] }
+        if keepsAll {
+            ScaleBlocks(scale: scale).applyBiasReLU(to: z, bias: b, units: units)
+        } else {
+            drawn.applyBiasReLU(to: z, bias: b, units: units)
         }
     }
 
     /// Writes each unit's multiplier — `scale` where kept, 0 where dropped — for the units
     /// `units` (any range) into `out[0 ..< units.count]`.
     public func multipliers(units: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        let stream = self.stream
-        var e = units.lowerBound
-        var block = multiplier(block: e / 4, stream)
-        while e < units.upperBound {
-            if e % 4 == 0 && e > units.lowerBound { block = multiplier(block: e / 4, stream) }
-            out[e - units.lowerBound] = block[e % 4]
-            e += 1
-        }
+        if keepsAll { ScaleBlocks(scale: scale).write(units: units, into: out) } else { drawn.write(units: units, into: out) }
     }
 
-    /// What units `4·block ..< 4·block + 4` are multiplied by: `scale` where kept, 0 where dropped.
-    @inline(__always)
-    private func multiplier(block: Int, _ stream: RandomStream) -> SIMD4<Float> {
-        let kept = SIMD4<Float>(repeating: scale)
-        if keepsAll { return kept }
-        let words = stream.block(UInt32(block))
-        // keepThreshold < 2³² here (keepsAll is false).
-        let keep = SIMD4<UInt32>(words.0, words.1, words.2, words.3) .< SIMD4<UInt32>(repeating: UInt32(keepThreshold))
-        return SIMD4<Float>.zero.replacing(with: kept, where: keep)
+    /// The multipliers of a mask that drops something (`keepsAll` is false, so the threshold is
+    /// below 2³²), drawn a Philox block at a time.
+    private var drawn: DrawnBlocks {
+        DrawnBlocks(stream: stream, threshold: UInt32(keepThreshold), scale: scale)
     }
-
-    private func load(_ p: UnsafePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-    private func load(_ p: UnsafeMutablePointer<Float>) -> SIMD4<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-    private func store(_ x: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD4<Float>.self) }
 }

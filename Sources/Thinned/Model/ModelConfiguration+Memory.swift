@@ -14,7 +14,7 @@ extension ModelConfiguration {
     /// account: smaller buffers (masks, task lists) are left out.
     public func trainingBytes(optimizerBuffers: Int, batchSize: Int, workers: Int, literal: Bool) -> Int? {
         guard let parameters = ParameterLayout.parameterCount(widths: layers),
-              // activations[l] for every layer but the last, deltas[l] for every layer but the first.
+              // A workspace row: the inputs of every width but the last, deltas and outputs of all but the first.
               let row = Self.sum(Array(layers.dropLast()) + Array(layers.dropFirst())) else { return nil }
         let step = literal
             ? Self.sum([MemoryBudget.product([workers, row]), MemoryBudget.product([Self.literalWindow, parameters])])

@@ -88,17 +88,26 @@ public struct ModelConfiguration: Hashable, Sendable, Codable {
     public var inputs: Int { layers[0] }
     public var classes: Int { layers[layers.count - 1] }
 
+    /// What the model's masks drop, or nil when nothing is dropped (`none`).
+    public var maskKind: MaskKind? {
+        switch dropout {
+        case .inverted, .vanilla: .units
+        case .dropconnect: .weights
+        case .none: nil
+        }
+    }
+
     /// The probability that an input unit of weight layer `layer` is kept while training:
-    /// 1 − p_input for the first layer, 1 − p_hidden after, 1 without unit dropout (`none`,
-    /// `dropconnect`).
+    /// 1 − p_input for the first layer, 1 − p_hidden after, 1 when the masks drop no unit.
     public func keepProbability(layer: Int) -> Float {
         precondition((0..<depth).contains(layer), "keepProbability: layer \(layer) outside 0..<\(depth)")
-        if dropout == .none || dropout == .dropconnect { return 1 }
+        guard maskKind == .units else { return 1 }
         return 1 - (layer == 0 ? inputDropRate : hiddenDropRate)
     }
 
-    /// The probability that a weight is kept while training with DropConnect: 1 − p_hidden.
-    public var connectionKeepProbability: Float { dropout == .dropconnect ? 1 - hiddenDropRate : 1 }
+    /// The probability that a weight is kept while training: 1 − p_hidden when the masks drop
+    /// weights, 1 otherwise.
+    public var connectionKeepProbability: Float { maskKind == .weights ? 1 - hiddenDropRate : 1 }
 
     /// What a kept unit of weight layer `layer`'s input is multiplied by while training.
     public func trainingScale(layer: Int) -> Float {

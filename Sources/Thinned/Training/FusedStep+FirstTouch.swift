@@ -5,9 +5,9 @@ extension FusedStep {
     /// task of a step writes, so that on a NUMA machine each page lands on the node of a worker
     /// that works on it (first touch), not all on the calling thread's node.
     ///
-    /// Every element of the activations, deltas and losses is covered: the input blocks cover
-    /// `activations[0]`, the forward tiles `deltas[l]` and `activations[l + 1]` below the output
-    /// layer, the output blocks the logits and the losses.
+    /// Every element of the inputs, deltas, outputs and losses is covered: the input blocks cover
+    /// `inputs[0]`, the forward tiles of layer `l` below the output layer `inputs[l + 1]` and
+    /// `deltas[l]` (of the same shape and tiles), the output blocks `outputs` and the losses.
     func firstTouch() {
         pool.forEachTask(phases.joined().count, of: FirstTouch(step: self))
     }
@@ -29,13 +29,13 @@ private final class FirstTouch: WorkerTasks {
     func run(task: Int, on worker: Worker) {
         switch tasks[task] {
         case let .input(rows):
-            zero(workspace.activations[0], width: widths[0], rows: rows, columns: 0..<widths[0])
+            zero(workspace.inputs[0], width: widths[0], rows: rows, columns: 0..<widths[0])
         case let .forward(layer, rows, columns):
             zero(workspace.deltas[layer], width: widths[layer + 1], rows: rows, columns: columns)
-            zero(workspace.activations[layer + 1], width: widths[layer + 1], rows: rows, columns: columns)
+            zero(workspace.inputs[layer + 1], width: widths[layer + 1], rows: rows, columns: columns)
         case let .output(rows):
-            let last = widths.count - 2
-            zero(workspace.deltas[last], width: widths[last + 1], rows: rows, columns: 0..<widths[last + 1])
+            let classes = widths[widths.count - 1]
+            zero(workspace.outputs, width: classes, rows: rows, columns: 0..<classes)
             (workspace.losses + rows.lowerBound).update(repeating: 0, count: rows.count)
         case .delta, .gradient:
             break

@@ -44,6 +44,8 @@ final class FusedStep: GradientEngine {
 
     init(network: Network, pool: WorkerPool, batchSize: Int, shardSize: Int) {
         precondition(shardSize >= 1, "FusedStep: shard size \(shardSize) must be >= 1")
+        precondition(network.model.maskKind?.sharesWeights ?? true,
+                     "FusedStep: \(network.model.dropout) gives every sample its own weights; it needs the literal step")
         BLAS.useSingleThread()
         self.network = network
         self.pool = pool
@@ -106,7 +108,7 @@ final class FusedStep: GradientEngine {
             }
             current = nil
         }
-        return Network.meanLoss(workspace.losses, count: batchSize)
+        return Self.meanLoss(workspace.losses, count: batchSize)
     }
 }
 

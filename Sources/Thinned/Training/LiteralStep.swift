@@ -85,23 +85,27 @@ final class LiteralStep: GradientEngine {
             run(.update, tasks: chunks)
             current = nil
         }
-        return Network.meanLoss(losses, count: batchSize)
+        return Self.meanLoss(losses, count: batchSize)
     }
 
     /// ∇ᵢ: the gradient of the loss of the sample at batch `position` alone, through its own
     /// thinned network, written in full into `gradient` (the parameter layout). Returns its loss.
+    ///
+    /// A layer whose weights carry the sample's own mask (DropConnect) goes backward through that
+    /// mask; any other through the GEMMs of the fused path, with one row.
     static func sampleGradient(_ network: Network, _ workspace: Workspace, position: Int, batch: Network.Batch,
                                parameters theta: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>,
                                profiler: Profiler? = nil, worker: Int = 0) -> Float {
-        if network.model.dropout == .dropconnect {
-            return network.dropConnectGradient(workspace, position: position, batch: batch, parameters: theta, into: gradient)
-        }
         let start = profiler == nil ? 0 : Clock.seconds()
         network.forward(workspace, rows: 0..<1, positionOffset: position, batch: batch, parameters: theta)
         let forwarded = profiler == nil ? 0 : Clock.seconds()
         profiler?.add(.forward, worker: worker, seconds: forwarded - start)
         defer { profiler?.add(.backward, worker: worker, seconds: Clock.seconds() - forwarded) }
         for l in stride(from: network.model.depth - 1, through: 0, by: -1) {
+            if let mask = network.weightMask(batch.masks, layer: l, position: position) {
+                network.backward(workspace, layer: l, weightMask: mask, parameters: theta, into: gradient)
+                continue
+            }
             let layer = network.layout.layers[l]
             network.gradient(workspace, layer: l, rows: 1, outputs: 0..<layer.outputs, inputs: 0..<layer.inputs,
                              alpha: 1, into: gradient)

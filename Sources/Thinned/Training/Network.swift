@@ -1,8 +1,10 @@
-/// The per-sample math of Algorithm 5-8 over a block of rows, shared by the fused and the literal
-/// paths: forward through the thinned network (eq. 5.35) and backward to the deltas.
+/// The per-sample math of Algorithm 5-8 over a block of rows: the forward pass through the
+/// thinned network (eq. 5.35), shared by the fused and the literal steps, by every prediction
+/// rule and by the exact ensemble mean — only its `Masks` differ — and backward to the deltas
+/// (`Network+Backward.swift`).
 ///
-/// Row `r` of a workspace holds the sample at batch position `r + positionOffset`; its dropout
-/// masks are drawn from that position and the step, so any block of rows, on any worker, draws
+/// Row `r` of a workspace holds the sample at batch position `r + positionOffset`; its masks are
+/// resolved from that position (`Network+Masks.swift`), so any block of rows, on any worker, gets
 /// the same masks for the same sample.
 struct Network {
     let model: ModelConfiguration
@@ -17,15 +19,15 @@ struct Network {
         self.seed = seed
     }
 
-    /// The data a step reads: the training images and labels, and the batch's dataset indices.
+    /// The data a forward pass reads: the images and labels, the batch's dataset indices, and
+    /// which masks it applies.
     struct Batch {
         let images: UnsafePointer<Float>
         let labels: UnsafePointer<Int32>
         let indices: UnsafePointer<Int32>
         let count: Int
-        let step: Int
-        /// Whose masks: training's, or Monte-Carlo prediction's (then `step` is the pass number).
-        var purpose: RandomPurpose = .dropoutMask
+        /// Training's masks for a step, a prediction rule's, or an enumerated mask per row.
+        var masks: Masks
         /// Whether the output layer leaves ∂loss/∂logits (training) or the probabilities.
         var wantsProbabilities = false
         /// The transforms of the training images, and the epoch that draws them.
@@ -33,9 +35,10 @@ struct Network {
         var epoch = 0
     }
 
-    /// Forward for rows `rows` of `workspace`: mask the images, then for every layer one GEMM and
-    /// one fused pass (bias, ReLU, the next layer's mask); at the output, softmax cross-entropy,
-    /// leaving each row's loss in `losses` and its delta ∂loss/∂logits in the last `deltas`.
+    /// Forward for rows `rows` of `workspace`: mask the images, then for every layer its product
+    /// and one fused pass (bias, ReLU, the next layer's mask); at the output, softmax
+    /// cross-entropy, leaving each row's loss in `losses` and ∂loss/∂logits (or the
+    /// probabilities, when the batch asks) in `outputs`.
     func forward(_ workspace: Workspace, rows: Range<Int>, positionOffset: Int, batch: Batch,
                  parameters theta: UnsafePointer<Float>) {
         maskInputs(workspace, rows: rows, positionOffset: positionOffset, batch: batch)
@@ -46,13 +49,14 @@ struct Network {
         output(workspace, rows: rows, positionOffset: positionOffset, batch: batch, parameters: theta)
     }
 
-    /// Copies the images of rows `rows` into the first activations and applies their input masks.
+    /// Copies the images of rows `rows` (transformed, when the batch augments) into `inputs[0]`
+    /// and applies their input masks.
     func maskInputs(_ workspace: Workspace, rows: Range<Int>, positionOffset: Int, batch: Batch) {
         let inputs = model.layers[0]
         let side = batch.augmentation.isEnabled ? Augmentation.side(features: inputs) : nil
         for r in rows {
             let position = r + positionOffset
-            let x = workspace.activations[0] + r * inputs
+            let x = workspace.inputs[0] + r * inputs
             let item = Int(batch.indices[position])
             if let side {
                 let parameters = batch.augmentation.parameters(seed: seed, epoch: batch.epoch, item: item, side: side)
@@ -60,35 +64,33 @@ struct Network {
             } else {
                 x.update(from: batch.images + item * inputs, count: inputs)
             }
-            DropoutMask(model, generator: generator, purpose: batch.purpose, step: batch.step, sample: position, layer: 0).apply(to: x, count: inputs)
+            unitMask(batch.masks, layer: 0, position: position).apply(to: x, count: inputs)
         }
     }
 
-    /// One tile of hidden layer `l`'s forward pass: `z̃[rows, columns]` of layer `l + 1`'s input, from
-    /// one GEMM (`x[rows, :] · w[columns, :]ᵀ`) and the fused bias–ReLU–mask pass over the tile.
-    /// `columns` starts at a multiple of 4 (whole Philox blocks).
+    /// One tile of hidden layer `l`'s forward pass: `z̃[rows, columns]` of layer `l + 1`'s input,
+    /// from layer `l`'s product and the fused bias–ReLU–mask pass over the tile. `columns` starts
+    /// at a multiple of 4 (whole Philox blocks).
     func forwardTile(_ workspace: Workspace, layer l: Int, rows: Range<Int>, columns: Range<Int>, positionOffset: Int,
                      batch: Batch, parameters theta: UnsafePointer<Float>) {
         precondition(l < model.depth - 1, "forwardTile: layer \(l) is the output layer")
-        let layer = layout.layers[l]
-        let y = workspace.activations[l + 1]
-        Dense.forward(x: workspace.activations[l] + rows.lowerBound * layer.inputs, w: theta + layer.weights.lowerBound,
-                      y: y + rows.lowerBound * layer.outputs, rows: rows.count, inputs: layer.inputs, outputs: layer.outputs,
-                      outputRange: columns)
+        let layer = layout.layers[l], y = workspace.inputs[l + 1]
+        product(workspace, layer: l, rows: rows, columns: columns, positionOffset: positionOffset, batch: batch,
+                parameters: theta, into: y)
         let bias = theta + layer.bias.lowerBound
         for r in rows {
-            DropoutMask(model, generator: generator, purpose: batch.purpose, step: batch.step, sample: r + positionOffset, layer: l + 1)
+            unitMask(batch.masks, layer: l + 1, position: r + positionOffset)
                 .applyBiasReLU(to: y + r * layer.outputs, bias: bias, units: columns)
         }
     }
 
-    /// The output layer for rows `rows`: logits, softmax cross-entropy, each row's loss and delta.
+    /// The output layer for rows `rows`: logits, softmax cross-entropy, each row's loss and delta
+    /// (or probabilities).
     func output(_ workspace: Workspace, rows: Range<Int>, positionOffset: Int, batch: Batch,
                 parameters theta: UnsafePointer<Float>) {
-        let l = model.depth - 1, layer = layout.layers[l]
-        let y = workspace.deltas[l]
-        Dense.forward(x: workspace.activations[l] + rows.lowerBound * layer.inputs, w: theta + layer.weights.lowerBound,
-                      y: y + rows.lowerBound * layer.outputs, rows: rows.count, inputs: layer.inputs, outputs: layer.outputs)
+        let l = model.depth - 1, layer = layout.layers[l], y = workspace.outputs
+        product(workspace, layer: l, rows: rows, columns: 0..<layer.outputs, positionOffset: positionOffset, batch: batch,
+                parameters: theta, into: y)
         let bias = theta + layer.bias.lowerBound
         for r in rows {
             let label = Int(batch.labels[Int(batch.indices[r + positionOffset])])
@@ -102,40 +104,22 @@ struct Network {
         }
     }
 
-    /// Backward from the deltas of layer `l` (≥ 1) to those of layer `l − 1`, for rows `rows`:
-    /// one GEMM with the (old) weights of layer `l`, then through the mask and ReLU.
-    func backwardDelta(_ workspace: Workspace, layer l: Int, rows: Range<Int>, parameters theta: UnsafePointer<Float>) {
-        backwardDeltaTile(workspace, layer: l, rows: rows, columns: 0..<layout.layers[l].inputs, parameters: theta)
-    }
-
-    /// One tile of `backwardDelta`: the deltas of layer `l − 1` for `rows` × `columns` (its units).
-    func backwardDeltaTile(_ workspace: Workspace, layer l: Int, rows: Range<Int>, columns: Range<Int>,
-                           parameters theta: UnsafePointer<Float>) {
-        precondition(l >= 1, "backwardDelta: layer \(l) has no layer below it")
-        let layer = layout.layers[l]
-        let dx = workspace.deltas[l - 1], x = workspace.activations[l]
-        Dense.backwardInput(dy: workspace.deltas[l] + rows.lowerBound * layer.outputs, w: theta + layer.weights.lowerBound,
-                            dx: dx + rows.lowerBound * layer.inputs, rows: rows.count, inputs: layer.inputs,
-                            outputs: layer.outputs, inputRange: columns)
-        let scale = model.trainingScale(layer: l)
-        for r in rows {
-            let offset = r * layer.inputs + columns.lowerBound
-            Dense.maskedReLUBackward(d: dx + offset, xMasked: x + offset, count: columns.count, scale: scale)
+    /// `y[rows, columns] ← z̃ₗ · wₗ[columns, :]ᵀ`, layer `l`'s product before its bias: one GEMM
+    /// when the rows share the layer's weights, else row by row, each sample with its own masked
+    /// weights (DropConnect; then `columns` must be all of the layer's outputs).
+    private func product(_ workspace: Workspace, layer l: Int, rows: Range<Int>, columns: Range<Int>, positionOffset: Int,
+                         batch: Batch, parameters theta: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        let layer = layout.layers[l], x = workspace.inputs[l], w = theta + layer.weights.lowerBound
+        guard masksWeights(batch.masks) else {
+            Dense.forward(x: x + rows.lowerBound * layer.inputs, w: w, y: y + rows.lowerBound * layer.outputs, rows: rows.count,
+                          inputs: layer.inputs, outputs: layer.outputs, outputRange: columns)
+            return
         }
-    }
-
-    /// The weight and bias gradient of layer `l` over the tile `outputs × inputs`, summed over all
-    /// rows of `workspace` and multiplied by `alpha`, written into `gradient` (whole layout).
-    /// The tile whose inputs start at 0 also writes the bias gradient of its outputs.
-    func gradient(_ workspace: Workspace, layer l: Int, rows: Int, outputs: Range<Int>, inputs: Range<Int>,
-                  alpha: Float, into gradient: UnsafeMutablePointer<Float>) {
-        let layer = layout.layers[l]
-        Dense.weightGradient(dy: workspace.deltas[l], x: workspace.activations[l], dw: gradient + layer.weights.lowerBound,
-                             rows: rows, inputs: layer.inputs, outputs: layer.outputs,
-                             outputRange: outputs, inputRange: inputs, alpha: alpha)
-        if inputs.lowerBound == 0 {
-            Dense.biasGradient(dy: workspace.deltas[l], db: gradient + layer.bias.lowerBound, rows: rows,
-                               outputs: layer.outputs, outputRange: outputs, alpha: alpha)
+        precondition(columns == 0..<layer.outputs, "Network: per-sample weights are multiplied a whole row at a time, not \(columns)")
+        for r in rows {
+            let mask = weightMask(batch.masks, layer: l, position: r + positionOffset)!
+            DropConnect.forward(x: x + r * layer.inputs, w: w, y: y + r * layer.outputs, inputs: layer.inputs,
+                                outputs: layer.outputs, mask: mask, row: workspace.scratch)
         }
     }
 }

@@ -6,7 +6,7 @@ extension Trainer {
     public static func requireMemory(for configuration: TrainingConfiguration, workers: Int) throws(ConfigurationError) {
         let model = configuration.model
         let layers = model.layers.map(String.init).joined(separator: ",")
-        let literal = configuration.gradientMode == .literal || model.dropout == .dropconnect
+        let literal = configuration.stepMode == .literal
         let what = "the model's parameters, gradient, optimizer state and workspaces"
         guard let bytes = model.trainingBytes(optimizerBuffers: configuration.optimizer.stateBuffers,
                                               batchSize: configuration.batchSize, workers: workers, literal: literal) else {

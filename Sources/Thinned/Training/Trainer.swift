@@ -54,8 +54,7 @@ public final class Trainer {
         self.epoch = checkpoint?.epoch ?? 0
         self.stepInEpoch = checkpoint?.stepInEpoch ?? 0
         self.epochLossSum = checkpoint?.epochLossSum ?? 0
-        // DropConnect gives every sample its own weight matrix: no batched product serves it.
-        switch configuration.model.dropout == .dropconnect ? .literal : configuration.gradientMode {
+        switch configuration.stepMode {
         case .fused:
             engine = FusedStep(network: network, pool: pool, batchSize: configuration.batchSize,
                                shardSize: configuration.shardSize)
@@ -154,7 +153,7 @@ public final class Trainer {
             data.train.labels.withUnsafeBufferPointer { labels in
                 indices.withUnsafeBufferPointer { indices in
                     var batch = Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
-                                              indices: indices.baseAddress!, count: indices.count, step: step)
+                                              indices: indices.baseAddress!, count: indices.count, masks: .training(step: step))
                     batch.augmentation = configuration.augmentation
                     batch.epoch = epoch
                     return engine.step(&state, batch: batch, update: update)

@@ -25,6 +25,12 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
         self.shardSize = shardSize
     }
 
+    /// The gradient mode the run's steps use: `gradientMode`, unless the model's masks give every
+    /// sample its own weights (DropConnect) — no batched product serves those: then literal.
+    public var stepMode: GradientMode {
+        (model.maskKind?.sharesWeights ?? true) ? gradientMode : .literal
+    }
+
     /// Checks every field, naming the option that sets it.
     public func validate() throws(ConfigurationError) {
         try model.validate()

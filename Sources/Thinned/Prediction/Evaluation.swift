@@ -1,15 +1,4 @@
-/// How a trained network predicts (course notes §5.4.4: weight scaling mimics the ensemble of
-/// thinned networks; Monte-Carlo averaging estimates its mean; a tiny net can be enumerated).
-public enum InferenceRule: Sendable, Equatable {
-    /// No mask; each layer's input multiplied by its keep probability for vanilla dropout
-    /// (weight scaling), unchanged for inverted dropout.
-    case weightScaling
-    /// The mean of the softmax over `samples` masked passes, masks drawn from the seed
-    /// (purpose `inference`, pass number, item, layer), so repeatable.
-    case monteCarlo(samples: Int)
-    /// The true ensemble mean E_z[softmax(f(x, z))], enumerating every mask of the droppable units.
-    case exact
-}
+import RealModule
 
 /// How well predicted probabilities fit a data set's labels.
 public struct Evaluation: Sendable, Equatable, Codable {
@@ -30,8 +19,18 @@ public struct Evaluation: Sendable, Equatable, Codable {
     /// large but finite loss.
     static let smallestProbability = 1e-30
 
+    /// The predicted class of one row of probabilities and its probability: the first most
+    /// probable class (the lowest index among ties), NaN passed over; a row with nothing above −∞
+    /// predicts class 0 with confidence −∞. Every prediction the engine and the command line
+    /// report is made by this rule.
+    public static func prediction(_ row: ArraySlice<Float>) -> (predicted: Int, confidence: Float) {
+        var predicted = 0, confidence = -Float.infinity
+        for (j, p) in row.enumerated() where p > confidence { predicted = j; confidence = p }
+        return (predicted, confidence)
+    }
+
     /// The metrics of `probabilities: [count, classes]` (row-major) against `labels`. The
-    /// predicted class is the first most probable one.
+    /// predicted class is the first most probable one (`prediction`).
     public init(probabilities: [Float], labels: [Int32], classes: Int) {
         precondition(probabilities.count == labels.count * classes,
                      "Evaluation: \(probabilities.count) probabilities for \(labels.count) items × \(classes) classes")
@@ -42,12 +41,11 @@ public struct Evaluation: Sendable, Equatable, Codable {
         var binConfidence = [Double](repeating: 0, count: Self.calibrationBins)
         for (i, label) in labels.enumerated() {
             let row = probabilities[(i * classes)..<((i + 1) * classes)]
-            var predicted = 0, confidence = -Float.infinity
-            for (j, p) in row.enumerated() where p > confidence { predicted = j; confidence = p }
+            let (predicted, confidence) = Self.prediction(row)
             let truth = Int(label)
             if predicted == truth { correct += 1 }
             confusion[truth][predicted] += 1
-            loss -= Foundation.log(max(Double(row[row.startIndex + truth]), Self.smallestProbability))
+            loss -= Double.log(max(Double(row[row.startIndex + truth]), Self.smallestProbability))
             // A row with no finite probability (NaN weights) has confidence −∞ or NaN: it lands in
             // the lowest bin rather than trapping in the conversion to Int.
             let scaled = Double(confidence) * Double(Self.calibrationBins)
@@ -64,24 +62,5 @@ public struct Evaluation: Sendable, Equatable, Codable {
             binCount[b] == 0 ? sum : sum + abs(Double(binCorrect[b]) - binConfidence[b]) / n
         }
         self.confusion = confusion
-    }
-}
-
-import Foundation
-import Parallel
-
-extension Checkpoint {
-    /// The predicted probabilities of the checkpoint's parameters on `dataset` by `rule`, on
-    /// `pool`, `[count, classes]` row-major. Monte-Carlo masks come from `seed` (default: the
-    /// run's own).
-    public func probabilities(_ dataset: Dataset, rule: InferenceRule, pool: WorkerPool, seed: UInt64? = nil) -> [Float] {
-        let network = Network(model: configuration.model, seed: seed ?? configuration.seed)
-        return Evaluator(network: network, pool: pool).probabilities(dataset, parameters: state.parameters, rule: rule)
-    }
-
-    /// Accuracy, mean negative log-likelihood, calibration error and confusion matrix on `dataset`.
-    public func evaluate(_ dataset: Dataset, rule: InferenceRule, pool: WorkerPool, seed: UInt64? = nil) -> Evaluation {
-        Evaluation(probabilities: probabilities(dataset, rule: rule, pool: pool, seed: seed), labels: dataset.labels,
-                   classes: configuration.model.classes)
     }
 }

@@ -35,7 +35,7 @@ public enum Ensemble {
         return sum.map { $0 * inverse }
     }
 
-    /// Majority vote of the members' predicted classes (each member's first most probable class).
+    /// Majority vote of the members' predicted classes (each member's `Evaluation.prediction`).
     /// Ties: among the classes with the most votes, the one with the highest summed probability;
     /// if that ties too, the lowest class index.
     public static func vote(_ members: [[Float]], classes: Int) -> [Int] {
@@ -44,9 +44,7 @@ public enum Ensemble {
             var votes = [Int](repeating: 0, count: classes), mass = [Float](repeating: 0, count: classes)
             for member in members {
                 let row = member[(i * classes)..<((i + 1) * classes)]
-                var best = 0
-                for j in 0..<classes where row[row.startIndex + j] > row[row.startIndex + best] { best = j }
-                votes[best] += 1
+                votes[Evaluation.prediction(row).predicted] += 1
                 for j in 0..<classes { mass[j] += row[row.startIndex + j] }
             }
             var winner = 0

@@ -1,0 +1,16 @@
+/// One training step of Algorithm 5-8 on a pool: per-sample masks and gradients, their average,
+/// one update. `step` returns the mean loss of the batch (`meanLoss`).
+protocol GradientEngine: AnyObject {
+    func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float
+    /// Set to collect where the time of each step goes; nil (the default) records nothing.
+    var profiler: Profiler? { get set }
+}
+
+extension GradientEngine {
+    /// The mean of `count` losses, summed in sample order in Double: what a step returns.
+    static func meanLoss(_ losses: UnsafePointer<Float>, count: Int) -> Float {
+        var sum = 0.0
+        for r in 0..<count { sum += Double(losses[r]) }
+        return Float(sum / Double(count))
+    }
+}
