@@ -1,3 +1,4 @@
+import Foundation
 import Parallel
 @testable import Thinned
 
@@ -109,5 +110,3 @@ struct ReferenceNetwork {
         return Foundation.log(s.map { Foundation.exp($0 - top) }.reduce(0, +)) + top - s[label]
     }
 }
-
-import Foundation
