@@ -1,6 +1,8 @@
 import CBLAS
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// How many workers OpenBLAS can serve at once.
@@ -96,7 +98,12 @@ extension BLAS {
     static var threadStackBytes: Int {
         var stack = rlimit()
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        guard getrlimit(__rlimit_resource_t(RLIMIT_STACK.rawValue), &stack) == 0, stack.rlim_cur < UInt64(Int.max) else {
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_STACK.rawValue)   // glibc's enum type
+        #else
+        let resource = RLIMIT_STACK
+        #endif
+        guard getrlimit(resource, &stack) == 0, stack.rlim_cur < UInt64(Int.max) else {
             return (32 << 20) + page
         }
         return Int(stack.rlim_cur) + page

@@ -1,6 +1,8 @@
 import CBLAS
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The OpenBLAS library the engine calls, and its one piece of global configuration.

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The output layer's loss: softmax over the logits, then the negative log-likelihood of the label.
