@@ -28,7 +28,7 @@ struct ThinnedCommand: ParsableCommand {
         do {
             command = try parseAsRoot(NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst())))
         } catch {
-            exit(withError: error)
+            leave(withError: error)
         }
         do {
             try command.run()
@@ -40,9 +40,31 @@ struct ThinnedCommand: ParsableCommand {
         } catch let error as ValidationError {
             // Past parsing, a usage line would only mislead (and it would be the root command's):
             // the message names the option or the file.
-            exit(withError: CommandFailure(error.message))
+            leave(withError: CommandFailure(error.message))
         } catch {
-            exit(withError: error)
+            leave(withError: error)
         }
+        leave(withError: nil)
+    }
+
+    /// Prints what ArgumentParser's `exit(withError:)` prints (help and version to standard
+    /// output, errors to standard error), flushes, and ends the process with `_exit`.
+    ///
+    /// Not `exit`: its handlers include OpenBLAS's, which joins OpenBLAS's own server thread —
+    /// and under an address-space limit (`ulimit -v`) too tight for that thread's 128 MiB buffer
+    /// the thread retries the mapping forever, so the process never ends (a refused
+    /// `thinned evaluate` under `ulimit -v 125000` spun for 15 minutes). Nothing of ours needs an
+    /// exit handler: every file we write is closed when the command returns.
+    static func leave(withError error: Error?) -> Never {
+        var code = ExitCode.success
+        if let error {
+            code = exitCode(for: error)
+            let text = fullMessage(for: error)
+            if !text.isEmpty {
+                if code.isSuccess { print(text) } else { StandardError.write(text + "\n") }
+            }
+        }
+        _ = fflush(nil)
+        _exit(code.rawValue)
     }
 }

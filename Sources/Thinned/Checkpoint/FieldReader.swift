@@ -21,34 +21,31 @@ struct FieldReader {
         return value
     }
 
-    mutating func string(_ name: String) throws(CheckpointError) -> String {
+    /// Field `name` as `read` sees it, or an error saying the value is not `expected`.
+    private mutating func typed<T>(_ name: String, _ read: (JSONValue) -> T?, expected: String) throws(CheckpointError) -> T {
         let value = try field(name)
-        guard let text = value.string else { throw failure(name, "\(value.encoded) is not a string") }
-        return text
+        guard let result = read(value) else { throw failure(name, "\(value.encoded) is not \(expected)") }
+        return result
+    }
+
+    mutating func string(_ name: String) throws(CheckpointError) -> String {
+        try typed(name, \.string, expected: "a string")
     }
 
     mutating func size(_ name: String) throws(CheckpointError) -> Int {
-        let value = try field(name)
-        guard let size = value.size else { throw failure(name, "\(value.encoded) is not a whole number in 0...\(Int.max)") }
-        return size
+        try typed(name, \.size, expected: "a whole number in 0...\(Int.max)")
     }
 
     mutating func float(_ name: String) throws(CheckpointError) -> Float {
-        let value = try field(name)
-        guard let number = value.float else { throw failure(name, "\(value.encoded) is not a finite 32-bit number") }
-        return number
+        try typed(name, \.float, expected: "a finite 32-bit number")
     }
 
     mutating func double(_ name: String) throws(CheckpointError) -> Double {
-        let value = try field(name)
-        guard let number = value.double else { throw failure(name, "\(value.encoded) is not a finite number") }
-        return number
+        try typed(name, \.double, expected: "a finite number")
     }
 
     mutating func array(_ name: String) throws(CheckpointError) -> [JSONValue] {
-        let value = try field(name)
-        guard let values = value.array else { throw failure(name, "\(value.encoded) is not a list") }
-        return values
+        try typed(name, \.array, expected: "a list")
     }
 
     mutating func choice<T: RawRepresentable>(_ name: String, _ type: T.Type) throws(CheckpointError) -> T where T.RawValue == String {
