@@ -168,18 +168,6 @@ struct TrainCommand: ParsableCommand {
         do { try trainer.checkpoint.write(to: path) } catch { StandardError.warn("\(error); training goes on") }
     }
 
-    /// Where a stopped run without `--checkpoint` is saved: `thinned-checkpoint`, or the first of
-    /// `thinned-checkpoint-2`, `-3`, … that does not exist, so that no earlier run's checkpoint
-    /// (or a file of the user's) is replaced.
-    static func unusedDefaultPath() -> String {
-        var path = "thinned-checkpoint", number = 1
-        while FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
-            number += 1
-            path = "thinned-checkpoint-\(number)"
-        }
-        return path
-    }
-
     /// Writes the checkpoint after an interruption and says how to resume.
     private func stop(_ trainer: Trainer, path: String, source: (source: String, limit: Int?)) throws {
         try trainer.checkpoint.write(to: path)
@@ -190,50 +178,7 @@ struct TrainCommand: ParsableCommand {
         throw ExitCode(StopSignal.received.map { 128 + $0.number } ?? 3)
     }
 
-    /// The command that continues a stopped run: the checkpoint holds the configuration, the data
-    /// are named again (an older checkpoint does not record them).
-    static func resumeCommand(path: String, epochs: Int, data: String, limit: Int?) -> String {
-        var words = ["thinned", "train", "--resume", path, "--epochs", "\(epochs)"]
-        if data != DataSplit.defaultDirectory { words += ["--data", data] }
-        if let limit { words += ["--limit", "\(limit)"] }
-        return words.map(Self.shellQuoted).joined(separator: " ")
-    }
-
-    /// `word` as a POSIX shell reads it back: bare when it is safe, else in single quotes.
-    static func shellQuoted(_ word: String) -> String {
-        let safe = word.unicodeScalars.allSatisfy { $0.isAlphanumeric || "-_./,=:+@%".unicodeScalars.contains($0) }
-        return safe && !word.isEmpty ? word : "'" + word.replacing("'", with: "'\\''") + "'"
-    }
-
     func configuration() throws -> TrainingConfiguration {
         try training.configuration(batch: batch, epochs: epochs, defaultOptimizer: .adam)
-    }
-
-    static func header(_ configuration: TrainingConfiguration, split: DataSplit, pool: WorkerPool) -> String {
-        let model = configuration.model
-        let parameters = ParameterLayout(widths: model.layers).count
-        let optimizer = configuration.optimizer
-        let pinned = pool.bindings.filter(\.isPinned).count
-        let augment = configuration.augmentation.isEnabled
-            ? ", augment " + configuration.augmentation.transforms.map(\.rawValue).sorted().joined(separator: ",") : ""
-        return """
-            model: \(model.layers.map(String.init).joined(separator: "-")) (\(parameters) parameters), \(describe(model))
-            training: \(optimizer.kind.rawValue) lr \(optimizer.learningRate)\(optimizer.kind == .momentum ? " momentum \(optimizer.momentum)" : ""), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed), \(configuration.gradientMode.rawValue) gradients\(augment)
-            data: \(split.train.name) \(split.train.count), \(split.test.name) \(split.test.count)
-            pool: \(pool.count) workers, --bind \(pool.plan.bind.rawValue) --places \(pool.plan.places.rawValue), \(pinned) pinned; OpenBLAS \(BLAS.coreName) kernel, single-threaded per worker
-            """
-    }
-
-    /// What the model is, as it trains: its hidden units, its dropout and its initial weights.
-    static func describe(_ model: ModelConfiguration) -> String {
-        let hidden = model.depth > 1
-        let units = hidden ? "ReLU hidden units" : "no hidden layer (softmax regression)"
-        let dropout: String = switch model.dropout {
-        case .none: "no dropout"
-        case .dropconnect: "dropconnect (each weight dropped with p \(model.hiddenDropRate))"
-        case .inverted, .vanilla:
-            "\(model.dropout.rawValue) dropout p_input \(model.inputDropRate)" + (hidden ? " p_hidden \(model.hiddenDropRate)" : "")
-        }
-        return "\(units), \(dropout), \(model.initialization.rawValue) init"
     }
 }
