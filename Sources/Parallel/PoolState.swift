@@ -2,6 +2,8 @@ import CSupport
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The state a `WorkerPool` shares with its threads, and the fork–join protocol over it.

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Why hwloc could not describe or bind this machine. Each case is a degraded mode, not a crash:

@@ -1,6 +1,8 @@
 import Logging
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A pool of dedicated worker threads, each bound to its place before it runs anything, used
