@@ -16,16 +16,24 @@ public struct CPUSet: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The empty set.
     public static let empty = CPUSet([])
 
+    /// True when the set holds no PU.
     public var isEmpty: Bool { indices.isEmpty }
+    /// The number of PUs in the set.
     public var count: Int { indices.count }
     /// The lowest PU index, if any.
     public var first: Int? { indices.first }
 
+    /// True when the PU with operating-system index `index` is in the set.
     public func contains(_ index: Int) -> Bool { indices.contains(index) }
+    /// The PUs that are in both `self` and `other`.
     public func intersection(_ other: CPUSet) -> CPUSet { CPUSet(Set(indices).intersection(other.indices)) }
+    /// The PUs that are in `self`, in `other`, or in both.
     public func union(_ other: CPUSet) -> CPUSet { CPUSet(indices + other.indices) }
+    /// True when every PU of `self` is also in `other` (the empty set is a subset of any set).
     public func isSubset(of other: CPUSet) -> Bool { Set(indices).isSubset(of: other.indices) }
 
+    /// Orders sets lexicographically by their ascending index lists, so `0-1` < `0,2` < `1`, and a
+    /// set comes before any longer set it is a prefix of.
     public static func < (lhs: CPUSet, rhs: CPUSet) -> Bool { lhs.indices.lexicographicallyPrecedes(rhs.indices) }
 
     /// The list in `taskset -c` form: runs collapsed, as in `0-3,8,10-11`; `none` when empty.

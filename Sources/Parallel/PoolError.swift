@@ -15,6 +15,8 @@ public enum PoolError: Error, CustomStringConvertible, Equatable {
     /// A worker's scratch memory could not be allocated.
     case scratchUnavailable(worker: Int, bytes: Int)
 
+    /// The message `thinned` prints: the placement's own message, or which worker the system refused
+    /// and why, with the advice to use fewer `--threads`.
     public var description: String {
         switch self {
         case let .placement(error):

@@ -15,6 +15,8 @@ public enum TopologyError: Error, CustomStringConvertible, Equatable {
     /// cannot be bound through it.
     case notThisSystem
 
+    /// A one-line explanation for the user: the failed call with `strerror`'s text and `errno`, or
+    /// what is wrong with the topology.
     public var description: String {
         switch self {
         case let .hwloc(call, code):

@@ -4,6 +4,8 @@ import CHwloc
 public struct TopologyObject: Hashable, Sendable {
     /// The kinds of object that placement and `thinned topology` care about.
     public enum Kind: String, CaseIterable, Sendable, Codable {
+        /// A processor package, a NUMA node, an L3 cache, a core, or a PU (hardware thread); the raw
+        /// value (`numa`, `l3`, …) is the key of the object counts in the `thinned topology` report.
         case package, numaNode = "numa", l3Cache = "l3", core, pu
 
         var hwlocType: hwloc_obj_type_t {
@@ -17,6 +19,7 @@ public struct TopologyObject: Hashable, Sendable {
         }
     }
 
+    /// Which of the five kinds of hwloc object this is.
     public let kind: Kind
     /// hwloc's logical index (`L#`), dense and in topology order.
     public let logicalIndex: Int

@@ -1,5 +1,6 @@
 /// Where a worker really is, read back by the worker itself from inside the running pool.
 public struct WorkerLocation: Equatable, Sendable {
+    /// The worker's index in the pool, 0 ..< `WorkerPool.count`.
     public let worker: Int
     /// The PUs the plan asked for; nil when the worker is not pinned.
     public let requested: CPUSet?

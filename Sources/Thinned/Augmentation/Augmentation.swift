@@ -17,11 +17,16 @@ public struct Augmentation: Hashable, Sendable, Codable {
         case erase
     }
 
+    /// The transforms applied to every training image; empty means no augmentation.
     public var transforms: Set<Transform>
+    /// The largest shift, in whole pixels on each axis, for `shift`.
     public var shiftPixels: Int = 2
+    /// The largest rotation, in degrees either way, for `rotate`.
     public var rotateDegrees: Double = 10
+    /// The largest side of the erased rectangle, in pixels, for `erase`.
     public var eraseSize: Int = 8
 
+    /// An augmentation with the given transforms and bounds (the defaults are the command line's).
     public init(transforms: Set<Transform> = [], shiftPixels: Int = 2, rotateDegrees: Double = 10, eraseSize: Int = 8) {
         self.transforms = transforms
         self.shiftPixels = shiftPixels
@@ -29,22 +34,29 @@ public struct Augmentation: Hashable, Sendable, Codable {
         self.eraseSize = eraseSize
     }
 
+    /// No augmentation: no transforms, default bounds.
     public static let none = Augmentation()
+    /// True when at least one transform is chosen.
     public var isEnabled: Bool { !transforms.isEmpty }
 
     /// The parameters of one image's transform.
     public struct Parameters: Equatable, Sendable {
+        /// Whether the image is mirrored left–right.
         public var flip = false
+        /// The rotation about the image's centre, in degrees (0: none).
         public var degrees = 0.0
+        /// The translation in whole pixels: `dx` columns to the right, `dy` rows down.
         public var dx = 0, dy = 0
         /// Rows × columns blanked, when any.
         public var erase: (rows: Range<Int>, columns: Range<Int>)?
 
+        /// The parameters of an image's transform; the defaults leave the image unchanged.
         public init(flip: Bool = false, degrees: Double = 0, dx: Int = 0, dy: Int = 0,
                     erase: (rows: Range<Int>, columns: Range<Int>)? = nil) {
             self.flip = flip; self.degrees = degrees; self.dx = dx; self.dy = dy; self.erase = erase
         }
 
+        /// Equal when every field is; written out because the `erase` tuple is not `Equatable`.
         public static func == (a: Parameters, b: Parameters) -> Bool {
             a.flip == b.flip && a.degrees == b.degrees && a.dx == b.dx && a.dy == b.dy
                 && a.erase?.rows == b.erase?.rows && a.erase?.columns == b.erase?.columns

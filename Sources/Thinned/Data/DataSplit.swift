@@ -1,10 +1,13 @@
 /// A training set and a test set.
 public struct DataSplit: Sendable {
+    /// The examples the model trains on.
     public let train: Dataset
+    /// The held-out examples the model is evaluated on.
     public let test: Dataset
     /// The names of the files the split was read from (empty when generated).
     public let files: [String]
 
+    /// A split of the given sets; `files` names where they were read from.
     public init(train: Dataset, test: Dataset, files: [String] = []) {
         self.train = train
         self.test = test

@@ -2,9 +2,12 @@
 /// stream (shuffle, epoch), cut into full batches (the last partial batch is dropped, as the
 /// reference run does).
 public struct EpochOrder: Sendable {
+    /// Every training index 0 ..< count, once each, in the shuffled order.
     public let indices: [Int32]
+    /// Samples per batch.
     public let batchSize: Int
 
+    /// The order of `epoch` for `count` samples in batches of `batchSize` (1 ... `count`) under `seed`.
     public init(count: Int, batchSize: Int, epoch: Int, seed: UInt64) {
         precondition(batchSize >= 1 && batchSize <= count, "EpochOrder: batch size \(batchSize) outside 1...\(count)")
         var indices = (0..<count).map(Int32.init)

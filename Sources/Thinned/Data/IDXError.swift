@@ -1,14 +1,24 @@
 /// Why an IDX data file cannot be used. Every case names the file and what was expected.
 public enum IDXError: Error, CustomStringConvertible, Equatable {
+    /// The data folder does not exist or is not a folder.
     case missingDirectory(path: String)
+    /// The folder has neither `name` nor `name.gz`.
     case missingFile(directory: String, name: String)
+    /// The file cannot be opened or read; `reason` is the system's.
     case unreadable(path: String, reason: String)
+    /// The first four bytes are not the magic of the expected kind of file (images or labels).
     case badMagic(path: String, found: UInt32, expected: UInt32)
+    /// A raw file shorter than its header says.
     case truncated(path: String, expectedBytes: Int, actualBytes: Int)
+    /// Bytes follow the payload the header declares.
     case tooLong(path: String, expectedBytes: Int)
+    /// The header's dimensions overflow `Int`, or (gzipped) more than deflate can expand the file to.
     case implausibleSize(path: String, dimensions: [Int])
+    /// The images do not have the number of pixels the model's input width asks for.
     case shapeMismatch(path: String, found: String, expected: String)
+    /// Label `label` of item `index` is not below the model's number of classes.
     case labelOutOfRange(path: String, index: Int, label: Int, classes: Int)
+    /// The images file and the labels file hold different numbers of items.
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
     /// The gzip stream is damaged: a bad header, bad deflate data, a CRC-32 or length trailer
     /// that does not match, or a member cut short.
@@ -18,6 +28,7 @@ public enum IDXError: Error, CustomStringConvertible, Equatable {
     /// The declared size cannot be had (or overflows); the error names the file.
     case tooLarge(MemoryError)
 
+    /// The message `thinned` prints: the file, and what was found against what was expected.
     public var description: String {
         switch self {
         case let .missingDirectory(path):

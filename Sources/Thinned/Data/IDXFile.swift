@@ -8,8 +8,11 @@
 /// verified, and it must end exactly where the data ends. Either way the declared size — and
 /// what the caller will turn each byte into — must fit in the `MemoryBudget` first.
 public struct IDXFile: Sendable {
+    /// The path the file was read from, as given (errors name it).
     public let path: String
+    /// The sizes the header declares, outermost first: `[count]` for labels, `[count, rows, columns]` for images.
     public let dimensions: [Int]
+    /// The payload, decompressed: the product of `dimensions` unsigned bytes, in row-major order.
     public let bytes: [UInt8]
 
     /// Magic of a file of unsigned bytes with one dimension (labels).

@@ -6,17 +6,23 @@
 /// It is never stored: the kernels draw it while the row is in cache (one Philox block gives 4
 /// units), and backward recovers it from the masked activations (see `Dense`).
 public struct DropoutMask: Sendable {
+    /// The generator keyed by the run's seed.
     public let generator: Philox
     /// `.dropoutMask` while training; `.inference` for Monte-Carlo prediction.
     public let purpose: RandomPurpose
+    /// The step (or Monte-Carlo pass) the mask belongs to: coordinate `a` of its stream.
     public let step: Int
+    /// The sample's position in the batch: coordinate `b` of its stream.
     public let sample: Int
+    /// The weight layer whose input the mask covers: coordinate `c` of its stream.
     public let layer: Int
     /// Units with a word below this are kept; 2³² keeps everything.
     public let keepThreshold: UInt64
     /// What a kept unit is multiplied by (1/q for inverted dropout, 1 for vanilla).
     public let scale: Float
 
+    /// A mask keeping each unit with probability `keepProbability`, in (0, 1], and multiplying kept
+    /// units by `scale`.
     public init(generator: Philox, purpose: RandomPurpose = .dropoutMask, step: Int, sample: Int, layer: Int,
                 keepProbability: Float, scale: Float) {
         precondition(keepProbability > 0 && keepProbability <= 1, "DropoutMask: keep probability \(keepProbability) outside (0, 1]")

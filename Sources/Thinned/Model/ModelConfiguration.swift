@@ -3,11 +3,13 @@
 public struct ModelConfiguration: Hashable, Sendable, Codable {
     /// Widths from input to output: `[784, 512, 512, 512, 512, 10]` is the course's reference.
     public var layers: [Int]
+    /// How dropout scales kept units, or `none`; it also decides the kind of mask (`maskKind`).
     public var dropout: DropoutKind
     /// Probability of dropping an input unit.
     public var inputDropRate: Float
     /// Probability of dropping a hidden unit.
     public var hiddenDropRate: Float
+    /// How the initial weights are drawn.
     public var initialization: WeightInitialization
 
     /// The course's reference model: 784-512-512-512-512-10, inverted dropout 0.2 / 0.5, Xavier.
@@ -15,6 +17,8 @@ public struct ModelConfiguration: Hashable, Sendable, Codable {
         layers: [784, 512, 512, 512, 512, 10], dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
         initialization: .xavier)
 
+    /// A model with these widths, dropout kind, drop probabilities and initialization (unchecked:
+    /// see `validate()`).
     public init(layers: [Int], dropout: DropoutKind, inputDropRate: Float, hiddenDropRate: Float,
                 initialization: WeightInitialization) {
         self.layers = layers
@@ -48,7 +52,9 @@ public struct ModelConfiguration: Hashable, Sendable, Codable {
 
     /// The number of weight layers.
     public var depth: Int { layers.count - 1 }
+    /// The width of the input layer: the number of features per sample.
     public var inputs: Int { layers[0] }
+    /// The width of the output layer: the number of classes.
     public var classes: Int { layers[layers.count - 1] }
 
     /// What the model's masks drop, or nil when nothing is dropped (`none`).

@@ -7,7 +7,9 @@
 public struct ParameterLayout: Hashable, Sendable {
     /// One weight layer's place in the buffer.
     public struct Layer: Hashable, Sendable {
+        /// The layer's input width (fan-in): the columns of `w`.
         public let inputs: Int
+        /// The layer's output width (fan-out): the rows of `w` and the length of `b`.
         public let outputs: Int
         /// The range of `w: [outputs, inputs]`, row-major.
         public let weights: Range<Int>
@@ -17,6 +19,7 @@ public struct ParameterLayout: Hashable, Sendable {
         public let moduleIndex: Int
     }
 
+    /// Every weight layer, input first, in buffer order.
     public let layers: [Layer]
     /// The total number of parameters.
     public let count: Int
@@ -35,6 +38,8 @@ public struct ParameterLayout: Hashable, Sendable {
         return total
     }
 
+    /// The layout of an MLP with these widths (input first), packed without gaps; the widths must
+    /// have passed `parameterCount(widths:)`.
     public init(widths: [Int]) {
         precondition(widths.count >= 2, "ParameterLayout: needs at least two widths, got \(widths)")
         precondition(Self.parameterCount(widths: widths) != nil,

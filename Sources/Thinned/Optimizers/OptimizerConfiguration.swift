@@ -2,15 +2,21 @@ import RealModule
 
 /// An optimizer and its hyper-parameters.
 public struct OptimizerConfiguration: Hashable, Sendable, Codable {
+    /// The update rule.
     public var kind: OptimizerKind
     /// ρ.
     public var learningRate: Float
     /// μ, for `momentum`.
     public var momentum: Float = 0.9
+    /// β₁, Adam's decay rate for the first moment m.
     public var beta1: Float = 0.9
+    /// β₂, Adam's decay rate for the second moment v.
     public var beta2: Float = 0.999
+    /// ε, added to √v̂ in Adam's denominator so that it is never zero.
     public var epsilon: Float = 1e-8
 
+    /// The optimizer `kind` with `learningRate`, or the kind's default rate when nil (see
+    /// `defaultLearningRate(_:)`), and the default μ, β₁, β₂ and ε.
     public init(kind: OptimizerKind, learningRate: Float? = nil) {
         self.kind = kind
         self.learningRate = learningRate ?? Self.defaultLearningRate(kind)
@@ -35,6 +41,7 @@ public struct OptimizerConfiguration: Hashable, Sendable, Codable {
         }
     }
 
+    /// Checks the learning rate (positive, finite) and μ (in [0, 1)), naming the option that sets each.
     public func validate() throws(ConfigurationError) {
         guard learningRate > 0 && learningRate.isFinite else {
             throw .invalid(option: "--lr", value: "\(learningRate)", expected: "a positive learning rate")

@@ -2,7 +2,9 @@ import RealModule
 
 /// How well predicted probabilities fit a data set's labels.
 public struct Evaluation: Sendable, Equatable, Codable {
+    /// The number of items evaluated.
     public let count: Int
+    /// The number of items whose predicted class is their label.
     public let correct: Int
     /// Mean negative log-likelihood (natural log) of the true labels.
     public let meanLoss: Double
@@ -12,8 +14,10 @@ public struct Evaluation: Sendable, Equatable, Codable {
     /// `confusion[true][predicted]`.
     public let confusion: [[Int]]
 
+    /// The fraction of items predicted right, `correct / count`; 0 for no items.
     public var accuracy: Double { count == 0 ? 0 : Double(correct) / Double(count) }
 
+    /// The number of equal-width confidence bins in [0, 1] of the calibration error.
     public static let calibrationBins = 15
     /// Probabilities are clamped to this before the log, so that a confident mistake costs a
     /// large but finite loss.

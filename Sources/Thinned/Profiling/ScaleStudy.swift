@@ -3,16 +3,26 @@ import Parallel
 /// A scaling study: the training step timed at several worker counts, placements and batch sizes,
 /// each against the roofline, with the weights' digest to prove every pool computes the same bits.
 public struct ScaleStudy: Sendable {
+    /// The run every point trains; its batch size is replaced by each of `batches`.
     public var training: TrainingConfiguration
+    /// The worker counts to time; the smallest is the speedup's baseline.
     public var threads: [Int]
+    /// The bind policies to time at every worker count.
     public var binds: [BindPolicy]
+    /// Whether workers are bound to cores or to single PUs.
     public var places: PlaceKind
+    /// The batch sizes to time, each with its own roofline.
     public var batches: [Int]
+    /// Steps run before timing, so that caches, pages and the pool are warm.
     public var warmupSteps: Int
+    /// Steps timed per repeat.
     public var steps: Int
+    /// How many times the timed steps are repeated; every step's time enters the median.
     public var repeats: Int
+    /// Whether more workers than places may be started (`--oversubscribe`).
     public var oversubscribe: Bool
 
+    /// A study of these options (unchecked: see `validate(usableThreads:)`).
     public init(training: TrainingConfiguration, threads: [Int], binds: [BindPolicy], places: PlaceKind, batches: [Int],
                 warmupSteps: Int, steps: Int, repeats: Int, oversubscribe: Bool = false) {
         self.training = training
@@ -28,20 +38,33 @@ public struct ScaleStudy: Sendable {
 
     /// One configuration's figures.
     public struct Row: Sendable, Codable {
+        /// The batch size.
         public let batch: Int
+        /// The bind policy.
         public let bind: BindPolicy
+        /// The number of workers.
         public let threads: Int
+        /// The median step time, in seconds.
         public let medianSeconds: Double
+        /// The fastest step's time, in seconds.
         public let minSeconds: Double
+        /// The slowest step's time, in seconds.
         public let maxSeconds: Double
+        /// Training throughput at the median step time: batch / `medianSeconds`.
         public let samplesPerSecond: Double
+        /// The speedup over the series' smallest worker count (`ScaleMath.speedup`).
         public let speedup: Double
+        /// Parallel efficiency, speedup / workers.
         public let efficiency: Double
+        /// The Karp–Flatt serial fraction; nil for one worker.
         public let karpFlatt: Double?
+        /// `samplesPerSecond` as a fraction of what the roofline allows on this many workers.
         public let rooflineFraction: Double
         /// Per step and per worker, in seconds.
         public let forwardSeconds, backwardSeconds, parameterSeconds, updateSeconds, waitingSeconds, serialSeconds: Double
+        /// Heap allocations per timed step; 0 when no counter was given.
         public let allocationsPerStep: Double
+        /// The number of workers bound where the plan put them.
         public let pinnedWorkers: Int
         /// SHA-256 of the weights after all the steps.
         public let digest: String
@@ -49,18 +72,25 @@ public struct ScaleStudy: Sendable {
 
     /// One (batch, bind) series: its Amdahl fit.
     public struct Series: Sendable, Codable {
+        /// The batch size.
         public let batch: Int
+        /// The bind policy.
         public let bind: BindPolicy
+        /// Amdahl's law fitted to the series' median step times; nil with fewer than two worker counts.
         public let fit: ScaleMath.AmdahlFit?
     }
 
     /// Everything the study measured.
     public struct Report: Sendable, Codable {
+        /// The single-thread `sgemm` roofline of each batch size, in the order of `batches`.
         public let rooflines: [Roofline]
+        /// Every measured configuration, in the order measured.
         public var rows: [Row]
+        /// One Amdahl fit per (batch, bind) series.
         public var series: [Series]
         /// The configurations whose digest differs from the first one of their batch size.
         public var mismatches: [String]
+        /// True when every configuration computed the same weights as the first of its batch size.
         public var identical: Bool { mismatches.isEmpty }
     }
 

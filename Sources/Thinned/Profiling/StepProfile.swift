@@ -5,7 +5,9 @@
 /// imbalance between them plus the cost of forking and joining. What the caller spent outside
 /// fork–joins is *serial*.
 public struct StepProfile: Sendable, Codable, Equatable {
+    /// The number of workers whose busy time is summed.
     public var workers: Int
+    /// The number of training steps measured.
     public var steps = 0
     /// Wall time of the steps, on the calling thread.
     public var wallSeconds = 0.0
@@ -24,6 +26,7 @@ public struct StepProfile: Sendable, Codable, Equatable {
     /// Fork–joins run.
     public var forkJoins = 0
 
+    /// An empty profile of a pool of `workers` workers.
     public init(workers: Int) { self.workers = workers }
 
     /// Per step and per worker, in seconds: (forward, backward, parameter, update, waiting, serial).

@@ -11,6 +11,7 @@ public struct Philox: Hashable, Sendable {
     /// The 64-bit key, as two 32-bit words.
     public let key: (UInt32, UInt32)
 
+    /// The generator with this 64-bit key, as two 32-bit words.
     public init(key: (UInt32, UInt32)) { self.key = key }
 
     /// The generator keyed by a 64-bit seed (low word first).
@@ -37,6 +38,8 @@ public struct Philox: Hashable, Sendable {
         return c
     }
 
+    /// Generators are equal when their keys are (tuples are not `Equatable`).
     public static func == (lhs: Philox, rhs: Philox) -> Bool { lhs.key == rhs.key }
+    /// Hashes the two key words.
     public func hash(into hasher: inout Hasher) { hasher.combine(key.0); hasher.combine(key.1) }
 }

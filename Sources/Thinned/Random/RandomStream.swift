@@ -5,13 +5,18 @@
 /// word 3 = purpose (high 8 bits) | `c` (low 24 bits). Word `j` of the stream is word `j % 4`
 /// of block `j / 4`, so any element can be drawn directly (`word(at:)`) or in order (`next()`).
 public struct RandomStream: Sendable {
+    /// The generator keyed by the seed.
     public let generator: Philox
+    /// What the stream is for: the high 8 bits of counter word 3.
     public let purpose: RandomPurpose
+    /// The stream's coordinates: `a` is counter word 2, `b` word 1, `c` the low 24 bits of word 3.
     public let a: UInt32, b: UInt32, c: UInt32
     private var block: UInt32 = 0
     private var buffer: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
     private var used = 4
 
+    /// The stream (`purpose`, `a`, `b`, `c`) of `generator`, from its first word; `a` and `b` must fit
+    /// in 32 bits and `c` in 24.
     public init(_ generator: Philox, _ purpose: RandomPurpose, a: Int = 0, b: Int = 0, c: Int = 0) {
         precondition(a >= 0 && a <= Int(UInt32.max) && b >= 0 && b <= Int(UInt32.max) && c >= 0 && c < 1 << 24,
                      "RandomStream: coordinates out of range: a \(a), b \(b), c \(c)")

@@ -6,9 +6,13 @@ import Parallel
 ///
 /// Determinism: same configuration, seed, data and binary ⇒ the same bits, for any pool.
 public final class Trainer {
+    /// What decides the run's bits: model, optimizer, batch, epochs, seed, gradient mode, shard size.
     public let configuration: TrainingConfiguration
+    /// The training set the run trains on and the test set it is evaluated on after each epoch.
     public let data: DataSplit
+    /// The workers every step and evaluation runs on; it changes the speed, never the bits.
     public let pool: WorkerPool
+    /// The parameters, the last gradient, the optimizer state and the step count.
     public private(set) var state: TrainingState
     /// Epochs completed.
     public private(set) var epoch = 0
@@ -66,21 +70,33 @@ public final class Trainer {
 
     /// Progress within an epoch, reported after every step.
     public struct StepReport: Sendable {
+        /// The epoch under way, counted from 1.
         public let epoch: Int
+        /// The steps done in this epoch, counted from 1 (this one included).
         public let step: Int
+        /// The number of steps in the epoch: its full batches.
         public let steps: Int
+        /// This step's mean loss over the batch.
         public let loss: Float
+        /// Wall time since this call of `trainEpoch` began, in seconds.
         public let seconds: Double
+        /// Training samples per second since this call of `trainEpoch` began.
         public let samplesPerSecond: Double
     }
 
     /// One finished epoch.
     public struct EpochReport: Sendable, Codable {
+        /// The epoch just finished, counted from 1.
         public let epoch: Int
+        /// The mean over the epoch's steps of each step's mean batch loss (including steps before a resume).
         public let trainLoss: Double
+        /// The fraction of the test set predicted right, by weight scaling.
         public let testAccuracy: Double
+        /// The mean negative log-likelihood of the test set's labels, by weight scaling.
         public let testLoss: Double
+        /// Training samples per second over the steps of this call (evaluation excluded).
         public let samplesPerSecond: Double
+        /// Wall time of this call's training steps, in seconds (evaluation excluded).
         public let seconds: Double
     }
 

@@ -1,11 +1,17 @@
 /// Everything that decides a run's bits, besides the data: model, optimizer, batch, epochs,
 /// seed, gradient mode and shard size. The thread count and placement are deliberately absent.
 public struct TrainingConfiguration: Hashable, Sendable, Codable {
+    /// The network: widths, dropout and initialization.
     public var model: ModelConfiguration
+    /// The update rule and its hyper-parameters.
     public var optimizer: OptimizerConfiguration
+    /// Samples per step; the last partial batch of each epoch is dropped.
     public var batchSize: Int
+    /// The number of epochs the run trains for.
     public var epochs: Int
+    /// The seed of every random number the run draws (weights, shuffles, masks, augmentation).
     public var seed: UInt64
+    /// How each step computes ∇_ave, when the masks allow it (see `stepMode`).
     public var gradientMode: GradientMode
     /// Samples per shard of the fused path's sample phase (fixed by configuration, never by the
     /// thread count).
@@ -13,6 +19,8 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
     /// Random transforms of each training image (none by default).
     public var augmentation: Augmentation = .none
 
+    /// A configuration; the defaults train the reference model with Adam at its default rate, batch
+    /// 100, 15 epochs, seed 1, fused, shards of 50, and no augmentation (set `augmentation` after).
     public init(model: ModelConfiguration = .reference, optimizer: OptimizerConfiguration = .init(kind: .adam),
                 batchSize: Int = 100, epochs: Int = 15, seed: UInt64 = 1, gradientMode: GradientMode = .fused,
                 shardSize: Int = 50) {

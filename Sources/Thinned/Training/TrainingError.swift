@@ -6,6 +6,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// are so large that the test set's predictions are not numbers.
     case unusableWeights(epoch: Int, reason: String)
 
+    /// The message `thinned` prints: what went wrong, that nothing more is saved, and what to try.
     public var description: String {
         switch self {
         case let .diverged(epoch, step, loss):

@@ -1,7 +1,9 @@
 /// Everything a run changes as it trains, in flat buffers sharing one `ParameterLayout`: the
 /// parameters Θ, the last averaged gradient ∇_ave, the optimizer's state, and the step count.
 public struct TrainingState: Sendable {
+    /// Where each layer's weights and bias lie in every buffer.
     public let layout: ParameterLayout
+    /// The parameters Θ.
     public var parameters: [Float]
     /// ∇_ave of the last step.
     public var gradient: [Float]
