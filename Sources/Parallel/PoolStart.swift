@@ -2,7 +2,8 @@
 /// whether its workers are pinned and, where the plan could not be carried out, why not.
 /// `WorkerPool.start(threads:bind:places:oversubscribe:scratchBytes:topology:logger:)` makes it.
 public struct PoolStart: Sendable {
-    /// Why workers run unpinned although placement was planned for them.
+    /// What the start could not do as planned: the topology could not be loaded (then nothing is
+    /// planned, whatever the bind policy, and every worker runs unpinned), or binding was refused.
     public enum Fallback: Equatable, Sendable {
         /// hwloc could not load this machine's topology, so nothing could be planned; every worker
         /// runs unpinned, whatever the bind policy.

@@ -62,7 +62,7 @@ struct EvaluateCommand: ParsableCommand {
         let saved: Checkpoint
         do { saved = try Checkpoint(path: checkpoint) } catch { throw ValidationError("--checkpoint \(error)") }
         let model = saved.configuration.model
-        if inference == .exact, model.maskKind == .weights {
+        if inference == .exact, !ExactEnsemble.enumerates(model) {
             throw ValidationError("--inference exact: enumerating DropConnect's weight masks is not supported; use --inference mc")
         }
         if inference == .exact, ExactEnsemble.droppableUnits(model) > ExactEnsemble.maximumUnits {
@@ -145,7 +145,7 @@ struct EvaluateCommand: ParsableCommand {
             .sorted(by: NaturalOrder.precedes)
         guard !files.isEmpty else { throw ValidationError("--ensemble \(folder): no checkpoints in the folder") }
         let members = try files.map { name in
-            do { return try Checkpoint(path: folder + "/" + name) } catch { throw ValidationError("--ensemble \(error)") }
+            do { return try Checkpoint(path: Path.joined(folder, name)) } catch { throw ValidationError("--ensemble \(error)") }
         }
         let model = members[0].configuration.model
         guard members.allSatisfy({ $0.configuration.model.layers == model.layers }) else {

@@ -14,9 +14,11 @@ struct OutputFolder {
     init(path: String) throws {
         self.path = path
         if let failure = Self.create(path) {
+            // mkdir's EEXIST for a file that is not a folder would read as nonsense.
+            if Path.exists(path) && !Path.isFolder(path) { throw ValidationError("--out \(path): exists and is not a folder") }
             throw ValidationError("--out \(path): cannot create the folder (\(failure))")
         }
-        let probe = path + "/.thinned-write-test"
+        let probe = Path.joined(path, ".thinned-write-test")
         guard (try? OutputFile(path: probe)) != nil else {
             throw ValidationError("--out \(path): the folder is not writable")
         }
@@ -25,7 +27,7 @@ struct OutputFolder {
 
     /// Writes `text` as the file `name` in the folder.
     func write(_ name: String, _ text: String) throws {
-        do { try OutputFile.write(Array(text.utf8), to: path + "/" + name) } catch {
+        do { try OutputFile.write(Array(text.utf8), to: Path.joined(path, name)) } catch {
             throw ValidationError("--out \(path): cannot write \(name) (\(error))")
         }
     }

@@ -54,6 +54,9 @@ import Parallel
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--out", "/proc/thinned-cannot-write-here"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--out /proc/thinned-cannot-write-here: cannot create the folder"), "\(result.stderr)")
+        // A file where the folder should be: said as such, not as mkdir's "File exists".
+        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--out", "/dev/null"])
+        #expect(result.status != 0 && result.stderr.contains("--out /dev/null: exists and is not a folder"), "\(result.stderr)")
 
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--bind", "diagonal"])
         #expect(result.status != 0)

@@ -31,7 +31,7 @@ extension Checkpoint {
     /// Reads a checkpoint folder (format 2): the trainer state first, then each safetensors file's
     /// tensors checked against the model it describes before the model is allocated.
     init(folder: String) throws(CheckpointError) {
-        let statePath = folder + "/" + CheckpointFolder.trainerStateFile
+        let statePath = Path.joined(folder, CheckpointFolder.trainerStateFile)
         // Checked before reading and again after, should the file have grown in between.
         var size = try Self.fileBytes(statePath)
         let stateBytes = size <= Self.maximumTrainerStateBytes ? try Self.contents(statePath) : Data()
@@ -48,10 +48,10 @@ extension Checkpoint {
         let configuration = position.configuration
         let layout = try Self.layout(configuration.model, path: statePath)
 
-        let modelPath = folder + "/" + CheckpointFolder.modelFile
+        let modelPath = Path.joined(folder, CheckpointFolder.modelFile)
         let model = try SafeTensors(decoding: Self.contents(modelPath), path: modelPath)
         try Self.check(model, against: layout.tensors.map { ($0.name, $0.shape) }, path: modelPath)
-        let optimizerPath = folder + "/" + CheckpointFolder.optimizerFile
+        let optimizerPath = Path.joined(folder, CheckpointFolder.optimizerFile)
         let optimizer = try SafeTensors(decoding: Self.contents(optimizerPath), path: optimizerPath)
         let names = Self.stateNames(configuration.optimizer.kind)
         var expected = names.flatMap { state in layout.tensors.map { ("\(state).\($0.name)", $0.shape) } }

@@ -102,7 +102,7 @@ public struct Checkpoint: Sendable {
             try self.init(folder: path)
         } else {
             let (parent, _) = Path.split(path)
-            if access(parent + "/" + CheckpointFolder.trainerStateFile, F_OK) == 0 {
+            if Path.exists(Path.joined(parent, CheckpointFolder.trainerStateFile)) {
                 throw .unreadable(path: path, reason: "this is one file of the checkpoint folder \(parent); give the folder")
             }
             try self.init(SafeTensors(decoding: Self.contents(path), path: path), path: path)

@@ -60,7 +60,7 @@ public enum CheckpointFolder {
         try? FileManager.default.removeItem(atPath: temporary)
         guard mkdir(temporary, 0o755) == 0 else { throw .unwritable(path: path, reason: "\(temporary): \(errorText())") }
         do {
-            for file in files { try writeFile(file.bytes, to: temporary + "/" + file.name, for: path) }
+            for file in files { try writeFile(file.bytes, to: Path.joined(temporary, file.name), for: path) }
             try flush(folder: temporary, for: path)
             try swap(temporary, into: path, parent: parent, name: name)
         } catch {
@@ -141,7 +141,7 @@ public enum CheckpointFolder {
                 let prefix = ".\(name).\(kind)-"
                 guard entry.hasPrefix(prefix), let pid = Int32(entry.dropFirst(prefix.count)), pid > 0 else { continue }
                 guard pid == getpid() || !isAlive(pid) else { continue }
-                let leftover = parent + "/" + entry, destination = parent + "/" + name
+                let leftover = Path.joined(parent, entry), destination = Path.joined(parent, name)
                 if kind == "old", !FileManager.default.fileExists(atPath: destination), rename(leftover, destination) == 0 {
                     continue
                 }

@@ -70,13 +70,20 @@ public struct ModelConfiguration: Hashable, Sendable, Codable {
     /// 1 − p_input for the first layer, 1 − p_hidden after, 1 when the masks drop no unit.
     public func keepProbability(layer: Int) -> Float {
         precondition((0..<depth).contains(layer), "keepProbability: layer \(layer) outside 0..<\(depth)")
-        guard maskKind == .units else { return 1 }
-        return 1 - (layer == 0 ? inputDropRate : hiddenDropRate)
+        switch maskKind {
+        case .units?: return 1 - (layer == 0 ? inputDropRate : hiddenDropRate)
+        case .weights?, nil: return 1
+        }
     }
 
     /// The probability that a weight is kept while training: 1 − p_hidden when the masks drop
     /// weights, 1 otherwise.
-    public var connectionKeepProbability: Float { maskKind == .weights ? 1 - hiddenDropRate : 1 }
+    public var connectionKeepProbability: Float {
+        switch maskKind {
+        case .weights?: 1 - hiddenDropRate
+        case .units?, nil: 1
+        }
+    }
 
     /// What a kept unit of weight layer `layer`'s input is multiplied by while training.
     public func trainingScale(layer: Int) -> Float {

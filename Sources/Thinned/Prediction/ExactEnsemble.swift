@@ -15,9 +15,13 @@ public struct ExactEnsemble: Sendable {
     /// The number of droppable units: there are 2^units masks.
     public let units: Int
 
+    /// Whether the masks of `model` can be enumerated: masks over units (or none), which every
+    /// sample applies to the same weights; not per-sample weight masks.
+    public static func enumerates(_ model: ModelConfiguration) -> Bool { model.maskKind?.sharesWeights ?? true }
+
     /// The enumeration of `model`'s masks; its masks must drop units, at most `maximumUnits` of them.
     public init(model: ModelConfiguration) {
-        precondition(model.maskKind?.sharesWeights ?? true,
+        precondition(Self.enumerates(model),
                      "ExactEnsemble: the masks of \(model.dropout) drop weights; only unit masks are enumerated")
         precondition(Self.droppableUnits(model) <= Self.maximumUnits,
                      "ExactEnsemble: \(Self.droppableUnits(model)) droppable units, at most \(Self.maximumUnits)")
