@@ -86,8 +86,9 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// `threads` unpinned workers, without hwloc.
-    public convenience init(threads: Int, scratchBytes: Int = 0) throws(PoolError) {
+    /// `threads` unpinned workers, without hwloc: for the pool's own tests, which check the pool
+    /// apart from placement. Everyone else starts a pool with `start(threads:bind:places:…)`.
+    convenience init(threads: Int, scratchBytes: Int = 0) throws(PoolError) {
         try self.init(plan: .unpinned(threads: threads), topology: nil, scratchBytes: scratchBytes)
     }
 

@@ -83,7 +83,7 @@ import Parallel
         for threads in [2, 3] { #expect(try digest(threads, .fused) == reference) }
         var plain = configuration
         plain.augmentation = .none
-        let unaugmented = try Trainer(configuration: plain, data: data, pool: WorkerPool(threads: 1))
+        let unaugmented = try Trainer(configuration: plain, data: data, pool: Fixture.pool(threads: 1, bind: .none))
         while unaugmented.epoch < 2 { _ = try unaugmented.trainEpoch() }
         #expect(unaugmented.weightsDigest != reference)
         let literal = try digest(2, .literal)
@@ -118,7 +118,7 @@ import Parallel
     /// the mean member.
     @Test func ensembleIsAtLeastAsAccurateAsItsMeanMember() throws {
         let data = DataSplit.synthetic(features: 20, classes: 5, trainCount: 200, testCount: 300, seed: 6)
-        let pool = try WorkerPool(threads: 2)
+        let pool = try Fixture.pool(threads: 2, bind: .none)
         var outputs: [[Float]] = []
         for member in 0..<3 {
             let configuration = TrainingConfiguration(model: ModelConfiguration(layers: [20, 6, 5], dropout: .inverted, inputDropRate: 0.2,

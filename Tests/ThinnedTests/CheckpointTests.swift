@@ -18,7 +18,7 @@ import Parallel
     static func trained(_ optimizer: OptimizerKind, steps: Int = 3) throws -> Trainer {
         let trainer = try Trainer(configuration: TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: optimizer),
                                                                        batchSize: 16, epochs: 2, seed: 5),
-                                  data: Fixture.data, pool: WorkerPool(threads: 2))
+                                  data: Fixture.data, pool: Fixture.pool(threads: 2, bind: .none))
         trainer.dataIdentity = DatasetIdentity(Fixture.data, source: "synthetic", limit: 80)
         _ = try trainer.trainEpoch(shouldStop: { trainer.stepInEpoch >= steps })
         return trainer
@@ -147,10 +147,10 @@ import Parallel
     @Test(arguments: [(3, 1), (9, 2), (4, 3)])
     func resumedRunEqualsTheUninterruptedOne(stopAt: Int, threadsAfter: Int) throws {
         let configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: .adam), batchSize: 16, epochs: 3, seed: 5)
-        let straight = try Trainer(configuration: configuration, data: Fixture.data, pool: WorkerPool(threads: 2))
+        let straight = try Trainer(configuration: configuration, data: Fixture.data, pool: Fixture.pool(threads: 2, bind: .none))
         while straight.epoch < 3 { _ = try straight.trainEpoch() }
 
-        let first = try Trainer(configuration: configuration, data: Fixture.data, pool: WorkerPool(threads: 1))
+        let first = try Trainer(configuration: configuration, data: Fixture.data, pool: Fixture.pool(threads: 1, bind: .none))
         while first.epoch < 3, first.state.step < stopAt {
             _ = try first.trainEpoch(shouldStop: { first.state.step >= stopAt })
         }

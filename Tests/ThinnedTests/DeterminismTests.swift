@@ -38,7 +38,7 @@ import Parallel
     }
 
     @Test func differentSeedsGiveDifferentWeights() throws {
-        let pool = try WorkerPool(threads: 2)
+        let pool = try Fixture.pool(threads: 2, bind: .none)
         func digest(seed: UInt64) throws -> String {
             let trainer = try Trainer(configuration: TrainingConfiguration(model: Fixture.model, batchSize: 20, seed: seed),
                                       data: Fixture.data, pool: pool)

@@ -10,7 +10,7 @@ import Testing
                                        initialization: .xavier)
         let configuration = TrainingConfiguration(model: model, optimizer: .init(kind: .sgd, learningRate: 1e12),
                                                   batchSize: 20, epochs: 3, seed: 1)
-        let trainer = try Trainer(configuration: configuration, data: data, pool: WorkerPool(threads: 2))
+        let trainer = try Trainer(configuration: configuration, data: data, pool: Fixture.pool(threads: 2, bind: .none))
         var losses: [Float] = []
         let error = try #require(throws: TrainingError.self) {
             while trainer.epoch < configuration.epochs {

@@ -15,7 +15,7 @@ import Parallel
         try #require(BLAS.threads == 2)
         let configuration = TrainingConfiguration(model: Fixture.model, batchSize: 16, epochs: 1, seed: 1,
                                                   gradientMode: mode, shardSize: 4)
-        _ = try Trainer(configuration: configuration, data: Fixture.data, pool: try WorkerPool(threads: 2))
+        _ = try Trainer(configuration: configuration, data: Fixture.data, pool: try Fixture.pool(threads: 2, bind: .none))
         #expect(BLAS.threads == 1)
     }
 
@@ -35,7 +35,7 @@ import Parallel
         let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
                                        initialization: .xavier)
         let network = Network(model: model, seed: 1)
-        let pool = try WorkerPool(threads: 2)
+        let pool = try Fixture.pool(threads: 2, bind: .none)
         // A fixed mmap threshold (glibc's default, 128 KiB; M_MMAP_THRESHOLD is -3): each buffer
         // is then a fresh mapping, never memory some earlier test freed and already touched.
         _ = setMallocOption(-3, 128 * 1024)

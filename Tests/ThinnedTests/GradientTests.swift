@@ -56,7 +56,7 @@ import Parallel
     /// The fused path's ∇_ave and updated parameters agree with the literal path's.
     @Test(arguments: [OptimizerKind.sgd, .adam], [1, 3, 16])
     func fusedAgreesWithLiteral(optimizer: OptimizerKind, shard: Int) throws {
-        let pool = try WorkerPool(threads: 2)
+        let pool = try Fixture.pool(threads: 2, bind: .none)
         let batchSize = 16
         func run(_ mode: GradientMode) -> TrainingState {
             let configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: optimizer), batchSize: batchSize,
@@ -89,7 +89,7 @@ import Parallel
         let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
                                        initialization: .xavier)
         let data = DataSplit.synthetic(features: 150, classes: 10, trainCount: 240, testCount: 10, seed: 5)
-        let pool = try WorkerPool(threads: 2)
+        let pool = try Fixture.pool(threads: 2, bind: .none)
         let batchSize = 120
         func run(_ mode: GradientMode) -> TrainingState {
             let configuration = TrainingConfiguration(model: model, optimizer: .init(kind: optimizer), batchSize: batchSize,
@@ -117,7 +117,7 @@ import Parallel
 
     /// ∇_ave of the literal path is the mean of the per-sample gradients.
     @Test func literalAverageIsTheMeanOfPerSampleGradients() throws {
-        let pool = try WorkerPool(threads: 2)
+        let pool = try Fixture.pool(threads: 2, bind: .none)
         let configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: .sgd), batchSize: 10, epochs: 1,
                                                   seed: 4, gradientMode: .literal)
         let trainer = try Trainer(configuration: configuration, data: Fixture.data, pool: pool)

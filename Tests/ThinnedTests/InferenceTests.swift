@@ -37,7 +37,7 @@ import Parallel
         model.dropout = kind
         let seed: UInt64 = 8, parameters = model.initialParameters(seed: 5)
         let test = Fixture.data.test.prefix(5), classes = model.classes
-        let evaluator = Evaluator(network: Network(model: model, seed: seed), pool: try WorkerPool(threads: 2))
+        let evaluator = Evaluator(network: Network(model: model, seed: seed), pool: try Fixture.pool(threads: 2, bind: .none))
         let scaled = evaluator.probabilities(test, parameters: parameters, rule: .weightScaling)
         let sampled = evaluator.probabilities(test, parameters: parameters, rule: .monteCarlo(samples: 1))
         let exact = model.maskKind == .weights ? nil : evaluator.probabilities(test, parameters: parameters, rule: .exact)
@@ -89,17 +89,17 @@ import Parallel
 
     func checkpoint() throws -> Checkpoint {
         let trainer = try Trainer(configuration: TrainingConfiguration(model: Self.model, batchSize: 16, epochs: 1, seed: 2),
-                                  data: Fixture.data, pool: WorkerPool(threads: 2))
+                                  data: Fixture.data, pool: Fixture.pool(threads: 2, bind: .none))
         _ = try trainer.trainEpoch()
         return trainer.checkpoint
     }
 
     @Test func monteCarloIsRepeatableAndIndependentOfThreads() throws {
         let saved = try checkpoint()
-        let one = try saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: WorkerPool(threads: 1))
-        let three = try saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: WorkerPool(threads: 3))
+        let one = try saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: Fixture.pool(threads: 1, bind: .none))
+        let three = try saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: Fixture.pool(threads: 3, bind: .none))
         #expect(one == three)
-        let other = try saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: WorkerPool(threads: 2), seed: 99)
+        let other = try saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 7), pool: Fixture.pool(threads: 2, bind: .none), seed: 99)
         #expect(one != other)
         for i in 0..<Fixture.data.test.count {
             #expect(abs(one[(i * 4)..<(i * 4 + 4)].reduce(0, +) - 1) < 1e-5)
@@ -109,7 +109,7 @@ import Parallel
     /// Many Monte-Carlo passes approach the exact ensemble mean of a tiny net (13 droppable units).
     @Test func monteCarloConvergesToTheExactMean() throws {
         let saved = try checkpoint()
-        let pool = try WorkerPool(threads: 2)
+        let pool = try Fixture.pool(threads: 2, bind: .none)
         let test = Fixture.data.test.prefix(4)
         let exact = saved.probabilities(test, rule: .exact, pool: pool)
         let sampled = saved.probabilities(test, rule: .monteCarlo(samples: 4000), pool: pool)
@@ -122,9 +122,9 @@ import Parallel
         var model = Self.model
         model.dropout = .none
         let trainer = try Trainer(configuration: TrainingConfiguration(model: model, batchSize: 16, epochs: 1, seed: 2),
-                                  data: Fixture.data, pool: WorkerPool(threads: 2))
+                                  data: Fixture.data, pool: Fixture.pool(threads: 2, bind: .none))
         _ = try trainer.trainEpoch()
-        let saved = trainer.checkpoint, pool = try WorkerPool(threads: 2)
+        let saved = trainer.checkpoint, pool = try Fixture.pool(threads: 2, bind: .none)
         let scale = saved.probabilities(Fixture.data.test, rule: .weightScaling, pool: pool)
         let exact = saved.probabilities(Fixture.data.test, rule: .exact, pool: pool)
         let mc = saved.probabilities(Fixture.data.test, rule: .monteCarlo(samples: 3), pool: pool)
