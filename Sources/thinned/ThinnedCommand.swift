@@ -64,7 +64,11 @@ struct ThinnedCommand: ParsableCommand {
                 if code.isSuccess { print(text) } else { StandardError.write(text + "\n") }
             }
         }
-        _ = fflush(nil)
+        // Help or a version lost to a full disk or a closed pipe is a failure too.
+        if fflush(nil) != 0, code.isSuccess {
+            StandardError.write("Error: cannot write to standard output: \(String(cString: strerror(errno)))\n")
+            code = .failure
+        }
         _exit(code.rawValue)
     }
 }

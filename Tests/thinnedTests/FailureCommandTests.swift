@@ -43,6 +43,9 @@ import Testing
         let output = try ThinnedBinary.run(Self.tiny, under: ["sh", "-c", "exec \"$0\" \"$@\" > /dev/full"])
         #expect(output.status == 1, "exit \(output.status): \(output.stderr)")
         #expect(output.stderr.contains("Error: cannot write to standard output"), "\(output.stderr)")
+
+        let help = try ThinnedBinary.run(["--help"], under: ["sh", "-c", "exec \"$0\" \"$@\" > /dev/full"])
+        #expect(help.status == 1 && help.stderr.contains("Error: cannot write to standard output"), "exit \(help.status): \(help.stderr)")
     }
 
     /// A run stopped without `--checkpoint` saves to `thinned-checkpoint`, or the next free
