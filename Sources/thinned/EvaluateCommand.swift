@@ -52,6 +52,11 @@ struct EvaluateCommand: ParsableCommand {
 
     func validate() throws {
         if (checkpoint == nil) == (ensemble == nil) { throw ValidationError("give --checkpoint FILE or --ensemble DIR (one of them)") }
+        // An ensemble is evaluated by weight scaling alone: an option that would do nothing is refused.
+        if ensemble != nil, inference != .scale || predictions != nil || seed != nil {
+            let given = inference != .scale ? "--inference \(inference.rawValue)" : predictions != nil ? "--predictions" : "--seed"
+            throw ValidationError("\(given) applies to --checkpoint; --ensemble evaluates every member and the ensemble by weight scaling")
+        }
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
     }

@@ -32,6 +32,9 @@ import Testing
         // Without --data, the members' own data (they record it), not the default data set.
         let own = try ThinnedBinary.run(["evaluate", "--ensemble", folder])
         #expect(own.status == 0 && own.stdout.contains("data: synthetic test"), "\(own.stdout)\(own.stderr)")
+        // Options that would do nothing for an ensemble are refused, not ignored.
+        let mc = try ThinnedBinary.run(["evaluate", "--ensemble", folder, "--inference", "mc"])
+        #expect(mc.status != 0 && mc.stderr.contains("--inference mc applies to --checkpoint"), "\(mc.stderr)")
         let neither = try ThinnedBinary.run(["evaluate"])
         #expect(neither.status != 0 && neither.stderr.contains("give --checkpoint FILE or --ensemble DIR"))
     }
