@@ -1,7 +1,7 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import Thinned
 
@@ -23,7 +23,7 @@ enum BLASCheck {
         let suggestion = words.contains("avx512f") ? "SkylakeX" : words.contains("avx2") ? "Haswell" : nil
         guard let suggestion else { return }
         StandardError.warn("OpenBLAS runs its \(core) kernel on a CPU with \(suggestion == "SkylakeX" ? "AVX-512" : "AVX2")"
-              + (ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { " (OPENBLAS_CORETYPE=\($0))" } ?? "")
+              + (getenv("OPENBLAS_CORETYPE").map { " (OPENBLAS_CORETYPE=\(String(cString: $0)))" } ?? "")
               + "; sgemm may run several times slower. Start thinned with OPENBLAS_CORETYPE=\(suggestion) to use the fast one.")
     }
 }

@@ -97,7 +97,7 @@ struct EvaluateCommand: ParsableCommand {
         print("rule                  accuracy   mean NLL   ECE      seconds")
         var first: Evaluation?
         for (name, rule) in rules {
-            let start = Date()
+            let start = Clock.seconds()
             let probabilities = saved.probabilities(test, rule: rule, pool: workers, seed: seed)
             let result = Evaluation(probabilities: probabilities, labels: test.labels, classes: model.classes)
             if first == nil, let predictions {
@@ -105,7 +105,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             first = first ?? result
             print(Format.left(name, 22) + Format.fixed(result.accuracy * 100, 2, width: 6) + "%    " + Format.fixed(result.meanLoss, 4)
-                  + "     " + Format.fixed(result.calibrationError, 4) + "   " + Format.fixed(Date().timeIntervalSince(start), 1))
+                  + "     " + Format.fixed(result.calibrationError, 4) + "   " + Format.fixed(Clock.seconds() - start, 1))
             fflush(nil)
         }
         if let first {
@@ -143,10 +143,13 @@ struct EvaluateCommand: ParsableCommand {
 
     /// Every member's accuracy, then the ensemble's by averaging and by voting (weight scaling).
     func evaluate(ensemble folder: String) throws {
+        guard Path.isFolder(folder) else {
+            throw ValidationError("--ensemble \(folder): \(Path.exists(folder) ? "not a folder" : "no such folder")")
+        }
         // Members are checkpoint folders (a trainer_state.json inside) or single files of format 1.
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { !$0.hasPrefix(".") }
-            .filter { $0.hasSuffix(".safetensors") || FileManager.default.fileExists(atPath: "\(folder)/\($0)/\(CheckpointFolder.trainerStateFile)") }
+            .filter { $0.hasSuffix(".safetensors") || Path.exists(Path.joined(Path.joined(folder, $0), CheckpointFolder.trainerStateFile)) }
             .sorted(by: NaturalOrder.precedes)
         guard !files.isEmpty else { throw ValidationError("--ensemble \(folder): no checkpoints in the folder") }
         let members = try files.map { name in

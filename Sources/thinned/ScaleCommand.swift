@@ -109,7 +109,7 @@ struct ScaleCommand: ParsableCommand {
         if let threads, threads.values.contains(where: { $0 < 1 }) {
             throw ValidationError("--threads \(threads.defaultValueDescription): every worker count must be at least 1")
         }
-        if data != "synthetic", !FileManager.default.fileExists(atPath: data) {
+        if data != "synthetic", !Path.exists(data) {
             throw ValidationError("--data \(data): no such folder (or pass --data synthetic)")
         }
     }

@@ -1,7 +1,7 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import Thinned
 
@@ -11,7 +11,9 @@ extension TrainCommand {
     /// (or a file of the user's) is replaced.
     static func unusedDefaultPath() -> String {
         var path = "thinned-checkpoint", number = 1
-        while FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+        // lstat, not stat: a dangling link is taken too (saving through it would write elsewhere).
+        var info = stat()
+        while lstat(path, &info) == 0 {
             number += 1
             path = "thinned-checkpoint-\(number)"
         }

@@ -121,7 +121,7 @@ struct TrainCommand: ParsableCommand {
             } catch {
                 progress.finishEpoch()
                 fflush(nil)
-                let kept = checkpointPath.map { FileManager.default.fileExists(atPath: $0) ? " The last good checkpoint, \($0), is kept." : "" } ?? ""
+                let kept = checkpointPath.map { Path.exists($0) ? " The last good checkpoint, \($0), is kept." : "" } ?? ""
                 throw CommandFailure(error.description + kept)
             }
             progress.finishEpoch()

@@ -35,6 +35,8 @@ import Testing
         // Options that would do nothing for an ensemble are refused, not ignored.
         let mc = try ThinnedBinary.run(["evaluate", "--ensemble", folder, "--inference", "mc"])
         #expect(mc.status != 0 && mc.stderr.contains("--inference mc applies to --checkpoint"), "\(mc.stderr)")
+        let missing = try ThinnedBinary.run(["evaluate", "--ensemble", folder + "-missing"])
+        #expect(missing.status != 0 && missing.stderr.contains("--ensemble \(folder)-missing: no such folder"), "\(missing.stderr)")
         let neither = try ThinnedBinary.run(["evaluate"])
         #expect(neither.status != 0 && neither.stderr.contains("give --checkpoint FILE or --ensemble DIR"))
     }
