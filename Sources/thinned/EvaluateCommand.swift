@@ -1,9 +1,4 @@
 import ArgumentParser
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -123,7 +118,7 @@ struct EvaluateCommand: ParsableCommand {
         if Path.isFolder(path) {
             throw ValidationError("--predictions \(path): is a folder; give a file name")
         }
-        guard Path.isFolder(folder), FileManager.default.isWritableFile(atPath: folder) else {
+        guard Path.isFolder(folder), access(folder, W_OK) == 0 else {
             throw ValidationError("--predictions \(path): the folder \(folder) does not exist or is not writable")
         }
     }
@@ -147,7 +142,7 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("--ensemble \(folder): \(Path.exists(folder) ? "not a folder" : "no such folder")")
         }
         // Members are checkpoint folders (a trainer_state.json inside) or single files of format 1.
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+        let files = (Path.entries(of: folder) ?? [])
             .filter { !$0.hasPrefix(".") }
             .filter { $0.hasSuffix(".safetensors") || Path.exists(Path.joined(Path.joined(folder, $0), CheckpointFolder.trainerStateFile)) }
             .sorted(by: NaturalOrder.precedes)

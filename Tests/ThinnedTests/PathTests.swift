@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Thinned
 
@@ -25,5 +26,20 @@ import Thinned
         #expect(Path.isFolder("/tmp") && Path.exists("/tmp"))
         #expect(!Path.isFolder("/proc/self/stat") && Path.exists("/proc/self/stat"))
         #expect(!Path.isFolder("/nonexistent/x") && !Path.exists("/nonexistent/x"))
+    }
+
+    /// The names in a folder, as FileManager lists them: hidden ones kept, `.` and `..` not.
+    @Test func entriesListAFolder() throws {
+        let folder = NSTemporaryDirectory() + "thinned-path-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder + "/sub", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for name in ["b.safetensors", ".hidden", "a name with spaces"] {
+            #expect(FileManager.default.createFile(atPath: folder + "/" + name, contents: Data()))
+        }
+        let listed = try #require(Path.entries(of: folder))
+        #expect(listed.sorted() == ["sub", "b.safetensors", ".hidden", "a name with spaces"].sorted())
+        #expect(listed.sorted() == (try FileManager.default.contentsOfDirectory(atPath: folder)).sorted())
+        #expect(Path.entries(of: folder + "/missing") == nil)
+        #expect(Path.entries(of: folder + "/b.safetensors") == nil)
     }
 }

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -75,7 +70,7 @@ extension CheckpointFolder {
         guard lstat(path, &info) == 0 else { return }
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            let entries = Path.entries(of: path) ?? []
             guard entries.isEmpty || entries.contains(trainerStateFile) else {
                 throw .unwritable(path: path, reason: "it is a folder that holds no checkpoint (no \(trainerStateFile)); give a new name or an empty folder")
             }

@@ -36,6 +36,19 @@ public enum Path {
     /// Whether something is at `path`, links followed. The corresponding C call is `access(F_OK)`.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The names in folder `path`, `.` and `..` left out, in the order the system lists them;
+    /// nil when it cannot be read. The corresponding C calls are `opendir` and `readdir`.
+    public static func entries(of path: String) -> [String]? {
+        guard let folder = opendir(path) else { return nil }
+        defer { closedir(folder) }
+        var names: [String] = []
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Whether `path` is a folder, links followed. The corresponding C call is `stat`.
     public static func isFolder(_ path: String) -> Bool {
         var info = stat()
