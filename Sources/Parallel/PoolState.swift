@@ -81,9 +81,13 @@ final class PoolState: @unchecked Sendable {
     /// times per millisecond, so a worker that parked between two of them would pay a wake-up
     /// (several microseconds) each time. Zero when workers outnumber the CPUs (see `init`).
     let workerSpinNanoseconds: UInt64
-    /// How long the caller spins for the join before it parks. Shorter: the caller is not pinned
-    /// and may share a core with a worker, so it yields the core while it spins.
-    static let callerSpinNanoseconds: UInt64 = 50_000
+    /// How long the caller spins for the join before it parks. It yields the core at every poll
+    /// (it is not pinned and may share a core with a worker), so spinning costs a busy core little;
+    /// parking costs a wake-up at every join. Long enough to span a phase of a training step:
+    /// with 50 µs the caller parked in almost every phase of the W1 step, and waking it took
+    /// ~50 µs a join on the development VM (0.67 ms of waiting per 8.5 ms step at 1 worker;
+    /// 0.17 ms with 2 ms).
+    static let callerSpinNanoseconds: UInt64 = 2_000_000
     /// The spin of a worker that has a CPU of its own.
     static let workerSpinNanosecondsAlone: UInt64 = 200_000
     /// The CPUs this process may run on (its affinity mask), when it could be read.

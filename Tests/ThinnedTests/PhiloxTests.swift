@@ -1,3 +1,4 @@
+import CPhilox
 import Testing
 @testable import Thinned
 
@@ -55,5 +56,39 @@ extension RandomStream {
     fileprivate func words(_ index: UInt32) -> [UInt32] {
         let b = block(index)
         return [b.0, b.1, b.2, b.3]
+    }
+}
+
+/// The wide mask kernel (`CPhilox`) against `Philox.block`: every word, on both of its paths,
+/// for block counts that leave remainders after the groups of 64 and 16 blocks.
+@Suite struct WidePhiloxTests {
+    typealias Kernel = @Sendable (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, Float, Int32,
+                                  UnsafeMutablePointer<Float>?) -> Void
+
+    static let kernels: [(String, Kernel)] = [("dispatched", { thinned_philox_multipliers($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) }),
+                                               ("portable", { thinned_philox_multipliers_portable($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })]
+
+    @Test(arguments: [0, 1, 15, 16, 17, 63, 64, 65, 131, 196], [UInt32(0), 5, 0xffff_fff0])
+    func multipliersAreTheScalarWords(blocks: Int, first: UInt32) {
+        let generator = Philox(seed: 0x1234_5678_9abc_def0)
+        let stream = RandomStream(generator, .dropoutMask, a: 77, b: 13, c: 2)
+        let threshold: UInt32 = 0x9999_999a, scale: Float = 1.25
+        for (name, kernel) in Self.kernels {
+            var out = [Float](repeating: -1, count: 4 * blocks + 4)
+            let counter = stream.counter(block: first)
+            out.withUnsafeMutableBufferPointer {
+                kernel(generator.key.0, generator.key.1, counter.0, counter.1, counter.2, counter.3, threshold, scale,
+                       Int32(blocks), $0.baseAddress!)
+            }
+            var wrong = 0
+            for i in 0..<blocks {
+                let words = stream.block(first &+ UInt32(i))
+                for (w, word) in [words.0, words.1, words.2, words.3].enumerated()
+                where out[4 * i + w] != (word < threshold ? scale : 0) { wrong += 1 }
+            }
+            #expect(wrong == 0, "\(name) (wide path: \(thinned_philox_multipliers_wide())): \(wrong) of \(4 * blocks) multipliers differ")
+            // Nothing past the last block is written.
+            #expect(out[(4 * blocks)...].allSatisfy { $0 == -1 }, "\(name) wrote past the end")
+        }
     }
 }

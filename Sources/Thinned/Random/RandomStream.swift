@@ -28,7 +28,14 @@ public struct RandomStream: Sendable {
     /// The stream's block `index`: 4 words.
     @inline(__always)
     public func block(_ index: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
-        generator.block((index, b, a, purpose.rawValue << 24 | c))
+        generator.block(counter(block: index))
+    }
+
+    /// The Philox counter of the stream's block `index`; blocks `index + 1`, `index + 2`, … differ
+    /// from it in word 0 only.
+    @inline(__always)
+    public func counter(block index: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
+        (index, b, a, purpose.rawValue << 24 | c)
     }
 
     /// The next word of the stream.
