@@ -24,27 +24,30 @@ public enum Dense {
                   c: dx + i.lowerBound, ldc: inputs)
     }
 
-    /// `dw[o, i] ← alpha · Σ_r dy[r, o] · x[r, i]` for the tile `o ∈ outputRange`, `i ∈ inputRange`,
-    /// over all `rows` samples: the sum of the samples' outer products δᵣ z̃ᵣᵀ in one `sgemm`.
-    /// `dw` points at the whole `[outputs, inputs]` matrix.
-    public static func weightGradient(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                                      rows: Int, inputs: Int, outputs: Int,
-                                      outputRange: Range<Int>, inputRange: Range<Int>, alpha: Float) {
+    /// `tile[o − o₀, i − i₀] ← alpha · Σ_r dy[r, o] · x[r, i]` for the tile `o ∈ outputRange`,
+    /// `i ∈ inputRange` (starting at `o₀`, `i₀`), over all `rows` samples: the sum of the samples'
+    /// outer products δᵣ z̃ᵣᵀ in one `sgemm`. `tile` points at the tile's first element, whose
+    /// rows are `leading` floats apart: `inputs` for a tile inside the whole `[outputs, inputs]`
+    /// matrix, or the tile's own width for a tile on its own.
+    public static func weightGradient(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
+                                      outputRange: Range<Int>, inputRange: Range<Int>, alpha: Float,
+                                      into tile: UnsafeMutablePointer<Float>, leading: Int) {
         BLAS.gemm(transposeA: true, m: outputRange.count, n: inputRange.count, k: rows, alpha: alpha,
                   a: dy + outputRange.lowerBound, lda: outputs, b: x + inputRange.lowerBound, ldb: inputs,
-                  c: dw + outputRange.lowerBound * inputs + inputRange.lowerBound, ldc: inputs)
+                  c: tile, ldc: leading)
     }
 
-    /// `db[o] ← alpha · Σ_r dy[r, o]` for `o ∈ outputRange`, summing samples in order, a row
-    /// slice at a time (contiguous, so it vectorises).
-    public static func biasGradient(dy: UnsafePointer<Float>, db: UnsafeMutablePointer<Float>, rows: Int, outputs: Int,
-                                    outputRange: Range<Int>, alpha: Float) {
-        for o in outputRange { db[o] = 0 }
+    /// `db[o − o₀] ← alpha · Σ_r dy[r, o]` for `o ∈ outputRange` (starting at `o₀`), summing samples
+    /// in order, a row slice at a time (contiguous, so it vectorises).
+    public static func biasGradient(dy: UnsafePointer<Float>, rows: Int, outputs: Int, outputRange: Range<Int>, alpha: Float,
+                                    into db: UnsafeMutablePointer<Float>) {
+        let first = outputRange.lowerBound
+        for o in outputRange { db[o - first] = 0 }
         for r in 0..<rows {
             let row = dy + r * outputs
-            for o in outputRange { db[o] += row[o] }
+            for o in outputRange { db[o - first] += row[o] }
         }
-        for o in outputRange { db[o] *= alpha }
+        for o in outputRange { db[o - first] *= alpha }
     }
 
     /// Backward through the mask and the ReLU that produced `xMasked = relu(s) ⊙ m · scale`:

@@ -10,12 +10,24 @@ public struct OptimizerUpdate: Sendable {
 
     /// Updates `theta[j]` from `gradient[j]` and the state for every `j` in `range`.
     /// `first` is the momentum buffer or Adam's m, `second` Adam's v.
-    ///
-    /// Eight lanes at a time, then one at a time: the same IEEE operations in the same order for
-    /// every element, so the bits do not depend on where a range starts.
     /// - Complexity: O(range.count); memory-bound (Adam streams four buffers).
     public func apply(_ range: Range<Int>, theta: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
                       first: UnsafeMutablePointer<Float>?, second: UnsafeMutablePointer<Float>?) {
+        let j = range.lowerBound
+        apply(count: range.count, theta: theta + j, gradient: gradient + j, first: first.map { $0 + j },
+              second: second.map { $0 + j })
+    }
+
+    /// Updates `theta[j]` from `gradient[j]` and the state for every `j` in `0 ..< count`: each
+    /// pointer at the first element it updates or reads, so the gradient may lie apart from the
+    /// parameters (a tile in a worker's own buffer).
+    ///
+    /// Eight lanes at a time, then one at a time: the same IEEE operations in the same order for
+    /// every element, so the bits do not depend on where a range starts.
+    /// - Complexity: O(count); memory-bound (Adam reads and writes θ, m and v).
+    public func apply(count: Int, theta: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
+                      first: UnsafeMutablePointer<Float>?, second: UnsafeMutablePointer<Float>?) {
+        let range = 0..<count
         switch kind {
         case .sgd:
             let rate = learningRate

@@ -48,8 +48,9 @@ public struct Roofline: Sendable, Codable, Equatable {
                     if l > 0 {
                         Dense.backwardInput(dy: a, w: b, dx: c, rows: batch, inputs: layer.inputs, outputs: layer.outputs)
                     }
-                    Dense.weightGradient(dy: a, x: b, dw: c, rows: batch, inputs: layer.inputs, outputs: layer.outputs,
-                                         outputRange: 0..<layer.outputs, inputRange: 0..<layer.inputs, alpha: 1)
+                    Dense.weightGradient(dy: a, x: b, rows: batch, inputs: layer.inputs, outputs: layer.outputs,
+                                         outputRange: 0..<layer.outputs, inputRange: 0..<layer.inputs, alpha: 1,
+                                         into: c, leading: layer.inputs)
                 }
                 best = min(best, Clock.seconds() - begin)
                 repetitions += 1

@@ -5,11 +5,18 @@ extension FusedStep {
     /// task of a step writes, so that on a NUMA machine each page lands on the node of a worker
     /// that works on it (first touch), not all on the calling thread's node.
     ///
+    /// Every worker's gradient tile is zeroed by that worker.
+    ///
     /// Every element of the inputs, deltas, outputs and losses is covered: the input blocks cover
     /// `inputs[0]`, the forward tiles of layer `l` below the output layer `inputs[l + 1]` and
     /// `deltas[l]` (of the same shape and tiles), the output blocks `outputs` and the losses.
     func firstTouch() {
         pool.forEachTask(phases.joined().count, of: FirstTouch(step: self))
+        // Each worker's gradient tile, by that worker.
+        let tiles = gradientTiles
+        pool.broadcast { worker in
+            (tiles + worker.index * Self.tileStride).initialize(repeating: 0, count: Self.tileStride)
+        }
     }
 }
 

@@ -9,8 +9,10 @@ import Parallel
 /// 3. the output layer and softmax cross-entropy by blocks of rows;
 /// 4. for each layer l from the top: the deltas of layer l − 1 in the same 2-D tiles (they read
 ///    the old weights of layer l), together with the gradient tiles of layer l + 1 — each tile
-///    one GEMM over the whole batch, Δᵀ Z̃ / |𝔹|, updated by the optimizer while still in cache
-///    (its layer's old weights have no reader left);
+///    one GEMM over the whole batch, Δᵀ Z̃ / |𝔹|, into its worker's own tile buffer, and applied
+///    by the optimizer from there while still in cache (its layer's old weights have no reader
+///    left), so a gradient never travels to memory: the update streams only θ and the
+///    optimizer's state;
 /// 5. the gradient tiles of layers 1 and 0.
 ///
 /// Determinism: rows blocks and tiles are fixed by the batch size and the layer widths, never by
@@ -41,6 +43,11 @@ final class FusedStep: GradientEngine {
     let batchSize: Int
     let workspace: Workspace
     let phases: [[Task]]
+    /// One weight-gradient tile (`tileOutputs × tileInputs`, then `tileOutputs` bias entries) per
+    /// worker, `tileStride` floats apart; worker `i` uses only its own (the worker's index picks
+    /// the buffer, never the work).
+    let gradientTiles: UnsafeMutablePointer<Float>
+    static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
     init(network: Network, pool: WorkerPool, batchSize: Int, shardSize: Int) {
         precondition(shardSize >= 1, "FusedStep: shard size \(shardSize) must be >= 1")
@@ -76,8 +83,13 @@ final class FusedStep: GradientEngine {
         }
         phases.append((layers.count > 1 ? tiles(1) : []) + tiles(0))
         self.phases = phases
+        let bytes = pool.count * Self.tileStride * MemoryLayout<Float>.stride
+        gradientTiles = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self,
+                                                                                                      capacity: bytes / 4)
         firstTouch()
     }
+
+    deinit { gradientTiles.deallocate() }
 
     /// Set to collect where the time of each step goes.
     var profiler: Profiler?
@@ -131,16 +143,19 @@ extension FusedStep: WorkerTasks {
             network.backwardDeltaTile(workspace, layer: layer, rows: rows, columns: columns, parameters: p.theta)
             profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .gradient(layer, outputs, inputs):
+            // The tile, `outputs.count` rows of `inputs.count`, then the bias of its outputs.
+            let tile = gradientTiles + worker.index * Self.tileStride, bias = tile + Self.tileOutputs * Self.tileInputs
             network.gradient(workspace, layer: layer, rows: batchSize, outputs: outputs, inputs: inputs,
-                             alpha: 1 / Float(batchSize), into: p.gradient)
+                             alpha: 1 / Float(batchSize), weights: tile, leading: inputs.count, bias: bias)
             let computed = profiler == nil ? 0 : Clock.seconds()
             let weights = network.layout.layers[layer]
-            for o in outputs {
+            for (k, o) in outputs.enumerated() {
                 let row = weights.weights.lowerBound + o * weights.inputs
-                p.apply(current.update, (row + inputs.lowerBound)..<(row + inputs.upperBound))
+                p.apply(current.update, (row + inputs.lowerBound)..<(row + inputs.upperBound), gradient: tile + k * inputs.count)
             }
             if inputs.lowerBound == 0 {
-                p.apply(current.update, (weights.bias.lowerBound + outputs.lowerBound)..<(weights.bias.lowerBound + outputs.upperBound))
+                p.apply(current.update, (weights.bias.lowerBound + outputs.lowerBound)..<(weights.bias.lowerBound + outputs.upperBound),
+                        gradient: bias)
             }
             profiler?.add(.parameter, worker: worker.index, seconds: computed - start)
             profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - computed)

@@ -26,13 +26,22 @@ extension Network {
     /// The tile whose inputs start at 0 also writes the bias gradient of its outputs.
     func gradient(_ workspace: Workspace, layer l: Int, rows: Int, outputs: Range<Int>, inputs: Range<Int>,
                   alpha: Float, into gradient: UnsafeMutablePointer<Float>) {
+        let layer = layout.layers[l]
+        self.gradient(workspace, layer: l, rows: rows, outputs: outputs, inputs: inputs, alpha: alpha,
+                 weights: gradient + layer.weights.lowerBound + outputs.lowerBound * layer.inputs + inputs.lowerBound,
+                 leading: layer.inputs, bias: gradient + layer.bias.lowerBound + outputs.lowerBound)
+    }
+
+    /// The same tile written anywhere: the weight gradient at `weights` (the tile's first
+    /// element, rows `leading` floats apart), and, for the tile whose inputs start at 0, the bias
+    /// gradient of its outputs at `bias` (the first output's).
+    func gradient(_ workspace: Workspace, layer l: Int, rows: Int, outputs: Range<Int>, inputs: Range<Int>, alpha: Float,
+                  weights: UnsafeMutablePointer<Float>, leading: Int, bias: UnsafeMutablePointer<Float>) {
         let layer = layout.layers[l], dy = workspace.delta(layer: l)
-        Dense.weightGradient(dy: dy, x: workspace.inputs[l], dw: gradient + layer.weights.lowerBound,
-                             rows: rows, inputs: layer.inputs, outputs: layer.outputs,
-                             outputRange: outputs, inputRange: inputs, alpha: alpha)
+        Dense.weightGradient(dy: dy, x: workspace.inputs[l], rows: rows, inputs: layer.inputs, outputs: layer.outputs,
+                             outputRange: outputs, inputRange: inputs, alpha: alpha, into: weights, leading: leading)
         if inputs.lowerBound == 0 {
-            Dense.biasGradient(dy: dy, db: gradient + layer.bias.lowerBound, rows: rows,
-                               outputs: layer.outputs, outputRange: outputs, alpha: alpha)
+            Dense.biasGradient(dy: dy, rows: rows, outputs: layer.outputs, outputRange: outputs, alpha: alpha, into: bias)
         }
     }
 

@@ -5,7 +5,8 @@ public struct TrainingState: Sendable {
     public let layout: ParameterLayout
     /// The parameters Θ.
     public var parameters: [Float]
-    /// ∇_ave of the last step.
+    /// ∇_ave of the last step, on the literal path. The fused path applies each gradient tile
+    /// from its worker's own buffer while it is in cache and leaves this untouched.
     public var gradient: [Float]
     /// The momentum buffer, or Adam's first moment m (empty for SGD).
     public var firstMoment: [Float]
@@ -46,8 +47,16 @@ struct StatePointers {
     let first: UnsafeMutablePointer<Float>?
     let second: UnsafeMutablePointer<Float>?
 
-    /// Applies `update` to the parameters in `range`.
+    /// Applies `update` to the parameters in `range`, from the gradient buffer.
     func apply(_ update: OptimizerUpdate, _ range: Range<Int>) {
         update.apply(range, theta: theta, gradient: gradient, first: first, second: second)
+    }
+
+    /// Applies `update` to the parameters in `range` from `gradient`, the gradient of element
+    /// `range.lowerBound` and the ones after it (a tile held elsewhere).
+    func apply(_ update: OptimizerUpdate, _ range: Range<Int>, gradient: UnsafePointer<Float>) {
+        let j = range.lowerBound
+        update.apply(count: range.count, theta: theta + j, gradient: gradient, first: first.map { $0 + j },
+                     second: second.map { $0 + j })
     }
 }
