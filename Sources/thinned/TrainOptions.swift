@@ -49,7 +49,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "--augment erase: the blanked rectangle's sides, at most this many pixels (default: 8).")
     var eraseSize: Int?
 
-    @Option(help: "Samples per tile of the fused path's forward and delta products, fixed by configuration, never by the thread count (default: 50).")
+    @Option(help: "Samples per tile of the fused path's forward and delta products, fixed by configuration, never by the thread count (default: 25).")
     var shard: Int?
 
     /// The configuration these options describe on top of the reference run with

@@ -103,19 +103,26 @@ import Parallel
         return (worst, scale)
     }
 
-    /// The same with layers wider than every tile (`FusedStep.tileColumns` 64 units per forward
-    /// and delta tile, `tileOutputs` × `tileInputs` 64 × 128 per weight-gradient tile) and a batch
-    /// that is not a multiple of the shard: multi-tile products, column offsets and remainder
-    /// tiles (150 = 128 + 22 and 2·64 + 22; 130 = 128 + 2; 70 = 64 + 6; 120 = 2·50 + 20), with
-    /// every sample its own dropout masks.
+    /// The same with layers wider than every tile and a batch that is not a multiple of the
+    /// shard: multi-tile products, column offsets and remainder tiles in every phase, with every
+    /// sample its own dropout masks. At 50 rows per tile `TilePlan` gives layer 0 (depth 700)
+    /// 32-unit forward tiles (150 = 4·32 + 22), layer 1 128-unit ones (130 = 128 + 2), delta tiles
+    /// of 128 units (150 = 128 + 22, 130 = 128 + 2), and 64 × 128 weight-gradient tiles
+    /// (700 = 5·128 + 60, 150 = 2·64 + 22); 120 = 2·50 + 20.
     @Test(arguments: [OptimizerKind.sgd, .adam])
     func fusedAgreesWithLiteralAcrossTiles(optimizer: OptimizerKind) throws {
-        let widths = [150, 130, 70, 10]
-        #expect(widths.dropFirst().dropLast().allSatisfy { $0 > FusedStep.tileColumns && $0 % FusedStep.tileColumns != 0 })
-        #expect(widths.dropLast().contains { $0 > FusedStep.tileInputs && $0 % FusedStep.tileInputs != 0 })
+        let widths = [700, 150, 130, 10]
+        let plan = TilePlan(widths: widths, rows: 50)
+        #expect(plan.forwardColumns == [32, 128, 128] && plan.deltaColumns == [0, 128, 128])
+        for l in 0..<(widths.count - 2) {
+            #expect(widths[l + 1] > plan.forwardColumns[l] && widths[l + 1] % plan.forwardColumns[l] != 0)
+            #expect(widths[l + 1] > plan.deltaColumns[l + 1] && widths[l + 1] % plan.deltaColumns[l + 1] != 0)
+        }
+        #expect(widths[0] > TilePlan.gradientInputs && widths[0] % TilePlan.gradientInputs != 0)
+        #expect(widths[1] > TilePlan.gradientOutputs && widths[1] % TilePlan.gradientOutputs != 0)
         let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
                                        initialization: .xavier)
-        let data = DataSplit.synthetic(features: 150, classes: 10, trainCount: 240, testCount: 10, seed: 5)
+        let data = DataSplit.synthetic(features: 700, classes: 10, trainCount: 240, testCount: 10, seed: 5)
         let pool = try Fixture.pool(threads: 2, bind: .none)
         let batchSize = 120
         func run(_ mode: GradientMode) -> TrainingState {
@@ -133,7 +140,12 @@ import Parallel
         for j in 0..<literal.parameters.count {
             worstParameter = max(worstParameter, abs(literal.parameters[j] - fused.parameters[j]))
         }
-        #expect(worstParameter <= tolerance, "largest parameter difference \(worstParameter)")
+        // Adam divides each gradient by its own running magnitude, so a parameter whose gradient is
+        // nearly 0 (the sum cancels) moves by up to ~lr · δg/|g|: its two paths' Float rounding
+        // shows up to ~2e-5 here after two steps (lr 1e-3). The gradients themselves are compared
+        // below at 1e-5.
+        let parameterTolerance = optimizer == .adam ? 5e-5 : tolerance
+        #expect(worstParameter <= parameterTolerance, "largest parameter difference \(worstParameter)")
         let gradients = Self.firstGradients(model: model, data: data, batchSize: batchSize, shard: 50, seed: 21, pool: pool)
         #expect(gradients.worst <= Double(tolerance) * max(gradients.scale, 1), "largest gradient difference \(gradients.worst)")
         // The masks really drop units: a gradient row of a dropped input is zero for that sample,

@@ -57,7 +57,7 @@ import Testing
         (["--p-hidden", "0.3"], "--p-hidden 0.3 contradicts the run in PATH, trained with --p-hidden 0.5"),
         (["--init", "he"], "--init he contradicts the run in PATH, trained with --init xavier"),
         (["--grad-mode", "literal"], "--grad-mode literal contradicts the run in PATH, trained with --grad-mode fused"),
-        (["--shard", "10"], "--shard 10 contradicts the run in PATH, trained with --shard 50"),
+        (["--shard", "10"], "--shard 10 contradicts the run in PATH, trained with --shard 25"),
         (["--augment", "rotate"], "--augment rotate contradicts the run in PATH, trained with --augment shift"),
         (["--shift-px", "1"], "--shift-px 1 contradicts the run in PATH, trained with --shift-px 2"),
         (["--epochs", "1"], "--epochs 1: the run in PATH has already done 1 epoch and 3 steps of the next; give the total, more than 1"),

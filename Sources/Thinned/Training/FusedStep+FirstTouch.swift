@@ -11,7 +11,7 @@ extension FusedStep {
     /// `inputs[0]`, the forward tiles of layer `l` below the output layer `inputs[l + 1]` and
     /// `deltas[l]` (of the same shape and tiles), the output blocks `outputs` and the losses.
     func firstTouch() {
-        pool.forEachTask(phases.joined().count, of: FirstTouch(step: self))
+        for phase in phases { pool.forEachTask(phase.count, of: FirstTouch(step: self, tasks: phase)) }
         // Each worker's gradient tile, by that worker.
         let tiles = gradientTiles
         pool.broadcast { worker in
@@ -20,17 +20,17 @@ extension FusedStep {
     }
 }
 
-/// The first-touch pass as a task list: task `i` zeroes what task `i` of the step's phases, in
-/// order, writes into the workspace.
+/// The first-touch pass over one phase's task list: task `i` zeroes what task `i` of the phase
+/// writes into the workspace.
 private final class FirstTouch: WorkerTasks {
     let workspace: Workspace
     let widths: [Int]
     let tasks: [FusedStep.Task]
 
-    init(step: FusedStep) {
+    init(step: FusedStep, tasks: [FusedStep.Task]) {
         workspace = step.workspace
         widths = step.network.model.layers
-        tasks = Array(step.phases.joined())
+        self.tasks = tasks
     }
 
     func run(task: Int, on worker: Worker) {

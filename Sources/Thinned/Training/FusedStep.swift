@@ -4,11 +4,12 @@ import Parallel
 ///
 /// Phases, each one fork–join over a fixed list of tasks that workers claim in turn:
 /// 1. the images of each block of rows, masked with their samples' input masks;
-/// 2. forward, layer by layer: tiles of `shardSize` samples × `tileColumns` units, each one GEMM
-///    and one fused pass (bias, ReLU, each sample's mask for the next layer);
+/// 2. forward, layer by layer: tiles of `shardSize` samples × some units (`TilePlan`), each one
+///    GEMM and one fused pass (bias, ReLU, each sample's mask for the next layer);
 /// 3. the output layer and softmax cross-entropy by blocks of rows;
-/// 4. for each layer l from the top: the deltas of layer l − 1 in the same 2-D tiles (they read
-///    the old weights of layer l), together with the gradient tiles of layer l + 1 — each tile
+/// 4. for each layer l from the top: the gradient tiles of layer l + 1, listed first (the longer
+///    tasks, so that the workers' last tasks are short ones), together with the deltas of layer
+///    l − 1 in 2-D tiles (they read the old weights of layer l) — each gradient tile
 ///    one GEMM over the whole batch, Δᵀ Z̃ / |𝔹|, into its worker's own tile buffer, and applied
 ///    by the optimizer from there while still in cache (its layer's old weights have no reader
 ///    left), so a gradient never travels to memory: the update streams only θ and the
@@ -30,11 +31,8 @@ final class FusedStep: GradientEngine {
     }
 
     /// Weight-gradient tiles are this many outputs × inputs (fixed, whatever the thread count).
-    static let tileOutputs = 64
-    static let tileInputs = 128
-    /// Forward and delta tiles are `shardSize` samples × this many units (a multiple of 4: whole
-    /// Philox blocks of the masks).
-    static let tileColumns = 64
+    static let tileOutputs = TilePlan.gradientOutputs
+    static let tileInputs = TilePlan.gradientInputs
     /// Rows per task of the cheap elementwise phases (masking the images, the softmax).
     static let elementwiseRows = 10
 
@@ -42,6 +40,7 @@ final class FusedStep: GradientEngine {
     let pool: WorkerPool
     let batchSize: Int
     let workspace: Workspace
+    let tiles: TilePlan
     let phases: [[Task]]
     /// One weight-gradient tile (`tileOutputs × tileInputs`, then `tileOutputs` bias entries) per
     /// worker, `tileStride` floats apart; worker `i` uses only its own (the worker's index picks
@@ -63,6 +62,8 @@ final class FusedStep: GradientEngine {
         }
         let shards = blocks(batchSize, shardSize), small = blocks(batchSize, Self.elementwiseRows)
         let layers = network.layout.layers
+        let plan = TilePlan(widths: network.model.layers, rows: shardSize)
+        self.tiles = plan
         func tiles(_ l: Int) -> [Task] {
             blocks(layers[l].outputs, Self.tileOutputs).flatMap { o in
                 blocks(layers[l].inputs, Self.tileInputs).map { i in Task.gradient(layer: l, outputs: o, inputs: i) }
@@ -71,15 +72,15 @@ final class FusedStep: GradientEngine {
         var phases: [[Task]] = [small.map { .input(rows: $0) }]
         for l in 0..<(layers.count - 1) {
             phases.append(shards.flatMap { rows in
-                blocks(layers[l].outputs, Self.tileColumns).map { Task.forward(layer: l, rows: rows, columns: $0) }
+                blocks(layers[l].outputs, plan.forwardColumns[l]).map { Task.forward(layer: l, rows: rows, columns: $0) }
             })
         }
         phases.append(small.map { .output(rows: $0) })
         for l in stride(from: layers.count - 1, through: 1, by: -1) {
             let deltas = shards.flatMap { rows in
-                blocks(layers[l].inputs, Self.tileColumns).map { Task.delta(layer: l, rows: rows, columns: $0) }
+                blocks(layers[l].inputs, plan.deltaColumns[l]).map { Task.delta(layer: l, rows: rows, columns: $0) }
             }
-            phases.append(deltas + (l + 1 < layers.count ? tiles(l + 1) : []))
+            phases.append((l + 1 < layers.count ? tiles(l + 1) : []) + deltas)
         }
         phases.append((layers.count > 1 ? tiles(1) : []) + tiles(0))
         self.phases = phases

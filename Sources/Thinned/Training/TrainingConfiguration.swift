@@ -20,10 +20,10 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
     public var augmentation: Augmentation = .none
 
     /// A configuration; the defaults train the reference model with Adam at its default rate, batch
-    /// 100, 15 epochs, seed 1, fused, shards of 50, and no augmentation (set `augmentation` after).
+    /// 100, 15 epochs, seed 1, fused, shards of 25, and no augmentation (set `augmentation` after).
     public init(model: ModelConfiguration = .reference, optimizer: OptimizerConfiguration = .init(kind: .adam),
                 batchSize: Int = 100, epochs: Int = 15, seed: UInt64 = 1, gradientMode: GradientMode = .fused,
-                shardSize: Int = 50) {
+                shardSize: Int = 25) {
         self.model = model
         self.optimizer = optimizer
         self.batchSize = batchSize
