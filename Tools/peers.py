@@ -68,6 +68,9 @@ FULL = (5, 5, 20)
 QUICK = (2, 3, 3)
 # The least a full measurement may use, as issue 11 asks: a median over at least 5 runs of 20 steps.
 LEAST_REPEATS, LEAST_STEPS = 5, 20
+# Seconds per second that the configuration's threads, together, spent runnable but waiting for a
+# CPU (the kernel's schedstat run_delay). Above this, other processes shared its cores: a line says so.
+BUSY_WAITING_SECONDS_PER_SECOND = 0.05
 # XLA's CPU client sizes its intra-op thread pool from the CPUs the process may run on, so taskset
 # sets JAX's thread count. At 1 thread Eigen's own multi-threading is also turned off.
 # (`intra_op_parallelism_threads` is a field of XLA's compile options, not an XLA_FLAGS flag: jaxlib
@@ -75,7 +78,7 @@ LEAST_REPEATS, LEAST_STEPS = 5, 20
 XLA_FLAGS_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
 CSV_FIELDS = ("peer", "mode", "workload", "batch", "threads", "cpus", "samples_per_second_median",
               "samples_per_second_min", "samples_per_second_max", "warmup_steps", "repeats", "steps",
-              "cpu_seconds_per_second", "first_loss", "last_loss", "peak_rss_mib", "data", "version",
+              "cpu_seconds_per_second", "waiting_seconds_per_second", "first_loss", "last_loss", "peak_rss_mib", "data", "version",
               "cpu_model", "date")
 
 
@@ -244,8 +247,10 @@ def run_configuration(arguments, peer, mode, workload, threads):
         return None, f"killed after --timeout {arguments.timeout} s"
     lines = [line for line in finished.stdout.splitlines() if line.startswith("{")]
     if finished.returncode != 0 or not lines:
-        detail = (finished.stderr.strip().splitlines() or ["no output"])[-1]
-        return None, f"exit status {finished.returncode}: {detail}"
+        # The exception's own line, not the notes Python and JAX print after it.
+        errors = finished.stderr.strip().splitlines() or ["no output"]
+        named = [line for line in errors if not line[:1].isspace() and ("Error" in line or "Exception" in line)]
+        return None, f"exit status {finished.returncode}: {(named or errors)[-1]}"
     result = json.loads(lines[-1])
     result["cpus"] = cpu_ranges(cpus)
     return result, None
@@ -275,8 +280,13 @@ def main(argv):
                     runs = result["samples_per_second"]
                     median = statistics.median(runs)
                     version = peer_version(peer)
+                    waiting = result["waiting_seconds_per_second"]
+                    busy = ""
+                    if waiting is not None and waiting > BUSY_WAITING_SECONDS_PER_SECOND:
+                        busy = f"  (busy cores: its threads waited {waiting:.2f} s/s for a CPU)"
+                        notes.add("busy cores: other processes ran on the pinned cores; such lines are not quotable")
                     print(f"{peer:<6} {mode:<10} {workload:<8} {threads:>7} {median:>10.0f}"
-                          f" {f'[{min(runs):.0f}-{max(runs):.0f}]':<17} {version}", flush=True)
+                          f" {f'[{min(runs):.0f}-{max(runs):.0f}]':<17} {version}{busy}", flush=True)
                     notes.update(result.get("notes", []))
                     rows.append(dict(
                         peer=peer, mode=mode, workload=workload, batch=WORKLOADS[workload]["batch"],
@@ -284,6 +294,7 @@ def main(argv):
                         samples_per_second_min=round(min(runs), 1), samples_per_second_max=round(max(runs), 1),
                         warmup_steps=arguments.warmup, repeats=arguments.repeats, steps=arguments.steps,
                         cpu_seconds_per_second=round(result["cpu_seconds_per_second"], 2),
+                        waiting_seconds_per_second=None if waiting is None else round(waiting, 3),
                         first_loss=round(result["first_loss"], 4), last_loss=round(result["last_loss"], 4),
                         peak_rss_mib=round(result["peak_rss_mib"]), data=result["data"], version=version,
                         cpu_model=model, date=date))
@@ -330,6 +341,21 @@ def load_batches(batch):
             for i in range(BATCHES_IN_MEMORY)], data
 
 
+def waiting_seconds():
+    """Seconds this process's threads have spent runnable but not running (run_delay), or None if unknown."""
+    total = 0
+    try:
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/schedstat") as f:
+                    total += int(f.read().split()[1])
+            except FileNotFoundError:
+                pass  # the thread ended
+    except OSError:
+        return None
+    return total / 1e9
+
+
 def measure(step, batches, batch, arguments, ready):
     """Runs warm-up steps, then the timed runs; `step(i, x, y)` returns the step's loss (maybe not yet ready)."""
     import resource
@@ -342,7 +368,7 @@ def measure(step, batches, batch, arguments, ready):
         ready(loss)
         losses.append(float(loss))
         index += 1
-    samples_per_second, cpu_seconds, wall_seconds = [], 0.0, 0.0
+    samples_per_second, cpu_seconds, wall_seconds, waited = [], 0.0, 0.0, waiting_seconds()
     for _ in range(arguments.repeats):
         wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(arguments.steps):
@@ -354,7 +380,10 @@ def measure(step, batches, batch, arguments, ready):
         samples_per_second.append(batch * arguments.steps / wall)
         cpu_seconds += cpu
         wall_seconds += wall
+    if waited is not None:
+        waited = (waiting_seconds() - waited) / wall_seconds
     return dict(samples_per_second=samples_per_second, cpu_seconds_per_second=cpu_seconds / wall_seconds,
+                waiting_seconds_per_second=waited,
                 first_loss=losses[0], last_loss=float(loss),
                 peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
@@ -397,8 +426,9 @@ def jax_step(mode, w):
         limit = math.sqrt(6.0 / (fan_in + fan_out))
         params.append((jax.random.uniform(sub, (fan_in, fan_out), jnp.float32, -limit, limit),
                        jnp.zeros(fan_out, jnp.float32)))
-    zeros = jax.tree_util.tree_map(jnp.zeros_like, params)
-    state = (zeros, zeros, jnp.zeros((), jnp.int32)) if w["optimizer"] == "adam" else ()
+    # m and v are separate buffers: the step donates both.
+    state = (jax.tree_util.tree_map(jnp.zeros_like, params), jax.tree_util.tree_map(jnp.zeros_like, params),
+             jnp.zeros((), jnp.int32)) if w["optimizer"] == "adam" else ()
     dropout_key = jax.random.key(SEED + 1)
     lr = w["learning_rate"]
 
