@@ -35,6 +35,13 @@ samples per second, with the slowest and fastest run beside it. The time is the 
 batches (Fashion-MNIST when the Debian package `dataset-fashion-mnist` is installed, else uniform
 noise; the data does not change the arithmetic) are in memory before the clock starts, and a run
 ends when its last step's results are ready (JAX dispatches asynchronously).
+
+Each configuration prints one line, `peer mode workload threads samples/s (median) [min-max]
+version`, and --out writes the same as CSV with what is needed to judge it: the CPUs it was pinned
+to, its CPU seconds per second (how many threads really worked), the seconds per second its threads
+spent runnable but waiting for a CPU (the kernel's run_delay: above 0.05 other processes shared its
+cores, and the line says so, for such a figure is not quotable), the first and last loss (a check
+that it trained), its peak resident memory, and the data it ran on.
 """
 import argparse
 import csv
