@@ -128,7 +128,9 @@ struct TrainCommand: ParsableCommand {
             guard let report else { return try stop(trainer, path: checkpointPath ?? Self.unusedDefaultPath(), source: source) }
             print("epoch \(report.epoch)/\(configuration.epochs)  train loss \(Format.fixed(report.trainLoss, 4))  "
                   + "test accuracy \(Format.fixed(report.testAccuracy * 100, 2))%  test loss \(Format.fixed(report.testLoss, 4))  "
-                  + "\(Format.fixed(report.samplesPerSecond, 0)) samples/s  \(Format.fixed(report.seconds, 1)) s")
+                  + "\(Format.fixed(report.samplesPerSecond, 0)) samples/s  \(Format.fixed(report.seconds, 1)) s  "
+                  + "(median step \(Format.fixed(report.medianStepSeconds * 1000, 2)) ms: "
+                  + "\(Format.fixed(report.medianStepSeconds > 0 ? Double(configuration.batchSize) / report.medianStepSeconds : 0, 0)) samples/s)")
             if !warnedLoss, let warning = Self.lossWarning(report, classes: model.classes) {
                 warnedLoss = true
                 StandardError.warn(warning)

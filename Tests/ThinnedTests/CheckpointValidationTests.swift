@@ -67,7 +67,7 @@ import Testing
         (#""epoch":0"#, #""epoch":-1"#, "metadata 'epoch': -1 is not a whole number in 0...9223372036854775807"),
         (#""step":3"#, #""step":3,"step":4"#, "metadata '(file)': not valid JSON (duplicate key \"step\" at byte"),
         (#""format":"thinned""#, #""format":"thinned","extra":1"#, "metadata 'extra': unexpected field"),
-        (#""shard":50"#, #""shard":50,"augmnet":[]"#, "metadata 'configuration.augmnet': unexpected field"),
+        (#""shard":25"#, #""shard":25,"augmnet":[]"#, "metadata 'configuration.augmnet': unexpected field"),
         (#""lr":0.001"#, #""lr":1e39"#, "metadata 'configuration.lr': 1e39 is not a finite 32-bit number"),
         (#""lr":0.001"#, #""lr":-0.001"#, "metadata 'configuration': --lr -0.001: expected a positive learning rate"),
         (#""format_version":2"#, #""format_version":3"#, "metadata 'format_version': 3; this thinned reads version 2"),

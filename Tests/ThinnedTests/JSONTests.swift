@@ -36,7 +36,7 @@ import Testing
         var configuration = TrainingConfiguration()
         configuration.augmentation.transforms = [.shift, .rotate, .erase]
         let report = Trainer.EpochReport(epoch: 3, trainLoss: 0.41234567, testAccuracy: 0.914, testLoss: 1.4636158080543744,
-                                         samplesPerSecond: 12345.678, seconds: 2)
+                                         samplesPerSecond: 12345.678, seconds: 2, medianStepSeconds: 0.0081)
         let values: [any Encodable] = [Self.sample, configuration, report, [Self.sample.inner[0]], "a/b", 7]
         for value in values {
             #expect(try JSONValue(encoding: value).text(.sortedIndented) == (try Self.foundation(value, [.prettyPrinted, .sortedKeys])))

@@ -27,7 +27,7 @@ import Testing
         #expect(lines.count == 2)
         let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         #expect(first["epoch"] as? Int == 1)
-        for key in ["trainLoss", "testAccuracy", "testLoss", "samplesPerSecond", "seconds"] { #expect(first[key] != nil, "\(key)") }
+        for key in ["trainLoss", "testAccuracy", "testLoss", "samplesPerSecond", "seconds", "medianStepSeconds"] { #expect(first[key] != nil, "\(key)") }
     }
 
     @Test func sameDigestForAnyThreadCountAndPlacement() throws {

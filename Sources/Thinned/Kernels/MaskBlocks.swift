@@ -22,15 +22,17 @@ extension MaskBlocks {
         for block in blocks { Lanes.store(multipliers(block: block), out + 4 * (block - blocks.lowerBound)) }
     }
 
-    /// The units of one chunk of the masking loops: 16 Philox blocks.
+    /// The units of one chunk of the masking loops: 16 Philox blocks (the lanes of `SIMD64`).
     static var chunkUnits: Int { 64 }
 
     /// Runs `body(chunk, m)` for the chunks of `units` (which starts at a multiple of 4), each at
     /// most `chunkUnits` units long, with `m[e − chunk.lowerBound]` the multiplier of unit `e`.
     @inline(__always)
     private func forEachChunk(of units: Range<Int>, _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: Self.chunkUnits) { buffer in
-            let m = buffer.baseAddress!
+        // A local vector, not `withUnsafeTemporaryAllocation`: an unoptimised build heap-allocates that.
+        var storage = SIMD64<Float>()
+        withUnsafeMutableBytes(of: &storage) { bytes in
+            let m = bytes.baseAddress!.assumingMemoryBound(to: Float.self)
             var e = units.lowerBound
             while e < units.upperBound {
                 let chunk = e..<min(e + Self.chunkUnits, units.upperBound)

@@ -14,8 +14,14 @@ public struct OptimizerUpdate: Sendable {
     public func apply(_ range: Range<Int>, theta: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
                       first: UnsafeMutablePointer<Float>?, second: UnsafeMutablePointer<Float>?) {
         let j = range.lowerBound
-        apply(count: range.count, theta: theta + j, gradient: gradient + j, first: first.map { $0 + j },
-              second: second.map { $0 + j })
+        apply(count: range.count, theta: theta + j, gradient: gradient + j, first: Self.offset(first, by: j),
+              second: Self.offset(second, by: j))
+    }
+
+    /// `pointer + offset`, or nil when there is no such buffer.
+    @inline(__always)
+    static func offset(_ pointer: UnsafeMutablePointer<Float>?, by offset: Int) -> UnsafeMutablePointer<Float>? {
+        if let pointer { pointer + offset } else { nil }
     }
 
     /// Updates `theta[j]` from `gradient[j]` and the state for every `j` in `0 ..< count`: each

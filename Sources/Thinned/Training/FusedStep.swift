@@ -150,8 +150,9 @@ extension FusedStep: WorkerTasks {
                              alpha: 1 / Float(batchSize), weights: tile, leading: inputs.count, bias: bias)
             let computed = profiler == nil ? 0 : Clock.seconds()
             let weights = network.layout.layers[layer]
-            for (k, o) in outputs.enumerated() {
-                let row = weights.weights.lowerBound + o * weights.inputs
+            // Not `outputs.enumerated()`: an unoptimised build allocates its iterator's witness.
+            for o in outputs {
+                let k = o - outputs.lowerBound, row = weights.weights.lowerBound + o * weights.inputs
                 p.apply(current.update, (row + inputs.lowerBound)..<(row + inputs.upperBound), gradient: tile + k * inputs.count)
             }
             if inputs.lowerBound == 0 {

@@ -98,6 +98,10 @@ public final class Trainer {
         public let samplesPerSecond: Double
         /// Wall time of this call's training steps, in seconds (evaluation excluded).
         public let seconds: Double
+        /// The median of this call's step times, in seconds: the step alone, without the
+        /// progress, checkpoints and stop checks between steps — the figure `thinned scale`
+        /// reports for the same step.
+        public let medianStepSeconds: Double
     }
 
     /// Runs the rest of the epoch under way (all of the next one at an epoch boundary): shuffles,
@@ -118,8 +122,12 @@ public final class Trainer {
                                seed: configuration.seed)
         let start = Clock.seconds()
         let first = stepInEpoch
+        var stepTimes: [Double] = []
+        stepTimes.reserveCapacity(order.batches - first)
         while stepInEpoch < order.batches {
+            let begin = Clock.seconds()
             let loss = train(batch: order.batch(stepInEpoch))
+            stepTimes.append(Clock.seconds() - begin)
             guard loss.isFinite else { throw diverge(.diverged(epoch: epoch + 1, step: stepInEpoch + 1, loss: loss)) }
             epochLossSum += Double(loss)
             stepInEpoch += 1
@@ -142,7 +150,7 @@ public final class Trainer {
         }
         return EpochReport(epoch: epoch, trainLoss: trainLoss, testAccuracy: test.accuracy, testLoss: test.meanLoss,
                            samplesPerSecond: Double((order.batches - first) * configuration.batchSize) / seconds,
-                           seconds: seconds)
+                           seconds: seconds, medianStepSeconds: stepTimes.isEmpty ? 0 : ScaleMath.median(stepTimes))
     }
 
     /// Records why the run cannot go on, and returns it to throw.

@@ -56,7 +56,7 @@ struct StatePointers {
     /// `range.lowerBound` and the ones after it (a tile held elsewhere).
     func apply(_ update: OptimizerUpdate, _ range: Range<Int>, gradient: UnsafePointer<Float>) {
         let j = range.lowerBound
-        update.apply(count: range.count, theta: theta + j, gradient: gradient, first: first.map { $0 + j },
-                     second: second.map { $0 + j })
+        update.apply(count: range.count, theta: theta + j, gradient: gradient, first: OptimizerUpdate.offset(first, by: j),
+                     second: OptimizerUpdate.offset(second, by: j))
     }
 }
