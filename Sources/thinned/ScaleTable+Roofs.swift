@@ -29,6 +29,9 @@ extension ScaleTable {
                     + "\(Format.fixed(bandwidthSeconds * 1e3, 3)) ms: "
                     + (phase.bandwidthRatio.map { Format.fixed($0, 2) + "×" } ?? "-")
             }
+            if phase.binding == .memory, let fraction = phase.fraction, fraction > 1 {
+                line += " (above the measured memory roof: part of its traffic is served from cache)"
+            }
             lines.append(line)
         }
         return lines.joined(separator: "\n")

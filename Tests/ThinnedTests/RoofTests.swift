@@ -44,6 +44,8 @@ import Testing
         #expect(MemoryBandwidth.arrayElements(lastLevelCacheBytes: 260 << 20) == 260 << 20)
         #expect(MemoryBandwidth.arrayElements(lastLevelCacheBytes: 1 << 20) == 16 << 20)
         #expect(MemoryBandwidth.arrayElements(lastLevelCacheBytes: nil) == 64 << 20)
+        // Three arrays within a quarter of 1 GiB: 1 GiB / 12 bytes per array.
+        #expect(MemoryBandwidth.arrayElements(lastLevelCacheBytes: 260 << 20, memoryBytes: 1 << 30) == (1 << 30) / 12 / 4)
     }
 
     /// Layers 4→3 and 3→2 at batch 5 with Adam, by hand:

@@ -62,10 +62,18 @@ public struct MemoryBandwidth: Sendable, Codable, Equatable {
 
     /// Elements per array for a machine: each array 4 × the last-level caches together (STREAM's
     /// rule), so that no repetition is served from cache; 64 MiB at least, and 256 MiB where the
-    /// cache sizes are unknown.
-    public static func arrayElements(lastLevelCacheBytes: Int?) -> Int {
-        let bytes = lastLevelCacheBytes.map { max(4 * $0, 64 << 20) } ?? 256 << 20
-        return bytes / MemoryLayout<Float>.stride
+    /// cache sizes are unknown — but the three arrays together never more than a quarter of
+    /// `memoryBytes`, the machine's physical memory, when it is known.
+    public static func arrayElements(lastLevelCacheBytes: Int?, memoryBytes: Int? = nil) -> Int {
+        var bytes = lastLevelCacheBytes.map { max(4 * $0, 64 << 20) } ?? 256 << 20
+        if let memoryBytes, memoryBytes > 0 { bytes = min(bytes, memoryBytes / 12) }
+        return max(1, bytes / MemoryLayout<Float>.stride)
+    }
+
+    /// The machine's physical memory in bytes (`sysconf`), when it can be read.
+    public static var physicalMemoryBytes: Int? {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        return pages > 0 && size > 0 ? pages * size : nil
     }
 
     /// Measures the triad on every worker of `pool`, `repetitions` times after one untimed pass,

@@ -10,10 +10,11 @@ extension ScaleStudy {
     }
 
     /// Floats per array of the triad: `streamArrayElements`, or 4 × the last-level caches of
-    /// `topology` (`MemoryBandwidth.arrayElements`).
+    /// `topology`, within a quarter of the physical memory (`MemoryBandwidth.arrayElements`).
     public func bandwidthArrayElements(topology: Topology?) -> Int {
         let caches = topology?.objects(.l3Cache).compactMap(\.bytes).reduce(0, +)
-        return streamArrayElements ?? MemoryBandwidth.arrayElements(lastLevelCacheBytes: caches == 0 ? nil : caches)
+        return streamArrayElements ?? MemoryBandwidth.arrayElements(lastLevelCacheBytes: caches == 0 ? nil : caches,
+                                                                    memoryBytes: MemoryBandwidth.physicalMemoryBytes)
     }
 
     /// What a study measures on each pool besides the step: the empty fork–join's cost (every

@@ -15,7 +15,8 @@ import Parallel
 /// For each P: the greedy (Brent) bounds max(T₁/P, T∞) ≤ T_P ≤ T₁/P + T∞ of the overhead-free dag,
 /// the burdened upper bound T₁/P + T∞ + phases·c(P), and a *replay*: each phase's measured tasks
 /// list-scheduled on P workers (`ListSchedule`), plus c(P) per phase, plus the serial time.
-/// Every figure is computed per step, then the median over the steps is taken.
+/// Every figure is computed per step, then the median over the steps is taken (so the bounds
+/// are the medians of each step's bounds, and hold for the median replay).
 public struct WorkSpan: Sendable, Codable {
     /// The batch size.
     public let batch: Int
@@ -100,23 +101,27 @@ public struct WorkSpan: Sendable, Codable {
         }
         let taskSeconds = median { tasks(base, $0) }
         let serial = median { base.serialSeconds(step: $0) }
-        let work = median { tasks(base, $0) + base.serialSeconds(step: $0) }
-        let span = median { s in
+        let works = steps.map { tasks(base, $0) + base.serialSeconds(step: $0) }
+        let spans = steps.map { s in
             phases.reduce(0) { $0 + (base.durations(step: s, phase: $1).max() ?? 0) } + base.serialSeconds(step: s)
         }
+        let work = ScaleMath.median(works), span = ScaleMath.median(spans)
         // A step whose every task took no time (a clock too coarse for them) has nothing to say.
         guard span > 0 else { return nil }
         let burdenedSpan = span + Double(joins) * joinCost.seconds(workers: baseWorkers)
         let counts = Set(predict + measured.map(\.workers)).sorted()
         let predictions = counts.map { p -> Prediction in
-            let join = joinCost.seconds(workers: p), burden = Double(joins) * join
+            let join = joinCost.seconds(workers: p), burden = Double(joins) * join, workers = Double(p)
             let predicted = replay(base, workers: p)
             let here = measured.first { $0.workers == p }
+            // The bounds per step, then their medians: each step's replay lies within its own
+            // bounds, so the median replay lies within the median bounds.
             return Prediction(
                 workers: p, joinSeconds: join, joinMeasured: joinCost.isMeasured(workers: p),
-                lowerBoundSeconds: max(work / Double(p), span), upperBoundSeconds: work / Double(p) + span,
-                burdenedUpperBoundSeconds: work / Double(p) + span + burden, predictedSeconds: predicted,
-                efficiency: work / (Double(p) * predicted), burdenedParallelism: work / (span + burden),
+                lowerBoundSeconds: median { max(works[$0] / workers, spans[$0]) },
+                upperBoundSeconds: median { works[$0] / workers + spans[$0] },
+                burdenedUpperBoundSeconds: median { works[$0] / workers + spans[$0] } + burden, predictedSeconds: predicted,
+                efficiency: work / (workers * predicted), burdenedParallelism: work / (span + burden),
                 measuredSeconds: here?.seconds, error: here.map { (predicted - $0.seconds) / $0.seconds },
                 measuredWorkSeconds: here.flatMap { m in
                     m.log.steps > 0 ? ScaleMath.median((0..<m.log.steps).map { tasks(m.log, $0) + m.log.serialSeconds(step: $0) }) : nil
