@@ -20,8 +20,11 @@ struct ScaleCommand: ParsableCommand {
         commandName: "scale",
         abstract: "Profile how a training step scales per core count: step times, phases, roofline, Amdahl fit, digests.",
         discussion: """
-            Writes scale.csv, scale.json and scale.svg into --out. Exits non-zero if any configuration's \
-            weights differ from the others' of the same batch size.
+            Also measures the memory bandwidth (a STREAM triad) on every pool and puts each phase of the step \
+            against the compute and memory roofs, and records every task and join to report work, span, \
+            parallelism and predicted step times for the --predict worker counts (and the measured ones). \
+            Writes scale.csv, scale-predictions.csv, scale.json and scale.svg into --out. Exits non-zero if any \
+            configuration's weights differ from the others' of the same batch size.
             """
     )
 
@@ -55,6 +58,12 @@ struct ScaleCommand: ParsableCommand {
     @Flag(help: "Allow more workers than places.")
     var oversubscribe = false
 
+    @Option(help: ArgumentHelp("Worker counts to predict the step for from the measured tasks (work/span and a list-scheduling replay), comma-separated; the measured counts are always predicted too.", valueName: "counts"))
+    var predict: ListOption<Int>?
+
+    @Option(help: ArgumentHelp("MiB per array of the STREAM triad that measures the memory bandwidth (default: 4 × the last-level caches, at least 64).", valueName: "MiB"))
+    var streamArrayMib: Int?
+
     @OptionGroup(title: "Model and training") var training: TrainOptions
 
     func run() throws {
@@ -63,8 +72,10 @@ struct ScaleCommand: ParsableCommand {
         let usable = topology?.places(places).count ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
         let counts = threads?.values ?? Self.defaultThreads(usable: usable)
         let base = try training.configuration(batch: batch.values.first ?? 100, epochs: 1, defaultOptimizer: .sgd)
-        let study = ScaleStudy(training: base, threads: counts, binds: bind.values, places: places, batches: batch.values,
+        var study = ScaleStudy(training: base, threads: counts, binds: bind.values, places: places, batches: batch.values,
                                warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe)
+        study.predict = predict?.values ?? []
+        study.streamArrayElements = streamArrayMib.map { ($0 << 20) / MemoryLayout<Float>.stride }
         do {
             try study.validate(usableThreads: usable)
         } catch {
@@ -76,6 +87,7 @@ struct ScaleCommand: ParsableCommand {
         var header = ScaleHeader.measure(topology: topology, study: study)
         let table = ScaleTable()
         print(header.text)
+        print(table.bandwidthMethod(elements: study.bandwidthArrayElements(topology: topology), repetitions: study.bandwidthRepetitions))
         let model = base.model
         let report = try study.run(
             topology: machine,
@@ -85,14 +97,17 @@ struct ScaleCommand: ParsableCommand {
             },
             allocationCount: { thinned_allocation_count() },
             onRoofline: { print(table.roofline($0)); print(table.heading); fflush(nil) },
-            onRow: { print(table.line($0)); fflush(nil) })
+            onRow: { print(table.line($0)); fflush(nil) },
+            onPhaseRoofs: { print(table.roofs($0)); fflush(nil) },
+            onWorkSpan: { print(table.workSpan($0)); fflush(nil) })
         header.finish()
         print(table.summary(report))
         if let warning = header.warning { StandardError.warn(warning) }
         try folder.write("scale.csv", ScaleFiles.csv(report))
+        try folder.write("scale-predictions.csv", ScaleFiles.predictionsCSV(report))
         try folder.write("scale.json", ScaleFiles.json(report, header: header))
         try folder.write("scale.svg", ScalePlot.svg(report))
-        print("wrote \(folder.path)/scale.csv, scale.json, scale.svg")
+        print("wrote \(folder.path)/scale.csv, scale-predictions.csv, scale.json, scale.svg")
         if !report.identical { throw ExitCode.failure }
     }
 
@@ -108,6 +123,12 @@ struct ScaleCommand: ParsableCommand {
     func validate() throws {
         if let threads, threads.values.contains(where: { $0 < 1 }) {
             throw ValidationError("--threads \(threads.defaultValueDescription): every worker count must be at least 1")
+        }
+        if let predict, predict.values.contains(where: { $0 < 1 }) {
+            throw ValidationError("--predict \(predict.defaultValueDescription): every worker count must be at least 1")
+        }
+        if let streamArrayMib, !(1...(1 << 20)).contains(streamArrayMib) {
+            throw ValidationError("--stream-array-mib \(streamArrayMib): expected 1 to 1048576 MiB per array")
         }
         if data != "synthetic", !Path.exists(data) {
             throw ValidationError("--data \(data): no such folder (or pass --data synthetic)")

@@ -1,7 +1,8 @@
 import Thinned
 
 /// The scaling report as an SVG picture: speedup against cores (with the ideal line and each
-/// series' Amdahl fit) beside parallel efficiency against cores.
+/// series' Amdahl fit) beside parallel efficiency against cores, and, when the study predicted,
+/// measured beside predicted speedups (`ScalePlot+Predictions.swift`).
 enum ScalePlot {
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
     static let panelWidth = 420.0, panelHeight = 300.0, margin = 56.0
@@ -9,7 +10,8 @@ enum ScalePlot {
     static func svg(_ report: ScaleStudy.Report) -> String {
         let maxThreads = Double(max(2, report.rows.map(\.threads).max() ?? 2))
         let maxSpeedup = max(maxThreads, report.rows.map(\.speedup).max() ?? 1) * 1.05
-        let width = 2 * (panelWidth + margin) + margin, height = panelHeight + 2 * margin + 24 * Double(report.series.count)
+        let panels = report.workSpans.isEmpty ? 2.0 : 3.0
+        let width = panels * (panelWidth + margin) + margin, height = panelHeight + 2 * margin + 24 * Double(report.series.count) + 20
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
@@ -45,6 +47,7 @@ enum ScalePlot {
             svg += "<line x1=\"\(margin)\" y1=\"\(y - 4)\" x2=\"\(margin + 24)\" y2=\"\(y - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             svg += "<text x=\"\(margin + 32)\" y=\"\(y)\">\(escape(label))</text>\n"
         }
+        if !report.workSpans.isEmpty { svg += predictionPanel(report, x: 3 * margin + 2 * panelWidth, y: margin) }
         let note = "dashed grey: ideal; dotted: Amdahl fit T(p) = a + b/p"
         svg += "<text x=\"\(width - margin)\" y=\"\(margin + panelHeight + 44)\" text-anchor=\"end\" fill=\"#555\">\(note)</text>\n"
         return svg + "</svg>\n"

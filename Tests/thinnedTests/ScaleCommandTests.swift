@@ -4,7 +4,9 @@ import Parallel
 
 /// `thinned scale` end to end on synthetic data: the table, the three files, identical digests.
 @Suite(.serialized) struct ScaleCommandTests {
-    static let small = ["scale", "--layers", "784,32,10", "--steps", "3", "--warmup", "1", "--repeat", "1"]
+    /// A small model, few steps, and 1 MiB triad arrays (the default, 4 × the last-level cache,
+    /// streams gigabytes: too slow for a debug build).
+    static let small = ["scale", "--layers", "784,32,10", "--steps", "3", "--warmup", "1", "--repeat", "1", "--stream-array-mib", "1"]
 
     static func temporaryFolder() -> String { NSTemporaryDirectory() + "thinned-scale-\(UUID().uuidString)" }
 
@@ -42,6 +44,67 @@ import Parallel
         #expect(svg.contains("<polyline") && svg.contains("<circle"))
     }
 
+    /// `--predict`: the work/span table, the roofs, and the files that hold them, with work ≥
+    /// span > 0 and the parallelism their ratio.
+    @Test func predictReportsWorkSpanAndRoofs() throws {
+        let cores = try Topology().places(.cores).count
+        try #require(cores >= 2, "needs two usable cores")
+        let out = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try ThinnedBinary.run(Self.small + ["--threads", "1,2", "--batch", "32", "--predict", "4,8", "--optimizer", "adam",
+                                                         "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("memory roof: STREAM triad a[i] = b[i] + 3·c[i] on each pool, 3 Float arrays of 1 MiB"))
+        #expect(result.stdout.contains("roofs on 2 workers: compute"))
+        #expect(result.stdout.contains("work/span, batch 32, --bind close: tasks measured on 1 worker, 3 steps"))
+        #expect(result.stdout.contains("time ") && result.stdout.contains("vs bytes/bandwidth"))
+
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/scale.json"))) as? [String: Any])
+        let report = try #require(json["report"] as? [String: Any])
+        let workSpans = try #require(report["workSpans"] as? [[String: Any]])
+        #expect(workSpans.count == 1)
+        let w = try #require(workSpans.first)
+        let work = try #require(w["workSeconds"] as? Double), span = try #require(w["spanSeconds"] as? Double)
+        let parallelism = try #require(w["parallelism"] as? Double)
+        #expect(work >= span && span > 0)
+        #expect(abs(parallelism - work / span) <= 1e-9 * parallelism)
+        #expect(w["baseWorkers"] as? Int == 1 && w["steps"] as? Int == 3)
+        let predictions = try #require(w["predictions"] as? [[String: Any]])
+        #expect(predictions.compactMap { $0["workers"] as? Int } == [1, 2, 4, 8])
+        for p in predictions {
+            let predicted = try #require(p["predictedSeconds"] as? Double), lower = try #require(p["lowerBoundSeconds"] as? Double)
+            let burdened = try #require(p["burdenedUpperBoundSeconds"] as? Double)
+            #expect(predicted > 0 && lower <= burdened && predicted <= burdened * (1 + 1e-12))
+            // Measured counts carry the measurement and the error; the others do not.
+            let measured = [1, 2].contains(p["workers"] as? Int ?? 0)
+            #expect((p["measuredSeconds"] as? Double != nil) == measured && (p["error"] as? Double != nil) == measured)
+        }
+        let join = try #require(w["joinCost"] as? [String: Any])
+        #expect((join["points"] as? [[String: Any]])?.count == 2)
+
+        let bandwidths = try #require(report["bandwidths"] as? [[String: Any]])
+        #expect(bandwidths.count == 2)
+        #expect(bandwidths.allSatisfy { ($0["bandwidth"] as? [String: Any])?["gigabytesPerSecond"] as? Double ?? 0 > 0 })
+        let roofs = try #require(report["phaseRoofs"] as? [[String: Any]])
+        #expect(roofs.count == 2)
+        let phases = try #require(roofs.first?["phases"] as? [[String: Any]])
+        #expect(phases.compactMap { $0["phase"] as? String } == ["forward", "backward", "parameter", "update"])
+        // Adam streams 24 bytes per parameter: 784·32 + 32 + 32·10 + 10 = 25 450 parameters.
+        #expect(phases.last?["bytes"] as? Double == 24.0 * 25_450)
+
+        let csv = try String(contentsOfFile: out + "/scale.csv", encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let bandwidth = try #require(csv[0].firstIndex(of: "bandwidth_gb_s"))
+        let ratio = try #require(csv[0].firstIndex(of: "update_bandwidth_ratio"))
+        #expect(csv[0].last == "weights_sha256" && csv.count == 3)
+        #expect(csv.dropFirst().allSatisfy { Double($0[bandwidth])! > 0 && Double($0[ratio])! > 0 })
+
+        let predicted = try String(contentsOfFile: out + "/scale-predictions.csv", encoding: .utf8).split(separator: "\n")
+        #expect(predicted.count == 5 && predicted[0].hasPrefix("batch,bind,base_workers,workers,work_ms,span_ms,parallelism"))
+        let svg = try String(contentsOfFile: out + "/scale.svg", encoding: .utf8)
+        #expect(svg.contains("Measured and predicted speedup (work/span)") && svg.contains("<polygon"))
+    }
+
     @Test func badInputEndsWithAClearError() throws {
         var result = try ThinnedBinary.run(Self.small + ["--threads", "0,2", "--out", Self.temporaryFolder()])
         #expect(result.status != 0)
@@ -57,6 +120,11 @@ import Parallel
         // A file where the folder should be: said as such, not as mkdir's "File exists".
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--out", "/dev/null"])
         #expect(result.status != 0 && result.stderr.contains("--out /dev/null: exists and is not a folder"), "\(result.stderr)")
+
+        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--predict", "4,0", "--out", Self.temporaryFolder()])
+        #expect(result.status != 0 && result.stderr.contains("--predict 4,0: every worker count must be at least 1"), "\(result.stderr)")
+        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--stream-array-mib", "0", "--out", Self.temporaryFolder()])
+        #expect(result.status != 0 && result.stderr.contains("--stream-array-mib 0: expected 1 to 1048576 MiB"), "\(result.stderr)")
 
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--bind", "diagonal"])
         #expect(result.status != 0)

@@ -13,6 +13,13 @@ public struct ScaleStudy: Sendable {
     public var places: PlaceKind
     /// The batch sizes to time, each with its own roofline.
     public var batches: [Int]
+    /// Worker counts to predict the step for (`WorkSpan`), beside the measured ones.
+    public var predict: [Int] = []
+    /// Floats per array of the triad that measures the memory roof (nil: 4 × the last-level
+    /// caches, `MemoryBandwidth.arrayElements`).
+    public var streamArrayElements: Int?
+    /// Timed repetitions of the triad; the fastest counts.
+    public var bandwidthRepetitions = 5
     /// Steps run before timing, so that caches, pages and the pool are warm.
     public var warmupSteps: Int
     /// Steps timed per repeat.
@@ -90,6 +97,16 @@ public struct ScaleStudy: Sendable {
         public var series: [Series]
         /// The configurations whose digest differs from the first one of their batch size.
         public var mismatches: [String]
+        /// The triad bandwidth of each bind policy and worker count.
+        public var bandwidths: [BandwidthPoint] = []
+        /// The analytic bytes and flops of each phase of a step, one list per batch size (fused
+        /// steps only: empty in literal mode).
+        public var traffic: [[PhaseTraffic]] = []
+        /// Every configuration's phases against the compute and memory roofs, in the order of
+        /// `rows` (fused steps only).
+        public var phaseRoofs: [PhaseRoofs] = []
+        /// Work, span and predictions, one per (batch, bind) series.
+        public var workSpans: [WorkSpan] = []
         /// True when every configuration computed the same weights as the first of its batch size.
         public var identical: Bool { mismatches.isEmpty }
     }
@@ -111,18 +128,30 @@ public struct ScaleStudy: Sendable {
         guard steps >= 1 else { throw .invalid(option: "--steps", value: "\(steps)", expected: "at least 1") }
         guard warmupSteps >= 0 else { throw .invalid(option: "--warmup", value: "\(warmupSteps)", expected: "0 or more") }
         guard repeats >= 1 else { throw .invalid(option: "--repeat", value: "\(repeats)", expected: "at least 1") }
+
+        guard predict.allSatisfy({ $0 >= 1 }) else {
+            throw .invalid(option: "--predict", value: predict.map(String.init).joined(separator: ","),
+                           expected: "worker counts of at least 1")
+        }
+        if let elements = streamArrayElements, elements < 1 {
+            throw .invalid(option: "--stream-array-mib", value: "\(elements) floats", expected: "arrays of at least 1 float")
+        }
     }
 
     /// Runs the study on `topology`, loaded once for every pool (or why hwloc could not load it:
     /// then every pool runs unpinned, and saying so is the caller's). `data(batch)` supplies the
     /// data for a batch size; `allocationCount` reads a process-wide allocation counter; `onRow`
-    /// sees each row as it is measured.
+    /// sees each row as it is measured, `onPhaseRoofs` its phases against the two roofs right
+    /// after it (fused steps only), and `onWorkSpan` each series' work/span analysis after its rows.
     public func run(topology: Result<Topology, TopologyError>, data: (Int) throws -> DataSplit, allocationCount: (() -> Int)?,
-                    onRoofline: (Roofline) -> Void = { _ in }, onRow: (Row) -> Void = { _ in }) throws -> Report {
+                    onRoofline: (Roofline) -> Void = { _ in }, onRow: (Row) -> Void = { _ in },
+                    onPhaseRoofs: (PhaseRoofs) -> Void = { _ in }, onWorkSpan: (WorkSpan) -> Void = { _ in }) throws -> Report {
         var rooflines: [Roofline] = []
         var rows: [Row] = []
         var series: [Series] = []
         var mismatches: [String] = []
+        var probes = Probes(study: self, topology: topology)
+        var allTraffic: [[PhaseTraffic]] = [], phaseRoofs: [PhaseRoofs] = [], workSpans: [WorkSpan] = []
         let counts = threads.sorted()
         for batch in batches {
             var configuration = training
@@ -132,24 +161,32 @@ public struct ScaleStudy: Sendable {
                                             pool: try startPool(threads: 1, bind: .close, topology: topology).pool)
             rooflines.append(roofline)
             onRoofline(roofline)
+            // The byte and flop model describes the fused step's phases, not the literal step's.
+            let traffic = configuration.stepMode == .fused
+                ? PhaseTraffic.model(configuration.model, batch: batch, optimizer: configuration.optimizer.kind) : []
+            if !traffic.isEmpty { allTraffic.append(traffic) }
             var reference: String?
             for bind in binds {
                 var points: [(threads: Int, seconds: Double)] = []
                 var base: (threads: Int, seconds: Double)?
+                var logs = SeriesLogs()
                 for count in counts {
                     let start = try startPool(threads: count, bind: bind, topology: topology)
+                    let probe = probes.measure(pool: start.pool, bind: bind)
                     let trainer = try Trainer(configuration: configuration, data: split, pool: start.pool)
                     let order = EpochOrder(count: split.train.count, batchSize: batch, epoch: 0, seed: configuration.seed)
                     _ = trainer.profile(steps: warmupSteps, batches: order)
                     var times: [Double] = []
                     var profile = StepProfile(workers: count)
                     var allocations = 0
+                    var log: TaskLog?
                     for r in 0..<repeats {
                         let measured = trainer.profile(steps: steps, batches: order, startingAt: warmupSteps + r * steps,
                                                        allocationCount: allocationCount)
                         times += measured.stepSeconds
                         profile.add(measured.profile)
                         allocations += measured.allocations ?? 0
+                        if log == nil { log = measured.tasks } else { log!.append(measured.tasks) }
                     }
                     let median = ScaleMath.median(times)
                     if base == nil { base = (count, median) }
@@ -173,11 +210,26 @@ public struct ScaleStudy: Sendable {
                     }
                     rows.append(row)
                     onRow(row)
+                    logs.add(workers: count, medianSeconds: median, log: log!, join: probe.join)
+                    if !traffic.isEmpty {
+                        let roofs = PhaseRoofs.evaluate(
+                            batch: batch, bind: bind, threads: count,
+                            seconds: [.forward: phases.forward, .backward: phases.backward, .parameter: phases.parameter,
+                                      .update: phases.update],
+                            traffic: traffic, gigaflopsPerCore: roofline.gigaflopsPerCore, bandwidth: probe.bandwidth)
+                        phaseRoofs.append(roofs)
+                        onPhaseRoofs(roofs)
+                    }
                 }
                 series.append(Series(batch: batch, bind: bind, fit: ScaleMath.amdahlFit(points)))
+                if let workSpan = logs.analyze(batch: batch, bind: bind, predict: predict) {
+                    workSpans.append(workSpan)
+                    onWorkSpan(workSpan)
+                }
             }
         }
-        return Report(rooflines: rooflines, rows: rows, series: series, mismatches: mismatches)
+        return Report(rooflines: rooflines, rows: rows, series: series, mismatches: mismatches, bandwidths: probes.bandwidths,
+                      traffic: allTraffic, phaseRoofs: phaseRoofs, workSpans: workSpans)
     }
 
     private func startPool(threads: Int, bind: BindPolicy, topology: Result<Topology, TopologyError>)

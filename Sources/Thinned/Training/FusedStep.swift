@@ -95,6 +95,9 @@ final class FusedStep: GradientEngine {
     /// Set to collect where the time of each step goes.
     var profiler: Profiler?
 
+    /// The task counts of a step's fork–joins, in order (for the profiler's task log).
+    var phaseTaskCounts: [Int] { phases.map(\.count) }
+
     /// What the running step's tasks read: set by `step` before each phase, read by the workers
     /// (the pool's fork–join orders the two).
     private struct Current {
@@ -114,7 +117,7 @@ final class FusedStep: GradientEngine {
                 let tasks = phases[phase]
                 current = Current(p: p, batch: batch, update: update, tasks: tasks)
                 if let profiler {
-                    profiler.forkJoin { pool.forEachTask(tasks.count, of: self) }
+                    profiler.forkJoin(tasks: tasks.count) { pool.forEachTask(tasks.count, of: self) }
                 } else {
                     pool.forEachTask(tasks.count, of: self)
                 }
@@ -162,5 +165,6 @@ extension FusedStep: WorkerTasks {
             profiler?.add(.parameter, worker: worker.index, seconds: computed - start)
             profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - computed)
         }
+        profiler?.log(task: index, start: start, end: Clock.seconds())
     }
 }

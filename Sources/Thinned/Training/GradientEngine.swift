@@ -4,6 +4,9 @@ protocol GradientEngine: AnyObject {
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float
     /// Set to collect where the time of each step goes; nil (the default) records nothing.
     var profiler: Profiler? { get set }
+    /// The task counts of a step's fork–joins, in the order the step runs them: the same for
+    /// every step of an engine (the profiler's task log is laid out by it).
+    var phaseTaskCounts: [Int] { get }
 }
 
 extension GradientEngine {

@@ -42,6 +42,13 @@ final class LiteralStep: GradientEngine {
     /// Set to collect where the time of each step goes.
     var profiler: Profiler?
 
+    /// The task counts of a step's fork–joins, in the order `step` runs them.
+    var phaseTaskCounts: [Int] {
+        let chunks = WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk)
+        let windows = stride(from: 0, to: batchSize, by: Self.window).flatMap { [min(Self.window, batchSize - $0), chunks] }
+        return [chunks] + windows + [chunks]
+    }
+
     /// The phases of a step; every one is a list of tasks over samples or parameter chunks.
     private enum Phase {
         /// Task j zeroes parameter chunk j of the running sum.
@@ -71,7 +78,7 @@ final class LiteralStep: GradientEngine {
             func run(_ phase: Phase, tasks: Int) {
                 current = Current(p: p, batch: batch, update: update, phase: phase)
                 if let profiler {
-                    profiler.forkJoin { pool.forEachTask(tasks, of: self) }
+                    profiler.forkJoin(tasks: tasks) { pool.forEachTask(tasks, of: self) }
                 } else {
                     pool.forEachTask(tasks, of: self)
                 }
@@ -141,5 +148,6 @@ extension LiteralStep: WorkerTasks {
             p.apply(current.update, chunk)
             profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - start)
         }
+        profiler?.log(task: task, start: start, end: Clock.seconds())
     }
 }

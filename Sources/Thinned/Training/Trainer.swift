@@ -196,6 +196,8 @@ public final class Trainer {
         public let profile: StepProfile
         /// Heap allocations made while the steps ran, when a counter was given.
         public let allocations: Int?
+        /// Every task's duration and every fork–join's wall time of the steps.
+        public let tasks: TaskLog
     }
 
     /// Runs `steps` steps on consecutive batches of `order` from batch `first` (wrapping around),
@@ -203,7 +205,7 @@ public final class Trainer {
     /// process-wide allocation counter; only the steps themselves are counted.
     public func profile(steps: Int, batches order: EpochOrder, startingAt first: Int = 0,
                         allocationCount: (() -> Int)? = nil) -> ProfiledSteps {
-        let profiler = Profiler(workers: pool.count)
+        let profiler = Profiler(workers: pool.count, phaseTasks: engine.phaseTaskCounts, steps: steps)
         engine.profiler = profiler
         defer { engine.profiler = nil }
         var times = [Double](repeating: 0, count: steps)
@@ -220,7 +222,7 @@ public final class Trainer {
         var allocations: Int?
         if let allocationCount { allocations = allocationCount() - allocationsBefore }
         return ProfiledSteps(stepSeconds: times, profile: profiler.profile(steps: steps, wallSeconds: wall),
-                             allocations: allocations)
+                             allocations: allocations, tasks: profiler.taskLog(stepSeconds: times))
     }
 
     /// Accuracy, mean loss, calibration and confusion of the current parameters on `dataset`,

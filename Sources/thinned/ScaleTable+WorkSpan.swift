@@ -1,0 +1,41 @@
+import Thinned
+
+extension ScaleTable {
+    /// A series' work, span, parallelism and predictions, after its rows.
+    func workSpan(_ w: WorkSpan) -> String {
+        let ms = { (seconds: Double) in Format.fixed(seconds * 1e3, 3) }
+        let us = { (seconds: Double) in Format.fixed(seconds * 1e6, 2) }
+        let join = w.joinCost
+        let measuredJoins = join.points.map { "P = \($0.workers): \(us($0.seconds)) µs" }.joined(separator: ", ")
+        let model = join.isFlat
+            ? "flat at \(us(join.interceptSeconds)) µs (" + (join.points.count == 1 ? "one measured worker count" : "no growth measured") + ")"
+            : "\(us(join.interceptSeconds)) + \(us(join.secondsPerDoubling))·log₂P µs (least squares)"
+        var lines = [
+            "",
+            "work/span, batch \(w.batch), --bind \(w.bind.rawValue): tasks measured on \(w.baseWorkers) worker\(w.baseWorkers == 1 ? "" : "s"), "
+                + "\(w.steps) steps of \(w.joinsPerStep) fork–joins and \(w.tasksPerStep) tasks; medians over the steps",
+            "  work T₁ \(ms(w.workSeconds)) ms (tasks \(ms(w.taskSeconds)) + serial \(ms(w.serialSeconds))), span T∞ \(ms(w.spanSeconds)) ms, "
+                + "parallelism T₁/T∞ \(Format.fixed(w.parallelism, 2)); burdened span \(ms(w.burdenedSpanSeconds)) ms, "
+                + "burdened parallelism \(Format.fixed(w.burdenedParallelism, 2))",
+            "  join cost c(P): empty fork–join of P tasks, median; measured \(measuredJoins); beyond: \(model)",
+            "       P  c(P) µs  lower ms  upper ms  burdened ms  replay T_P ms  efficiency  burdened par.  measured ms    error  work at P ms  own replay ms",
+        ]
+        for p in w.predictions {
+            var line = Format.right(p.workers, 8) + Format.fixed(p.joinSeconds * 1e6, 2, width: 9) + (p.joinMeasured ? " " : "*")
+                + Format.fixed(p.lowerBoundSeconds * 1e3, 3, width: 9) + Format.fixed(p.upperBoundSeconds * 1e3, 3, width: 10)
+                + Format.fixed(p.burdenedUpperBoundSeconds * 1e3, 3, width: 13) + Format.fixed(p.predictedSeconds * 1e3, 3, width: 15)
+                + Format.fixed(p.efficiency, 3, width: 12) + Format.fixed(p.burdenedParallelism, 2, width: 15)
+            if let measured = p.measuredSeconds, let error = p.error {
+                line += Format.fixed(measured * 1e3, 3, width: 13) + Format.fixed(error * 100, 1, width: 7) + " %"
+                line += (p.measuredWorkSeconds.map { Format.fixed($0 * 1e3, 3, width: 14) } ?? Format.right("-", 14))
+                line += (p.selfReplaySeconds.map { Format.fixed($0 * 1e3, 3, width: 15) } ?? Format.right("-", 15))
+            }
+            lines.append(line)
+        }
+        lines.append("  * extrapolated join cost. lower = max(T₁/P, T∞), upper = T₁/P + T∞ (greedy bounds); burdened = upper + "
+                     + "joins × c(P); replay = the measured tasks list-scheduled on P workers + joins × c(P) + serial; "
+                     + "efficiency = T₁/(P·T_P); error = (T_P − measured) / measured; work at P and own replay: the same from "
+                     + "the tasks measured on P workers")
+        return lines.joined(separator: "\n")
+    }
+}

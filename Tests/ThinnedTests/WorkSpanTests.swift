@@ -1,0 +1,136 @@
+import Testing
+@testable import Thinned
+
+/// The work/span analysis on hand-made task lists whose schedules, bounds and fits are worked
+/// out by hand.
+@Suite struct WorkSpanTests {
+    /// Sums of a few exactly representable times: only rounding of the last bit is allowed.
+    static let tolerance = 1e-12
+
+    /// [3, 3, 2, 2, 2] on 2 workers in index order: 3 | 3, then 2 on each at t = 3, then the last
+    /// 2 at t = 5 → 7 (the best schedule, 6, takes the 2s together; list scheduling does not).
+    @Test func listScheduleOfHandMadeTasks() {
+        let tasks: [Double] = [3, 3, 2, 2, 2]
+        #expect(ListSchedule.makespan(tasks, workers: 1) == 12)
+        #expect(ListSchedule.makespan(tasks, workers: 2) == 7)
+        // 3 workers: 3, 3, 2 at 0; the fourth starts at 2 on the third worker (→ 4), the fifth at 3 (→ 5).
+        #expect(ListSchedule.makespan(tasks, workers: 3) == 5)
+        #expect(ListSchedule.makespan(tasks, workers: 5) == 3)
+        #expect(ListSchedule.makespan(tasks, workers: 64) == 3)
+        // Index order, not longest first: the long task last waits for a free worker.
+        #expect(ListSchedule.makespan([1, 1, 1, 1, 4] as [Double], workers: 2) == 6)
+        #expect(ListSchedule.makespan([4, 1, 1, 1, 1] as [Double], workers: 2) == 4)
+        #expect(ListSchedule.makespan([] as [Double], workers: 4) == 0)
+    }
+
+    /// Graham's bounds hold for any list: max(Σ/P, max) ≤ makespan ≤ Σ/P + (1 − 1/P)·max.
+    @Test(arguments: [1, 2, 3, 4, 7, 16])
+    func listScheduleStaysWithinGrahamsBounds(workers: Int) {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<50 {
+            let count = Int(state % 40) + 1
+            let tasks = (0..<count).map { _ -> Double in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Double(state >> 40 % 1000 + 1) / 1000
+            }
+            let sum = tasks.reduce(0, +), longest = tasks.max()!, p = Double(workers)
+            let makespan = ListSchedule.makespan(tasks, workers: workers)
+            #expect(makespan >= max(sum / p, longest) - Self.tolerance)
+            #expect(makespan <= sum / p + (1 - 1 / p) * longest + Self.tolerance)
+        }
+    }
+
+    /// One step of two phases, [3, 3, 2, 2, 2] and [4], fork–joins of 12.5 and 4.5 in a step of
+    /// 20: serial 3, work 12 + 4 + 3 = 19, span 3 + 4 + 3 = 10, parallelism 1.9. With a flat join
+    /// cost of 0.5 (one measured count): on 2 workers the replay is 7 + 4 + 3 + 2·0.5 = 15, the
+    /// bounds max(9.5, 10) = 10 and 9.5 + 10 = 19.5 (20.5 burdened), efficiency 19 / 30.
+    @Test func workSpanAndPredictionsOfAHandMadeStep() throws {
+        let log = TaskLog(phaseTasks: [5, 1], taskSeconds: [3, 3, 2, 2, 2, 4], taskStartSeconds: [0, 0, 3, 3, 5, 0],
+                          forkJoinSeconds: [12.5, 4.5], stepSeconds: [20])
+        #expect(log.serialSeconds(step: 0) == 3)
+        #expect(Array(log.durations(step: 0, phase: 1)) == [4])
+        let joins = JoinCost(points: [.init(workers: 1, seconds: 0.5)])
+        let w = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 1, base: log, joinCost: joins,
+                                              predict: [2, 4], measured: [(workers: 1, seconds: 20, log: log)]))
+        #expect(w.joinsPerStep == 2 && w.tasksPerStep == 6 && w.steps == 1)
+        #expect(w.workSeconds == 19 && w.spanSeconds == 10 && w.serialSeconds == 3 && w.taskSeconds == 16)
+        #expect(abs(w.parallelism - 1.9) < Self.tolerance)
+        #expect(w.burdenedSpanSeconds == 11)
+        #expect(w.predictions.map(\.workers) == [1, 2, 4])
+
+        let one = w.predictions[0]
+        #expect(one.predictedSeconds == 16 + 3 + 1)
+        #expect(one.measuredSeconds == 20 && one.error == 0 && one.measuredWorkSeconds == 19 && one.selfReplaySeconds == 20)
+        #expect(one.joinMeasured)
+
+        let two = w.predictions[1]
+        #expect(two.predictedSeconds == 15)
+        #expect(two.lowerBoundSeconds == 10 && two.upperBoundSeconds == 19.5 && two.burdenedUpperBoundSeconds == 20.5)
+        #expect(abs(two.efficiency - 19.0 / 30) < Self.tolerance)
+        #expect(two.measuredSeconds == nil && two.error == nil && !two.joinMeasured)
+
+        // 4 workers: 3, 3, 2, 2 at 0, the fifth 2 at 2 → 4; + 4 + 3 + 1 = 12.
+        #expect(w.predictions[2].predictedSeconds == 12)
+    }
+
+    /// The median is taken over steps: three steps whose one task takes 1, 5 and 2 give work 2.
+    @Test func mediansAreOverSteps() throws {
+        let log = TaskLog(phaseTasks: [1], taskSeconds: [1, 5, 2], taskStartSeconds: [0, 0, 0],
+                          forkJoinSeconds: [1, 5, 2], stepSeconds: [1, 5, 2])
+        let w = try #require(WorkSpan.analyze(batch: 1, bind: .none, baseWorkers: 1, base: log,
+                                              joinCost: JoinCost(points: [.init(workers: 1, seconds: 0)]), predict: [], measured: []))
+        #expect(w.workSeconds == 2 && w.spanSeconds == 2 && w.parallelism == 1)
+        #expect(w.predictions.isEmpty)
+
+        var twice = log
+        twice.append(log)
+        #expect(twice.steps == 6 && twice.taskSeconds == [1, 5, 2, 1, 5, 2])
+    }
+
+    /// On a step of many phases the replay, less its join burden, lies within the greedy bounds
+    /// (list scheduling may get slower with more workers — Graham's anomalies — so nothing more
+    /// is asked).
+    @Test func replayLiesWithinTheGreedyBounds() throws {
+        let phaseTasks = [10, 16, 16, 3, 40, 1]
+        var state: UInt64 = 42
+        let tasks = (0..<phaseTasks.reduce(0, +)).map { _ -> Double in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 44 % 500 + 10) * 1e-6
+        }
+        let log = TaskLog(phaseTasks: phaseTasks, taskSeconds: tasks, taskStartSeconds: tasks.map { _ in 0 },
+                          forkJoinSeconds: Array(repeating: 1e-3, count: 6), stepSeconds: [7e-3])
+        let joins = JoinCost(points: [.init(workers: 1, seconds: 1e-6), .init(workers: 2, seconds: 2e-6)])
+        let w = try #require(WorkSpan.analyze(batch: 1, bind: .none, baseWorkers: 1, base: log, joinCost: joins,
+                                              predict: [1, 2, 3, 4, 8, 16, 32, 64], measured: []))
+        #expect(w.workSeconds >= w.spanSeconds && w.spanSeconds > 0)
+        for p in w.predictions {
+            let burden = Double(w.joinsPerStep) * p.joinSeconds
+            #expect(p.predictedSeconds - burden >= p.lowerBoundSeconds - Self.tolerance, "P = \(p.workers)")
+            #expect(p.predictedSeconds <= p.burdenedUpperBoundSeconds + Self.tolerance, "P = \(p.workers)")
+            #expect(p.efficiency > 0 && p.efficiency <= 1 + Self.tolerance)
+        }
+    }
+
+    /// c(P) = 1 + 0.5·log₂P µs through exact points; measured counts keep their measurement.
+    @Test func joinCostFitsALogarithm() {
+        let exact = JoinCost(points: [4, 1, 2].map { JoinCost.Point(workers: $0, seconds: (1 + 0.5 * [1: 0.0, 2: 1, 4: 2][$0]!) * 1e-6) })
+        #expect(abs(exact.interceptSeconds - 1e-6) < 1e-18 && abs(exact.secondsPerDoubling - 0.5e-6) < 1e-18)
+        #expect(abs(exact.seconds(workers: 16) - 3e-6) < 1e-18)
+        #expect(abs(exact.seconds(workers: 64) - 4e-6) < 1e-18)
+        #expect(exact.points.map(\.workers) == [1, 2, 4] && !exact.isFlat)
+        #expect(exact.isMeasured(workers: 2) && !exact.isMeasured(workers: 8))
+
+        // Off the curve, by hand: x = log₂P = 0, 1, 2; y = 1, 2, 2.5; b = Sxy/Sxx = 1.5/2, a = ȳ − b·x̄.
+        let noisy = JoinCost(points: [.init(workers: 1, seconds: 1), .init(workers: 2, seconds: 2), .init(workers: 4, seconds: 2.5)])
+        #expect(abs(noisy.secondsPerDoubling - 0.75) < Self.tolerance)
+        #expect(abs(noisy.interceptSeconds - (5.5 / 3 - 0.75)) < Self.tolerance)
+        #expect(noisy.seconds(workers: 2) == 2)   // measured, not fitted
+        #expect(abs(noisy.fittedSeconds(workers: 2) - (5.5 / 3)) < Self.tolerance)
+
+        // One point, or a cost that falls with more workers: flat.
+        let single = JoinCost(points: [.init(workers: 2, seconds: 3)])
+        #expect(single.isFlat && single.seconds(workers: 64) == 3)
+        let falling = JoinCost(points: [.init(workers: 1, seconds: 3), .init(workers: 2, seconds: 2)])
+        #expect(falling.isFlat && falling.seconds(workers: 32) == 2.5 && falling.seconds(workers: 1) == 3)
+    }
+}
