@@ -31,6 +31,9 @@ struct ScaleCommand: ParsableCommand {
     @Option(help: "Placements to measure, comma-separated: close (compact), spread (scatter), none.")
     var bind = ListOption<BindPolicy>([.close])
 
+    @Option(help: ArgumentHelp("Executors to measure, comma-separated: pool (our pinned worker pool) or dispatch (GCD's DispatchQueue.concurrentPerform, same tasks, unpinned: --bind applies to pool rows only, dispatch rows run once per worker count and say bind none).", valueName: "pool|dispatch"))
+    var executor = ListOption<ExecutorKind>([.pool])
+
     @Option(help: "What one worker is bound to: cores or threads.")
     var places: PlaceKind = .cores
 
@@ -64,7 +67,8 @@ struct ScaleCommand: ParsableCommand {
         let counts = threads?.values ?? Self.defaultThreads(usable: usable)
         let base = try training.configuration(batch: batch.values.first ?? 100, epochs: 1, defaultOptimizer: .sgd)
         let study = ScaleStudy(training: base, threads: counts, binds: bind.values, places: places, batches: batch.values,
-                               warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe)
+                               warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe,
+                               executors: executor.values)
         do {
             try study.validate(usableThreads: usable)
         } catch {
@@ -76,6 +80,9 @@ struct ScaleCommand: ParsableCommand {
         var header = ScaleHeader.measure(topology: topology, study: study)
         let table = ScaleTable()
         print(header.text)
+        if executor.values.contains(.dispatch) {
+            print("dispatch rows: the same tasks on GCD's threads (DispatchQueue.concurrentPerform), unpinned; --bind applies to pool rows only")
+        }
         let model = base.model
         let report = try study.run(
             topology: machine,

@@ -4,7 +4,8 @@ import Thinned
 enum ScaleFiles {
     static let columns = ["batch", "bind", "threads", "median_ms", "min_ms", "max_ms", "samples_per_s", "speedup",
                           "efficiency", "karp_flatt", "roofline_fraction", "forward_ms", "backward_ms", "parameter_ms",
-                          "update_ms", "waiting_ms", "serial_ms", "allocations_per_step", "pinned_workers", "weights_sha256"]
+                          "update_ms", "waiting_ms", "serial_ms", "allocations_per_step", "pinned_workers", "executor",
+                          "weights_sha256"]
 
     static func csv(_ report: ScaleStudy.Report) -> String {
         let ms = { (seconds: Double) in Format.fixed(seconds * 1e3, 4) }
@@ -14,7 +15,7 @@ enum ScaleFiles {
              Format.fixed(row.efficiency, 4), row.karpFlatt.map { Format.fixed($0, 4) } ?? "",
              Format.fixed(row.rooflineFraction, 4), ms(row.forwardSeconds), ms(row.backwardSeconds),
              ms(row.parameterSeconds), ms(row.updateSeconds), ms(row.waitingSeconds), ms(row.serialSeconds),
-             Format.fixed(row.allocationsPerStep, 2), "\(row.pinnedWorkers)", row.digest].joined(separator: ",")
+             Format.fixed(row.allocationsPerStep, 2), "\(row.pinnedWorkers)", row.executor.rawValue, row.digest].joined(separator: ",")
         }
         return ([columns.joined(separator: ",")] + rows).joined(separator: "\n") + "\n"
     }
