@@ -34,15 +34,16 @@ let benchmarks: @Sendable () -> Void = {
 
         // One iteration is one fork–join, so that the percentiles are those of single joins.
         // Empty tasks are the join's own cost, but a caller that can run them all itself before a
-        // helper wakes (GCD's does) never forks; tasks of 2 µs each make every worker take part,
-        // and what is measured beyond 2 µs is what the fork and the join cost.
+        // helper wakes (GCD's does) never forks. Tasks of 20 µs each (a step's smallest tasks are
+        // of that order) give every worker time to take part: beyond 20 µs (P ≤ cores) is what
+        // the fork and the join cost when they really happen.
         for (name, executor) in [("pool", pool as any ForkJoinExecutor), ("dispatch", dispatch)] {
             Benchmark("fork–join (\(threads) empty tasks), \(name), \(threads) workers",
                       configuration: .init(metrics: [.wallClock, .mallocCountTotal], timeUnits: .nanoseconds,
                                            maxDuration: .seconds(2), maxIterations: 200_000)) { benchmark in
                 executor.forEachTask(threads, of: empty)
             }
-            Benchmark("fork–join (\(threads) tasks of 2 µs), \(name), \(threads) workers",
+            Benchmark("fork–join (\(threads) tasks of 20 µs), \(name), \(threads) workers",
                       configuration: .init(metrics: [.wallClock, .mallocCountTotal], timeUnits: .nanoseconds,
                                            maxDuration: .seconds(2), maxIterations: 200_000)) { benchmark in
                 executor.forEachTask(threads, of: busy)
@@ -80,10 +81,10 @@ private final class EmptyTasks: WorkerTasks {
     func run(task: Int, on worker: Worker) {}
 }
 
-/// Tasks that each keep their worker busy for 2 µs (by the clock, not by a count of operations).
+/// Tasks that each keep their worker busy for 20 µs (by the clock, not by a count of operations).
 private final class BusyTasks: WorkerTasks {
     func run(task: Int, on worker: Worker) {
-        let end = Clock.nanoseconds() + 2_000
+        let end = Clock.nanoseconds() + 20_000
         while Clock.nanoseconds() < end {}
     }
 }
