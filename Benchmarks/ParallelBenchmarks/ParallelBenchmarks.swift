@@ -3,7 +3,9 @@ import Parallel
 
 /// The pool's own costs: an empty fork–join (the latency a training step pays at every join),
 /// and a fixed amount of arithmetic cut into fixed chunks (how close the pool gets to linear
-/// speedup when there is real work). Run: `swift package benchmark --target ParallelBenchmarks`.
+/// speedup when there is real work). The fork–join of P empty tasks and the fixed compute are
+/// also run on `DispatchExecutor` (GCD's `concurrentPerform`, unpinned), the comparison the
+/// README reports. Run: `swift package benchmark --target ParallelBenchmarks`.
 let benchmarks: @Sendable () -> Void = {
     let topology = Topology.load()
     let cores = (try? topology.get())?.places(.cores).count ?? 1
@@ -27,6 +29,39 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
 
+        let dispatch = try! DispatchExecutor(workers: threads, scratchBytes: scratchBytes)
+        let empty = EmptyTasks(), busy = BusyTasks()
+
+        // One iteration is one fork–join, so that the percentiles are those of single joins.
+        // Empty tasks are the join's own cost, but a caller that can run them all itself before a
+        // helper wakes (GCD's does) never forks. Tasks of 20 µs each (a step's smallest tasks are
+        // of that order) give every worker time to take part: beyond 20 µs (P ≤ cores) is what
+        // the fork and the join cost when they really happen.
+        for (name, executor) in [("pool", pool as any ForkJoinExecutor), ("dispatch", dispatch)] {
+            Benchmark("fork–join (\(threads) empty tasks), \(name), \(threads) workers",
+                      configuration: .init(metrics: [.wallClock, .mallocCountTotal], timeUnits: .nanoseconds,
+                                           maxDuration: .seconds(2), maxIterations: 200_000)) { benchmark in
+                executor.forEachTask(threads, of: empty)
+            }
+            Benchmark("fork–join (\(threads) tasks of 20 µs), \(name), \(threads) workers",
+                      configuration: .init(metrics: [.wallClock, .mallocCountTotal], timeUnits: .nanoseconds,
+                                           maxDuration: .seconds(2), maxIterations: 200_000)) { benchmark in
+                executor.forEachTask(threads, of: busy)
+            }
+        }
+
+        Benchmark("fixed compute, 256 chunks, \(threads) workers, dispatch",
+                  configuration: .init(timeUnits: .milliseconds)) { benchmark in
+            let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkCount)
+            defer { sums.deallocate() }
+            benchmark.startMeasurement()
+            dispatch.forEachChunk(of: 0..<chunkCount, size: 1) { chunk, worker in
+                sums[chunk.lowerBound] = compute(on: worker.scratch)
+            }
+            benchmark.stopMeasurement()
+            blackHole(sums.reduce(0, +))
+        }
+
         Benchmark("fixed compute, 256 chunks, \(threads) workers",
                   configuration: .init(timeUnits: .milliseconds)) { benchmark in
             let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkCount)
@@ -38,6 +73,19 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.stopMeasurement()
             blackHole(sums.reduce(0, +))
         }
+    }
+}
+
+/// Tasks that do nothing: a fork–join's own cost.
+private final class EmptyTasks: WorkerTasks {
+    func run(task: Int, on worker: Worker) {}
+}
+
+/// Tasks that each keep their worker busy for 20 µs (by the clock, not by a count of operations).
+private final class BusyTasks: WorkerTasks {
+    func run(task: Int, on worker: Worker) {
+        let end = Clock.nanoseconds() + 20_000
+        while Clock.nanoseconds() < end {}
     }
 }
 

@@ -17,7 +17,7 @@ import Darwin
 /// `@unchecked Sendable` is sound because every mutable field lives in `PoolState` under its
 /// fork–join protocol, and `broadcast` refuses (with a precondition) to run twice at once, so a
 /// pool may be shared, but not driven from two threads at the same time.
-public final class WorkerPool: @unchecked Sendable {
+public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
     /// The number of workers.
     public let count: Int
     /// The placement the pool was built with.

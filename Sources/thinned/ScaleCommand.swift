@@ -34,6 +34,9 @@ struct ScaleCommand: ParsableCommand {
     @Option(help: "Placements to measure, comma-separated: close (compact), spread (scatter), none.")
     var bind = ListOption<BindPolicy>([.close])
 
+    @Option(help: ArgumentHelp("Executors to measure, comma-separated: pool (our pinned worker pool) or dispatch (GCD's DispatchQueue.concurrentPerform, same tasks, unpinned: --bind applies to pool rows only, dispatch rows run once per worker count and say bind none).", valueName: "pool|dispatch"))
+    var executor = ListOption<ExecutorKind>([.pool])
+
     @Option(help: "What one worker is bound to: cores or threads.")
     var places: PlaceKind = .cores
 
@@ -73,7 +76,8 @@ struct ScaleCommand: ParsableCommand {
         let counts = threads?.values ?? Self.defaultThreads(usable: usable)
         let base = try training.configuration(batch: batch.values.first ?? 100, epochs: 1, defaultOptimizer: .sgd)
         var study = ScaleStudy(training: base, threads: counts, binds: bind.values, places: places, batches: batch.values,
-                               warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe)
+                               warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe,
+                               executors: executor.values)
         study.predict = predict?.values ?? []
         study.streamArrayElements = streamArrayMib.map { ($0 << 20) / MemoryLayout<Float>.stride }
         do {
@@ -88,6 +92,10 @@ struct ScaleCommand: ParsableCommand {
         let table = ScaleTable()
         print(header.text)
         print(table.bandwidthMethod(elements: study.bandwidthArrayElements(topology: topology), repetitions: study.bandwidthRepetitions))
+        if executor.values.contains(.dispatch) {
+            print("dispatch rows: the same tasks on GCD's threads (DispatchQueue.concurrentPerform), unpinned; --bind applies to pool rows only;"
+                  + " the roofs and the work/span prediction are the pool's")
+        }
         let model = base.model
         let report = try study.run(
             topology: machine,

@@ -6,7 +6,7 @@ import Thinned
 enum ScaleFiles {
     static let columns = ["batch", "bind", "threads", "median_ms", "min_ms", "max_ms", "samples_per_s", "speedup",
                           "efficiency", "karp_flatt", "roofline_fraction", "forward_ms", "backward_ms", "parameter_ms",
-                          "update_ms", "waiting_ms", "serial_ms", "allocations_per_step", "pinned_workers"]
+                          "update_ms", "waiting_ms", "serial_ms", "allocations_per_step", "pinned_workers", "executor"]
         + ScaleFiles.roofColumns + ["weights_sha256"]
 
     static func csv(_ report: ScaleStudy.Report) -> String {
@@ -17,8 +17,9 @@ enum ScaleFiles {
              Format.fixed(row.efficiency, 4), row.karpFlatt.map { Format.fixed($0, 4) } ?? "",
              Format.fixed(row.rooflineFraction, 4), ms(row.forwardSeconds), ms(row.backwardSeconds),
              ms(row.parameterSeconds), ms(row.updateSeconds), ms(row.waitingSeconds), ms(row.serialSeconds),
-             Format.fixed(row.allocationsPerStep, 2), "\(row.pinnedWorkers)"]
-            let roofs = report.phaseRoofs.first { $0.batch == row.batch && $0.bind == row.bind && $0.threads == row.threads }
+             Format.fixed(row.allocationsPerStep, 2), "\(row.pinnedWorkers)", row.executor.rawValue]
+            let roofs = row.executor == .pool
+                ? report.phaseRoofs.first { $0.batch == row.batch && $0.bind == row.bind && $0.threads == row.threads } : nil
             return (fields + roofFields(roofs) + [row.digest]).joined(separator: ",")
         }
         return ([columns.joined(separator: ",")] + rows).joined(separator: "\n") + "\n"

@@ -26,14 +26,14 @@ enum ScalePlot {
 
         for (index, series) in report.series.enumerated() {
             let color = palette[index % palette.count]
-            let rows = report.rows.filter { $0.batch == series.batch && $0.bind == series.bind }.sorted { $0.threads < $1.threads }
+            let rows = report.rows.filter { $0.batch == series.batch && $0.executor == series.executor && $0.bind == series.bind }.sorted { $0.threads < $1.threads }
             svg += speedup.line(rows.map { (Double($0.threads), $0.speedup) }, color: color)
             svg += efficiency.line(rows.map { (Double($0.threads), $0.efficiency) }, color: color)
             for row in rows {
                 svg += speedup.dot(Double(row.threads), row.speedup, color: color)
                 svg += efficiency.dot(Double(row.threads), row.efficiency, color: color)
             }
-            var label = "batch \(series.batch), --bind \(series.bind.rawValue)"
+            var label = "batch \(series.batch), \(series.runLabel)"
             if let fit = series.fit, let base = rows.first {
                 // The fit's speedup, relative to the same baseline as the measured points.
                 let points = stride(from: 1.0, through: maxThreads, by: maxThreads / 60).map { p in

@@ -3,7 +3,7 @@ import Thinned
 /// The scaling report as a table on the terminal.
 struct ScaleTable {
     let heading = [
-        "threads  bind    batch   step ms median [min-max]   samples/s  speedup  effic.  K-F    roofline",
+        "threads  executor  bind    batch   step ms median [min-max]   samples/s  speedup  effic.  K-F    roofline",
         "        | per step and worker, ms: forward  backward  param  update  waiting  serial | allocs/step",
     ].joined(separator: "\n")
 
@@ -15,7 +15,7 @@ struct ScaleTable {
 
     func line(_ row: ScaleStudy.Row) -> String {
         let ms = { (seconds: Double) in Format.fixed(seconds * 1e3, 2) }
-        let first = Format.right(row.threads, 7) + "  " + Format.left(row.bind.rawValue, 6) + "  " + Format.right(row.batch, 5)
+        let first = Format.right(row.threads, 7) + "  " + Format.left(row.executor.rawValue, 8) + "  " + Format.left(row.bind.rawValue, 6) + "  " + Format.right(row.batch, 5)
             + "   \(ms(row.medianSeconds)) [\(ms(row.minSeconds))-\(ms(row.maxSeconds))]"
         let figures = "  " + Format.fixed(row.samplesPerSecond, 0, width: 9) + "  " + Format.fixed(row.speedup, 2, width: 7)
             + "  " + Format.fixed(row.efficiency, 3, width: 6) + "  " + (row.karpFlatt.map { Format.fixed($0, 3, width: 5) } ?? "  -  ")
@@ -23,14 +23,14 @@ struct ScaleTable {
         let phases = "        | forward \(ms(row.forwardSeconds))  backward \(ms(row.backwardSeconds))  param \(ms(row.parameterSeconds))  "
             + "update \(ms(row.updateSeconds))  waiting \(ms(row.waitingSeconds))  serial \(ms(row.serialSeconds)) | "
             + Format.fixed(row.allocationsPerStep, 1)
-        return Format.left(first, 48) + figures + "\n" + phases
+        return Format.left(first, 58) + figures + "\n" + phases
     }
 
     func summary(_ report: ScaleStudy.Report) -> String {
         var lines = [""]
         for series in report.series {
             guard let fit = series.fit else { continue }
-            lines.append("Amdahl fit, batch \(series.batch), --bind \(series.bind.rawValue): T(p) = \(Format.fixed(fit.serialSeconds * 1e3, 3)) ms "
+            lines.append("Amdahl fit, batch \(series.batch), \(series.runLabel): T(p) = \(Format.fixed(fit.serialSeconds * 1e3, 3)) ms "
                          + "+ \(Format.fixed(fit.parallelSeconds * 1e3, 3)) ms / p; serial fraction \(Format.fixed(fit.serialFraction, 4)); "
                          + "speedup ceiling " + (fit.speedupCeiling.map { Format.fixed($0, 1) } ?? "none"))
         }
@@ -39,7 +39,8 @@ struct ScaleTable {
         for (batch, digest) in digests.sorted(by: { $0.key < $1.key }) {
             lines.append("weights sha256, batch \(batch): \(digest)")
         }
-        lines.append(report.identical ? "digests: identical across all thread counts and policies"
+        let executors = Set(report.rows.map(\.executor)).count > 1 ? ", and between the executors" : ""
+        lines.append(report.identical ? "digests: identical across all thread counts and policies" + executors
                                       : "digests: DIFFER for " + report.mismatches.joined(separator: "; "))
         return lines.joined(separator: "\n")
     }

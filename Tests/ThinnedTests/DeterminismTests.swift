@@ -37,6 +37,35 @@ import Parallel
         }
     }
 
+    /// A model whose every layer is wider than the step's tiles (64 outputs × 128 inputs for the
+    /// weight gradient, 64 columns forward and back), so that every phase has several tiles.
+    static let wide = ModelConfiguration(layers: [784, 200, 130, 10], dropout: .inverted, inputDropRate: 0.2,
+                                         hiddenDropRate: 0.5, initialization: .xavier)
+    static let wideData = DataSplit.synthetic(features: 784, classes: 10, trainCount: 300, testCount: 10, seed: 5)
+
+    /// The digest after three steps of batch 100 (shards of 30: the last one shorter) on `executor`.
+    static func wideDigest(on executor: any ForkJoinExecutor, mode: GradientMode) throws -> String {
+        let configuration = TrainingConfiguration(model: wide, optimizer: .init(kind: .adam), batchSize: 100, epochs: 1,
+                                                  seed: 11, gradientMode: mode, shardSize: 30)
+        let trainer = try Trainer(configuration: configuration, data: wideData, pool: executor)
+        let order = EpochOrder(count: wideData.train.count, batchSize: 100, epoch: 0, seed: 11)
+        for b in 0..<order.batches { trainer.train(batch: order.batch(b)) }
+        return trainer.weightsDigest
+    }
+
+    /// GCD's `concurrentPerform` runs the same tasks as the pool, so it must give the pool's bits,
+    /// for any number of workers.
+    @Test(arguments: GradientMode.allCases)
+    func dispatchGivesThePoolsBits(mode: GradientMode) throws {
+        let reference = try Self.wideDigest(on: Fixture.pool(threads: 1, bind: .none), mode: mode)
+        for workers in [1, 2, 3] {
+            #expect(try Self.wideDigest(on: Fixture.pool(threads: workers, bind: .close), mode: mode) == reference,
+                    "\(mode): pool, \(workers) workers")
+            #expect(try Self.wideDigest(on: DispatchExecutor(workers: workers), mode: mode) == reference,
+                    "\(mode): dispatch, \(workers) workers")
+        }
+    }
+
     @Test func differentSeedsGiveDifferentWeights() throws {
         let pool = try Fixture.pool(threads: 2, bind: .none)
         func digest(seed: UInt64) throws -> String {

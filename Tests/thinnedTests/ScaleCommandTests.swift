@@ -105,6 +105,35 @@ import Parallel
         #expect(svg.contains("Measured and predicted speedup (work/span)") && svg.contains("<polygon"))
     }
 
+    /// `--executor pool,dispatch`: the same step on GCD's threads, side by side with the pool,
+    /// each row saying which ran it; Dispatch runs once per worker count, unpinned, whatever --bind.
+    @Test func measuresThePoolAndDispatchSideBySide() throws {
+        let out = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try ThinnedBinary.run(Self.small + ["--threads", "1,2", "--batch", "32", "--bind", "close,spread",
+                                                         "--executor", "pool,dispatch", "--oversubscribe", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("dispatch rows: the same tasks on GCD's threads"))
+        #expect(result.stdout.contains("Amdahl fit, batch 32, dispatch (unpinned)"))
+        #expect(result.stdout.contains("digests: identical across all thread counts and policies, and between the executors"))
+
+        let csv = try String(contentsOfFile: out + "/scale.csv", encoding: .utf8).split(separator: "\n")
+        let header = csv[0].split(separator: ",").map(String.init)
+        let executor = try #require(header.firstIndex(of: "executor"))
+        let bind = try #require(header.firstIndex(of: "bind")), pinned = try #require(header.firstIndex(of: "pinned_workers"))
+        let rows = csv.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.map { $0[executor] } == ["pool", "pool", "pool", "pool", "dispatch", "dispatch"])
+        for row in rows where row[executor] == "dispatch" {
+            #expect(row[bind] == "none" && row[pinned] == "0", "\(row)")
+        }
+        #expect(Set(rows.map { $0.last! }).count == 1)
+
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/scale.json"))) as? [String: Any])
+        let report = try #require(json["report"] as? [String: Any])
+        let series = try #require(report["series"] as? [[String: Any]])
+        #expect(series.compactMap { $0["executor"] as? String } == ["pool", "pool", "dispatch"])
+    }
+
     @Test func badInputEndsWithAClearError() throws {
         var result = try ThinnedBinary.run(Self.small + ["--threads", "0,2", "--out", Self.temporaryFolder()])
         #expect(result.status != 0)
@@ -129,5 +158,9 @@ import Parallel
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--bind", "diagonal"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("'diagonal' is invalid for '--bind"), "\(result.stderr)")
+
+        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--executor", "pool,gcd"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("'pool,gcd' is invalid for '--executor"), "\(result.stderr)")
     }
 }

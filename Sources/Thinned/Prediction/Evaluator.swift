@@ -9,10 +9,10 @@ final class Evaluator {
     static let chunk = 250
 
     let network: Network
-    let pool: WorkerPool
+    let pool: any ForkJoinExecutor
     let workspaces: [Workspace]
 
-    init(network: Network, pool: WorkerPool) {
+    init(network: Network, pool: any ForkJoinExecutor) {
         BLAS.useSingleThread()
         self.network = network
         self.pool = pool

@@ -28,10 +28,13 @@ public struct ScaleStudy: Sendable {
     public var repeats: Int
     /// Whether more workers than places may be started (`--oversubscribe`).
     public var oversubscribe: Bool
+    /// The executors to time: the pinned pool once per bind policy, Dispatch once (unpinned:
+    /// `binds` do not apply to it, and its rows say `.none`).
+    public var executors: [ExecutorKind]
 
     /// A study of these options (unchecked: see `validate(usableThreads:)`).
     public init(training: TrainingConfiguration, threads: [Int], binds: [BindPolicy], places: PlaceKind, batches: [Int],
-                warmupSteps: Int, steps: Int, repeats: Int, oversubscribe: Bool = false) {
+                warmupSteps: Int, steps: Int, repeats: Int, oversubscribe: Bool = false, executors: [ExecutorKind] = [.pool]) {
         self.training = training
         self.threads = threads
         self.binds = binds
@@ -41,13 +44,16 @@ public struct ScaleStudy: Sendable {
         self.steps = steps
         self.repeats = repeats
         self.oversubscribe = oversubscribe
+        self.executors = executors
     }
 
     /// One configuration's figures.
     public struct Row: Sendable, Codable {
         /// The batch size.
         public let batch: Int
-        /// The bind policy.
+        /// What ran the step's tasks.
+        public let executor: ExecutorKind
+        /// The bind policy; `.none` for Dispatch, whose threads are never pinned.
         public let bind: BindPolicy
         /// The number of workers.
         public let threads: Int
@@ -77,10 +83,12 @@ public struct ScaleStudy: Sendable {
         public let digest: String
     }
 
-    /// One (batch, bind) series: its Amdahl fit.
+    /// One (batch, executor, bind) series: its Amdahl fit.
     public struct Series: Sendable, Codable {
         /// The batch size.
         public let batch: Int
+        /// What ran the step's tasks.
+        public let executor: ExecutorKind
         /// The bind policy.
         public let bind: BindPolicy
         /// Amdahl's law fitted to the series' median step times; nil with fewer than two worker counts.
@@ -93,7 +101,7 @@ public struct ScaleStudy: Sendable {
         public let rooflines: [Roofline]
         /// Every measured configuration, in the order measured.
         public var rows: [Row]
-        /// One Amdahl fit per (batch, bind) series.
+        /// One Amdahl fit per (batch, executor, bind) series.
         public var series: [Series]
         /// The configurations whose digest differs from the first one of their batch size.
         public var mismatches: [String]
@@ -125,6 +133,7 @@ public struct ScaleStudy: Sendable {
             throw .invalid(option: "--batch", value: batches.map(String.init).joined(separator: ","), expected: "batch sizes of at least 1")
         }
         guard !binds.isEmpty else { throw .invalid(option: "--bind", value: "", expected: "at least one policy") }
+        guard !executors.isEmpty else { throw .invalid(option: "--executor", value: "", expected: "at least one executor") }
         guard steps >= 1 else { throw .invalid(option: "--steps", value: "\(steps)", expected: "at least 1") }
         guard warmupSteps >= 0 else { throw .invalid(option: "--warmup", value: "\(warmupSteps)", expected: "0 or more") }
         guard repeats >= 1 else { throw .invalid(option: "--repeat", value: "\(repeats)", expected: "at least 1") }
@@ -166,14 +175,20 @@ public struct ScaleStudy: Sendable {
                 ? PhaseTraffic.model(configuration.model, batch: batch, optimizer: configuration.optimizer.kind) : []
             if !traffic.isEmpty { allTraffic.append(traffic) }
             var reference: String?
-            for bind in binds {
+            // Dispatch's threads are GCD's and never pinned: one unpinned series, whatever `binds`.
+            let runs = executors.flatMap { executor in
+                executor == .pool ? binds.map { (executor, $0) } : [(executor, BindPolicy.none)]
+            }
+            for (executor, bind) in runs {
                 var points: [(threads: Int, seconds: Double)] = []
                 var base: (threads: Int, seconds: Double)?
                 var logs = SeriesLogs()
                 for count in counts {
-                    let start = try startPool(threads: count, bind: bind, topology: topology)
-                    let probe = probes.measure(pool: start.pool, bind: bind)
-                    let trainer = try Trainer(configuration: configuration, data: split, pool: start.pool)
+                    let start = try executor == .pool ? startPool(threads: count, bind: bind, topology: topology) : nil
+                    // The roofs and the join cost are the pool's: Dispatch rows are the step alone.
+                    let probe = start.map { probes.measure(pool: $0.pool, bind: bind) }
+                    let workers: any ForkJoinExecutor = try start?.pool ?? DispatchExecutor(workers: count)
+                    let trainer = try Trainer(configuration: configuration, data: split, pool: workers)
                     let order = EpochOrder(count: split.train.count, batchSize: batch, epoch: 0, seed: configuration.seed)
                     _ = trainer.profile(steps: warmupSteps, batches: order)
                     var times: [Double] = []
@@ -194,7 +209,7 @@ public struct ScaleStudy: Sendable {
                     let speedup = ScaleMath.speedup(baseSeconds: base!.seconds, baseThreads: base!.threads, seconds: median)
                     let samplesPerSecond = Double(batch) / median
                     let phases = profile.perStep
-                    let row = Row(batch: batch, bind: bind, threads: count, medianSeconds: median, minSeconds: times.min()!,
+                    let row = Row(batch: batch, executor: executor, bind: bind, threads: count, medianSeconds: median, minSeconds: times.min()!,
                                   maxSeconds: times.max()!, samplesPerSecond: samplesPerSecond, speedup: speedup,
                                   efficiency: ScaleMath.efficiency(speedup: speedup, threads: count),
                                   karpFlatt: ScaleMath.karpFlatt(speedup: speedup, threads: count),
@@ -203,13 +218,15 @@ public struct ScaleStudy: Sendable {
                                   parameterSeconds: phases.parameter, updateSeconds: phases.update,
                                   waitingSeconds: phases.waiting, serialSeconds: phases.serial,
                                   allocationsPerStep: Double(allocations) / Double(times.count),
-                                  pinnedWorkers: start.pinnedWorkers, digest: trainer.weightsDigest)
+                                  pinnedWorkers: start?.pinnedWorkers ?? 0, digest: trainer.weightsDigest)
                     if reference == nil { reference = row.digest }
                     if row.digest != reference {
-                        mismatches.append("batch \(batch), --bind \(bind.rawValue), \(count) threads")
+                        mismatches.append("batch \(batch), " + (executor == .pool ? "--bind \(bind.rawValue)" : "dispatch")
+                                          + ", \(count) threads")
                     }
                     rows.append(row)
                     onRow(row)
+                    guard let probe else { continue }
                     logs.add(workers: count, medianSeconds: median, log: log!, join: probe.join)
                     if !traffic.isEmpty {
                         let roofs = PhaseRoofs.evaluate(
@@ -221,8 +238,8 @@ public struct ScaleStudy: Sendable {
                         onPhaseRoofs(roofs)
                     }
                 }
-                series.append(Series(batch: batch, bind: bind, fit: ScaleMath.amdahlFit(points)))
-                if let workSpan = logs.analyze(batch: batch, bind: bind, predict: predict) {
+                series.append(Series(batch: batch, executor: executor, bind: bind, fit: ScaleMath.amdahlFit(points)))
+                if executor == .pool, let workSpan = logs.analyze(batch: batch, bind: bind, predict: predict) {
                     workSpans.append(workSpan)
                     onWorkSpan(workSpan)
                 }

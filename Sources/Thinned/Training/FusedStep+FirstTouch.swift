@@ -14,7 +14,7 @@ extension FusedStep {
         for phase in phases { pool.forEachTask(phase.count, of: FirstTouch(step: self, tasks: phase)) }
         // Each worker's gradient tile, by that worker.
         let tiles = gradientTiles
-        pool.broadcast { worker in
+        _ = pool.map { worker in
             (tiles + worker.index * Self.tileStride).initialize(repeating: 0, count: Self.tileStride)
         }
     }

@@ -37,7 +37,7 @@ final class FusedStep: GradientEngine {
     static let elementwiseRows = 10
 
     let network: Network
-    let pool: WorkerPool
+    let pool: any ForkJoinExecutor
     let batchSize: Int
     let workspace: Workspace
     let tiles: TilePlan
@@ -48,7 +48,7 @@ final class FusedStep: GradientEngine {
     let gradientTiles: UnsafeMutablePointer<Float>
     static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
-    init(network: Network, pool: WorkerPool, batchSize: Int, shardSize: Int) {
+    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, shardSize: Int) {
         precondition(shardSize >= 1, "FusedStep: shard size \(shardSize) must be >= 1")
         precondition(network.model.maskKind?.sharesWeights ?? true,
                      "FusedStep: \(network.model.dropout) gives every sample its own weights; it needs the literal step")

@@ -14,7 +14,7 @@ final class LiteralStep: GradientEngine {
     static let chunk = 16_384
 
     let network: Network
-    let pool: WorkerPool
+    let pool: any ForkJoinExecutor
     let batchSize: Int
     /// One single-row workspace per worker, allocated by that worker (first touch on its node).
     let workspaces: [Workspace]
@@ -22,7 +22,7 @@ final class LiteralStep: GradientEngine {
     let perSample: UnsafeMutablePointer<Float>
     let losses: UnsafeMutablePointer<Float>
 
-    init(network: Network, pool: WorkerPool, batchSize: Int) {
+    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int) {
         BLAS.useSingleThread()
         self.network = network
         self.pool = pool

@@ -10,8 +10,9 @@ public final class Trainer {
     public let configuration: TrainingConfiguration
     /// The training set the run trains on and the test set it is evaluated on after each epoch.
     public let data: DataSplit
-    /// The workers every step and evaluation runs on; it changes the speed, never the bits.
-    public let pool: WorkerPool
+    /// The workers every step and evaluation runs on (a `WorkerPool`, or a `DispatchExecutor` to
+    /// compare with); it changes the speed, never the bits.
+    public let pool: any ForkJoinExecutor
     /// The parameters, the last gradient, the optimizer state and the step count.
     public private(set) var state: TrainingState
     /// Epochs completed.
@@ -31,7 +32,7 @@ public final class Trainer {
 
     /// A run from its first step, or from `checkpoint` (whose configuration must equal
     /// `configuration` but for the number of epochs).
-    public init(configuration: TrainingConfiguration, data: DataSplit, pool: WorkerPool,
+    public init(configuration: TrainingConfiguration, data: DataSplit, pool: any ForkJoinExecutor,
                 resumingFrom checkpoint: Checkpoint? = nil) throws(ConfigurationError) {
         try configuration.validate(for: data)
         try BLAS.requireCapacity(workers: pool.count)

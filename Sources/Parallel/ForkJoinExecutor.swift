@@ -1,0 +1,26 @@
+/// Something that runs a fixed list of tasks fork–join on a set of workers: what a training step
+/// needs from whoever runs it. ``WorkerPool`` (dedicated threads, each pinned where its plan
+/// says) is the executor the program uses; ``DispatchExecutor`` (GCD's own thread pool, unpinned)
+/// runs the same tasks so that the two can be measured side by side.
+///
+/// Determinism: an executor decides only *who* runs a task and *when*, never *what* it computes.
+/// A caller whose tasks are fixed by its data (never by ``count``), and whose every result
+/// depends only on its task, gets the same bits from any executor and any number of workers.
+public protocol ForkJoinExecutor: AnyObject, Sendable {
+    /// The number of workers: every ``Worker/index`` it hands out is below it.
+    var count: Int { get }
+
+    /// Runs `tasks.run(task: i, on:)` for every `i` in `0 ..< count`, each exactly once,
+    /// concurrently on the workers, and returns when all are done. Workers claim the next task
+    /// from a shared counter, so uneven tasks balance; which worker runs a task varies from run to
+    /// run. Memory the caller wrote before the call is visible to every task, and what the tasks
+    /// wrote is visible to the caller afterwards.
+    ///
+    /// Calling it from inside one of its own tasks, or from two threads at once, is a programming
+    /// error and stops the program.
+    func forEachTask(_ count: Int, of tasks: any WorkerTasks)
+
+    /// Runs `body(worker)` once for every worker index, concurrently, and returns the results in
+    /// index order: the way to make per-worker state (scratch workspaces, result slots).
+    func map<T>(_ body: (Worker) -> T) -> [T]
+}

@@ -1,0 +1,4 @@
+import ArgumentParser
+import Parallel
+
+extension ExecutorKind: ExpressibleByArgument {}
