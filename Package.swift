@@ -40,8 +40,8 @@ let package = Package(
         ),
         // Counts heap allocations with glibc; linked into the executable only (see counter.c).
         .target(name: "CAllocationCounter"),
-        // Dropout multipliers from Philox, 16 blocks per AVX-512 vector (chosen at run time).
-        .target(name: "CPhilox"),
+        // C kernels with an AVX-512 path chosen at run time: dropout multipliers from Philox, Adam.
+        .target(name: "CKernels"),
         // The spin-wait hint, which Swift has no word for; header only.
         .systemLibrary(name: "CSupport"),
 
@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Thinned",
             dependencies: [
-                "Parallel", "CBLAS", "CZlib", "CPhilox",
+                "Parallel", "CBLAS", "CZlib", "CKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
@@ -76,7 +76,7 @@ let package = Package(
         ),
 
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-        .testTarget(name: "ThinnedTests", dependencies: ["Thinned", "Parallel", "CPhilox"]),
+        .testTarget(name: "ThinnedTests", dependencies: ["Thinned", "Parallel", "CKernels"]),
         .testTarget(name: "thinnedTests", dependencies: ["thinned", "Thinned", "Parallel"]),
 
         .executableTarget(

@@ -1,4 +1,4 @@
-import CPhilox
+import CKernels
 import Testing
 @testable import Thinned
 
@@ -59,7 +59,7 @@ extension RandomStream {
     }
 }
 
-/// The wide mask kernel (`CPhilox`) against `Philox.block`: every word, on both of its paths,
+/// The wide mask kernel (`CKernels`) against `Philox.block`: every word, on both of its paths,
 /// for block counts that leave remainders after the groups of 64 and 16 blocks.
 @Suite struct WidePhiloxTests {
     typealias Kernel = @Sendable (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, Float, Int32,

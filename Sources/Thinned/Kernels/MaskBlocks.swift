@@ -1,4 +1,4 @@
-import CPhilox
+import CKernels
 
 /// The multipliers of a mask over a row, four units at a time (the units of one Philox block),
 /// and the masking loops written once over them.
@@ -113,7 +113,7 @@ struct DrawnBlocks: MaskBlocks {
     }
 
     /// The same words as `multipliers(block:)`, sixteen blocks per vector where the CPU has
-    /// AVX-512 (`CPhilox`).
+    /// AVX-512 (`CKernels`).
     @inline(__always)
     func multipliers(blocks: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let counter = stream.counter(block: UInt32(blocks.lowerBound))

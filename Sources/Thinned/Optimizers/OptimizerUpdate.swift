@@ -1,3 +1,5 @@
+import CKernels
+
 /// One step's update, applied elementwise to any range of the parameters — a whole buffer, or
 /// a tile of a weight matrix while its gradient is still in cache.
 public struct OptimizerUpdate: Sendable {
@@ -57,25 +59,9 @@ public struct OptimizerUpdate: Sendable {
                 theta[j] -= rate * v[j]
             }
         case .adam:
-            let m = first!, v = second!
-            let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2
-            let size = stepSize, root = inverseRootCorrection2, eps = epsilon
-            var j = range.lowerBound
-            while j + Lanes.width <= range.upperBound {
-                let g = Lanes.load(gradient + j)
-                let mj = b1 * Lanes.load(m + j) + c1 * g
-                let vj = b2 * Lanes.load(v + j) + c2 * g * g
-                Lanes.store(mj, m + j)
-                Lanes.store(vj, v + j)
-                Lanes.store(Lanes.load(theta + j) - size * mj / (vj.squareRoot() * root + eps), theta + j)
-                j += Lanes.width
-            }
-            for j in j..<range.upperBound {
-                let g = gradient[j]
-                m[j] = b1 * m[j] + c1 * g
-                v[j] = b2 * v[j] + c2 * g * g
-                theta[j] -= size * m[j] / (v[j].squareRoot() * root + eps)
-            }
+            // In C: AVX-512 where the CPU has it, the same IEEE operations in the same order either way.
+            thinned_adam_update(count, theta, gradient, first!, second!, beta1, 1 - beta1, beta2, 1 - beta2, stepSize,
+                                inverseRootCorrection2, epsilon)
         }
     }
 }

@@ -71,14 +71,16 @@ final class FusedStep: GradientEngine {
         }
         var phases: [[Task]] = [small.map { .input(rows: $0) }]
         for l in 0..<(layers.count - 1) {
-            phases.append(shards.flatMap { rows in
-                blocks(layers[l].outputs, plan.forwardColumns[l]).map { Task.forward(layer: l, rows: rows, columns: $0) }
+            // Column block by column block: consecutive tasks share their block of the weights,
+            // which stays in the worker's cache while the row blocks stream past it.
+            phases.append(blocks(layers[l].outputs, plan.forwardColumns[l]).flatMap { columns in
+                shards.map { Task.forward(layer: l, rows: $0, columns: columns) }
             })
         }
         phases.append(small.map { .output(rows: $0) })
         for l in stride(from: layers.count - 1, through: 1, by: -1) {
-            let deltas = shards.flatMap { rows in
-                blocks(layers[l].inputs, plan.deltaColumns[l]).map { Task.delta(layer: l, rows: rows, columns: $0) }
+            let deltas = blocks(layers[l].inputs, plan.deltaColumns[l]).flatMap { columns in
+                shards.map { Task.delta(layer: l, rows: $0, columns: columns) }
             }
             phases.append((l + 1 < layers.count ? tiles(l + 1) : []) + deltas)
         }

@@ -4,13 +4,13 @@
 // scalar code or slow shuffles (measured: 7.1 ns per block scalar, 7.2 with SIMD16<UInt32>, on the
 // development VM), while one vpmuludq gives eight products; with four counters' vectors in flight
 // this path takes about 2 ns per block there. Integer arithmetic only, so both paths give the same
-// words on every machine; the AVX-512 one is chosen at run time (CPUID and XGETBV), never at build
-// time, so one binary runs everywhere.
+// words on every machine; the AVX-512 one is chosen at run time (`thinned_cpu_has_avx512f`), never
+// at build time, so one binary runs everywhere.
 
 #include "philox_masks.h"
+#include "cpu_features.h"
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -134,26 +134,7 @@ __attribute__((target("avx512f"))) static int multipliers_whole_groups(uint32_t 
     return done;
 }
 
-static int has_avx512f(void) {
-    unsigned int a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_AVX512F)) return 0;
-    // The OS saves the opmask and the upper ZMM state (XCR0 bits 1, 2, 5, 6, 7).
-    unsigned int xcr0_low, xcr0_high;
-    __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
-    return (xcr0_low & 0xE6) == 0xE6;
-}
-
-static int wide_path = -1;
-
-int thinned_philox_multipliers_wide(void) {
-    int wide = __atomic_load_n(&wide_path, __ATOMIC_RELAXED);
-    if (wide < 0) {
-        wide = has_avx512f();
-        __atomic_store_n(&wide_path, wide, __ATOMIC_RELAXED);
-    }
-    return wide;
-}
+int thinned_philox_multipliers_wide(void) { return thinned_cpu_has_avx512f(); }
 
 void thinned_philox_multipliers(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1, uint32_t word2,
                                 uint32_t word3, uint32_t threshold, float scale, int blocks, float *out) {

@@ -1,0 +1,30 @@
+// The CPU features the kernels choose their paths by.
+
+#include "cpu_features.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+static int detect_avx512f(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & bit_AVX512F)) return 0;
+    // The OS saves the opmask and the upper ZMM state (XCR0 bits 1, 2, 5, 6, 7).
+    unsigned int xcr0_low, xcr0_high;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+    return (xcr0_low & 0xE6) == 0xE6;
+}
+#else
+static int detect_avx512f(void) { return 0; }
+#endif
+
+static int has_avx512f = -1;
+
+int thinned_cpu_has_avx512f(void) {
+    int known = __atomic_load_n(&has_avx512f, __ATOMIC_RELAXED);
+    if (known < 0) {
+        known = detect_avx512f();
+        __atomic_store_n(&has_avx512f, known, __ATOMIC_RELAXED);
+    }
+    return known;
+}
