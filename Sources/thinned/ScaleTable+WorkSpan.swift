@@ -18,24 +18,34 @@ extension ScaleTable {
                 + "parallelism T₁/T∞ \(Format.fixed(w.parallelism, 2)); burdened span \(ms(w.burdenedSpanSeconds)) ms, "
                 + "burdened parallelism \(Format.fixed(w.burdenedParallelism, 2))",
             "  join cost c(P): empty fork–join of P tasks, median; measured \(measuredJoins); beyond: \(model)",
-            "       P  c(P) µs  lower ms  upper ms  burdened ms  replay T_P ms  efficiency  burdened par.  measured ms    error  work at P ms  own replay ms",
+            "       P  c(P) µs  lower ms  upper ms  burdened ms  replay T_P ms  effic.  burdened par.   κ(P)  replay×κ ms  effic.  measured ms   error  error×κ  work at P ms  own replay ms  join in steps µs  preempted/step",
         ]
         for p in w.predictions {
             var line = Format.right(p.workers, 8) + Format.fixed(p.joinSeconds * 1e6, 2, width: 9) + (p.joinMeasured ? " " : "*")
                 + Format.fixed(p.lowerBoundSeconds * 1e3, 3, width: 9) + Format.fixed(p.upperBoundSeconds * 1e3, 3, width: 10)
                 + Format.fixed(p.burdenedUpperBoundSeconds * 1e3, 3, width: 13) + Format.fixed(p.predictedSeconds * 1e3, 3, width: 15)
-                + Format.fixed(p.efficiency, 3, width: 12) + Format.fixed(p.burdenedParallelism, 2, width: 15)
-            if let measured = p.measuredSeconds, let error = p.error {
-                line += Format.fixed(measured * 1e3, 3, width: 13) + Format.fixed(error * 100, 1, width: 7) + " %"
+                + Format.fixed(p.efficiency, 3, width: 8) + Format.fixed(p.burdenedParallelism, 2, width: 15)
+                + Format.fixed(p.slowdown, 3, width: 7) + (p.slowdownMeasured ? " " : "†")
+                + Format.fixed(p.contendedSeconds * 1e3, 3, width: 12) + Format.fixed(p.contendedEfficiency, 3, width: 8)
+            if let measured = p.measuredSeconds, let error = p.error, let contendedError = p.contendedError {
+                line += Format.fixed(measured * 1e3, 3, width: 13) + Format.fixed(error * 100, 1, width: 6) + " %"
+                    + Format.fixed(contendedError * 100, 1, width: 7) + " %"
                 line += (p.measuredWorkSeconds.map { Format.fixed($0 * 1e3, 3, width: 14) } ?? Format.right("-", 14))
                 line += (p.selfReplaySeconds.map { Format.fixed($0 * 1e3, 3, width: 15) } ?? Format.right("-", 15))
+                line += (p.stepJoinSeconds.map { Format.fixed($0 * 1e6, 2, width: 18) } ?? Format.right("-", 18))
+                line += (p.preemptionsPerStep.map { Format.fixed($0, 2, width: 16) } ?? Format.right("-", 16))
             }
             lines.append(line)
         }
-        lines.append("  * extrapolated join cost. lower = max(T₁/P, T∞), upper = T₁/P + T∞ (greedy bounds); burdened = upper + "
-                     + "joins × c(P); replay = the measured tasks list-scheduled on P workers + joins × c(P) + serial; "
+        let kappas = w.contention.map { "P = \($0.workers): \(Format.fixed($0.slowdown, 3))" }.joined(separator: ", ")
+        lines.append("  κ(P): a worker's time for the step's products with P workers computing at once over its time alone, "
+                     + "measured on each pool: " + (kappas.isEmpty ? "none measured (one worker)" : kappas))
+        lines.append("  * extrapolated join cost; † κ of the largest measured count below P, assumed. lower = max(T₁/P, T∞), "
+                     + "upper = T₁/P + T∞ (greedy bounds); burdened = upper + joins × c(P); replay = the measured tasks "
+                     + "list-scheduled on P workers + joins × c(P) + serial; replay×κ: every task κ(P) times longer; "
                      + "efficiency = T₁/(P·T_P); error = (T_P − measured) / measured; work at P and own replay: the same from "
-                     + "the tasks measured on P workers")
+                     + "the tasks measured on P workers; join in steps: the fork–join time no task covered, per fork–join; preempted/step: the workers' involuntary "
+                     + "context switches per step (above 0: other work shared the cores)")
         return lines.joined(separator: "\n")
     }
 }

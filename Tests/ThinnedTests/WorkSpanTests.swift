@@ -68,9 +68,41 @@ import Testing
         #expect(two.lowerBoundSeconds == 10 && two.upperBoundSeconds == 19.5 && two.burdenedUpperBoundSeconds == 20.5)
         #expect(abs(two.efficiency - 19.0 / 30) < Self.tolerance)
         #expect(two.measuredSeconds == nil && two.error == nil && !two.joinMeasured)
+        // No contention measured: the contended replay is the replay.
+        #expect(two.slowdown == 1 && !two.slowdownMeasured && two.contendedSeconds == 15)
 
         // 4 workers: 3, 3, 2, 2 at 0, the fifth 2 at 2 → 4; + 4 + 3 + 1 = 12.
         #expect(w.predictions[2].predictedSeconds == 12)
+
+        #expect(w.forkJoins.map(\.tasks) == [5, 1] && w.forkJoins.map(\.workSeconds) == [12, 4])
+        #expect(w.forkJoins.map(\.spanSeconds) == [3, 4] && w.forkJoins.map(\.wallSeconds) == [12.5, 4.5])
+    }
+
+    /// The same step with workers that slow each other down: κ(2) = 1.2, κ(4) = 1.5. Contended
+    /// replays: 2 workers 1.2·(7 + 4) + 3 + 1 = 17.2; 4 workers 1.5·(4 + 4) + 4 = 16; 8 workers,
+    /// not measured, take κ(4): 1.5·(3 + 4) + 4 = 14.5. From a base of 2 workers, κ is relative
+    /// to κ(2): 4 workers 1.5 / 1.2 = 1.25.
+    @Test func contendedReplayStretchesTheTasks() throws {
+        let log = TaskLog(phaseTasks: [5, 1], taskSeconds: [3, 3, 2, 2, 2, 4], taskStartSeconds: [0, 0, 3, 3, 5, 0],
+                          forkJoinSeconds: [12.5, 4.5], stepSeconds: [20])
+        let contention = [CoreContention(workers: 2, rounds: 1, passes: 1, aloneSeconds: 1, togetherSeconds: 1.2),
+                          CoreContention(workers: 4, rounds: 1, passes: 1, aloneSeconds: 2, togetherSeconds: 3)]
+        let joins = JoinCost(points: [.init(workers: 1, seconds: 0.5)])
+        let w = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 1, base: log, joinCost: joins,
+                                              contention: contention, predict: [1, 2, 4, 8],
+                                              measured: [(workers: 2, seconds: 17, log: log)]))
+        let byWorkers = Dictionary(uniqueKeysWithValues: w.predictions.map { ($0.workers, $0) })
+        #expect(byWorkers[1]!.slowdown == 1 && byWorkers[1]!.contendedSeconds == 20)
+        #expect(abs(byWorkers[2]!.contendedSeconds - 17.2) < Self.tolerance && byWorkers[2]!.slowdownMeasured)
+        #expect(abs(byWorkers[2]!.contendedError! - 0.2 / 17) < Self.tolerance)
+        #expect(abs(byWorkers[2]!.error! - (15 - 17) / 17.0) < Self.tolerance)
+        #expect(byWorkers[4]!.contendedSeconds == 16 && byWorkers[4]!.slowdown == 1.5)
+        #expect(byWorkers[8]!.contendedSeconds == 14.5 && !byWorkers[8]!.slowdownMeasured)
+        #expect(abs(byWorkers[2]!.contendedEfficiency - 19 / (2 * 17.2)) < Self.tolerance)
+
+        let fromTwo = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 2, base: log, joinCost: joins,
+                                                    contention: contention, predict: [4], measured: []))
+        #expect(fromTwo.predictions.map(\.workers) == [4] && fromTwo.predictions[0].slowdown == 1.25)
     }
 
     /// The median is taken over steps: three steps whose one task takes 1, 5 and 2 give work 2.

@@ -81,6 +81,9 @@ import Parallel
         }
         let join = try #require(w["joinCost"] as? [String: Any])
         #expect((join["points"] as? [[String: Any]])?.count == 2)
+        // The contention is measured on the 2-worker pool; the contended replay is there for every count.
+        #expect((w["contention"] as? [[String: Any]])?.compactMap { $0["workers"] as? Int } == [2])
+        #expect(predictions.allSatisfy { ($0["contendedSeconds"] as? Double ?? 0) > 0 && ($0["slowdown"] as? Double ?? 0) > 0 })
 
         let bandwidths = try #require(report["bandwidths"] as? [[String: Any]])
         #expect(bandwidths.count == 2)

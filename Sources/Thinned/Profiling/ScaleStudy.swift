@@ -172,7 +172,7 @@ public struct ScaleStudy: Sendable {
                 var logs = SeriesLogs()
                 for count in counts {
                     let start = try startPool(threads: count, bind: bind, topology: topology)
-                    let probe = probes.measure(pool: start.pool, bind: bind)
+                    let probe = probes.measure(pool: start.pool, bind: bind, model: configuration.model, roofline: roofline)
                     let trainer = try Trainer(configuration: configuration, data: split, pool: start.pool)
                     let order = EpochOrder(count: split.train.count, batchSize: batch, epoch: 0, seed: configuration.seed)
                     _ = trainer.profile(steps: warmupSteps, batches: order)
@@ -180,6 +180,7 @@ public struct ScaleStudy: Sendable {
                     var profile = StepProfile(workers: count)
                     var allocations = 0
                     var log: TaskLog?
+                    let preempted = Self.preemptions(of: start.pool)
                     for r in 0..<repeats {
                         let measured = trainer.profile(steps: steps, batches: order, startingAt: warmupSteps + r * steps,
                                                        allocationCount: allocationCount)
@@ -210,7 +211,9 @@ public struct ScaleStudy: Sendable {
                     }
                     rows.append(row)
                     onRow(row)
-                    logs.add(workers: count, medianSeconds: median, log: log!, join: probe.join)
+                    let preemptions = Self.preemptions(of: start.pool).flatMap { after in preempted.map { after - $0 } }
+                    logs.add(workers: count, medianSeconds: median, log: log!, join: probe.join, contention: probe.contention,
+                             preemptionsPerStep: preemptions.map { Double($0) / Double(times.count) })
                     if !traffic.isEmpty {
                         let roofs = PhaseRoofs.evaluate(
                             batch: batch, bind: bind, threads: count,
