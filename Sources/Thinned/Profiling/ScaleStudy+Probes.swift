@@ -20,7 +20,7 @@ extension ScaleStudy {
                                                                     memoryBytes: MemoryBandwidth.physicalMemoryBytes)
     }
 
-    /// What a study measures on each pool besides the step: the empty fork–join's cost and the
+    /// What a study measures on each pool besides the step: the fork–join cost (`JoinCost`) and the
     /// workers' contention on the step's products (every pool), and the triad bandwidth (once per
     /// bind policy and worker count, whatever the batch).
     struct Probes {
@@ -39,7 +39,7 @@ extension ScaleStudy {
         /// `roofline`, whose single-thread rate it gives) and the bandwidth of `pool`, started for
         /// `bind`: the bandwidth measured now if this policy and worker count have none yet.
         mutating func measure(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline)
-            -> (join: JoinCost.Point, contention: CoreContention, bandwidth: MemoryBandwidth?)
+            -> (join: [JoinCost.Point], contention: CoreContention, bandwidth: MemoryBandwidth?)
         {
             let join = JoinCost.measure(on: pool)
             // About 40 ms of products per worker and round.
@@ -86,9 +86,9 @@ extension ScaleStudy {
 
         /// Records a measured worker count: its median step, its task log, its join cost, its
         /// contention.
-        mutating func add(workers: Int, medianSeconds: Double, log: TaskLog, join: JoinCost.Point, contention: CoreContention,
+        mutating func add(workers: Int, medianSeconds: Double, log: TaskLog, join: [JoinCost.Point], contention: CoreContention,
                           preemptionsPerStep: Double?) {
-            joins.append(join)
+            joins += join
             preemptions[workers] = preemptionsPerStep
             if contention.workers > 1 { self.contention.append(contention) }
             measured.append((workers, medianSeconds, log))
