@@ -3,14 +3,16 @@ import Thinned
 extension ScaleFiles {
     /// `scale-predictions.csv`'s columns.
     static let predictionColumns = [
-        "batch", "bind", "base_workers", "workers", "work_ms", "span_ms", "parallelism", "join_us", "join_measured",
+        "batch", "bind", "base_workers", "workers", "work_ms", "span_ms", "parallelism", "empty_join_us", "join_us", "join_measured",
         "burdened_parallelism", "lower_bound_ms", "upper_bound_ms", "burdened_upper_bound_ms", "predicted_ms",
-        "predicted_speedup", "predicted_efficiency", "measured_ms", "error", "work_at_p_ms", "own_replay_ms",
+        "predicted_speedup", "predicted_efficiency", "slowdown", "slowdown_measured", "contended_ms", "contended_speedup",
+        "contended_efficiency", "measured_ms", "error", "contended_error", "work_at_p_ms", "own_replay_ms",
+        "join_in_steps_us", "preemptions_per_step",
     ]
 
     /// `scale-predictions.csv`: one row per series and worker count, every one a prediction from
-    /// the series' base tasks; `measured_ms`, `error`, `work_at_p_ms` and `own_replay_ms` are
-    /// filled where that count was measured. `predicted_speedup` is relative to the series'
+    /// the series' base tasks (the replay, and the replay with the contention κ); `measured_ms`,
+    /// the errors, `work_at_p_ms` and `own_replay_ms` are filled where that count was measured. `predicted_speedup` is relative to the series'
     /// measured base step, as the measured speedups of `scale.csv` are.
     static func predictionsCSV(_ report: ScaleStudy.Report) -> String {
         let ms = { (seconds: Double) in Format.fixed(seconds * 1e3, 4) }
@@ -19,13 +21,18 @@ extension ScaleFiles {
             let base = w.predictions.first { $0.workers == w.baseWorkers }?.measuredSeconds
             for p in w.predictions {
                 let speedup = base.map { Format.fixed($0 / p.predictedSeconds * Double(w.baseWorkers), 4) } ?? ""
+                let contendedSpeedup = base.map { Format.fixed($0 / p.contendedSeconds * Double(w.baseWorkers), 4) } ?? ""
                 let fields: [String] = [
                     "\(w.batch)", w.bind.rawValue, "\(w.baseWorkers)", "\(p.workers)", ms(w.workSeconds), ms(w.spanSeconds),
-                    Format.fixed(w.parallelism, 4), Format.fixed(p.joinSeconds * 1e6, 4), p.joinMeasured ? "yes" : "no",
+                    Format.fixed(w.parallelism, 4), Format.fixed(p.emptyJoinSeconds * 1e6, 4), Format.fixed(p.joinSeconds * 1e6, 4), p.joinMeasured ? "yes" : "no",
                     Format.fixed(p.burdenedParallelism, 4), ms(p.lowerBoundSeconds), ms(p.upperBoundSeconds),
                     ms(p.burdenedUpperBoundSeconds), ms(p.predictedSeconds), speedup, Format.fixed(p.efficiency, 4),
+                    Format.fixed(p.slowdown, 4), p.slowdownMeasured ? "yes" : "no", ms(p.contendedSeconds), contendedSpeedup,
+                    Format.fixed(p.contendedEfficiency, 4),
                     p.measuredSeconds.map(ms) ?? "", p.error.map { Format.fixed($0, 4) } ?? "",
+                    p.contendedError.map { Format.fixed($0, 4) } ?? "",
                     p.measuredWorkSeconds.map(ms) ?? "", p.selfReplaySeconds.map(ms) ?? "",
+                    p.stepJoinSeconds.map { Format.fixed($0 * 1e6, 3) } ?? "", p.preemptionsPerStep.map { Format.fixed($0, 3) } ?? "",
                 ]
                 lines.append(fields.joined(separator: ","))
             }

@@ -7,7 +7,8 @@ import Thinned
 
 extension ScalePlot {
     /// The third panel: each series' measured speedups beside its predicted ones (the
-    /// list-scheduling replay, a dashed line with squares) and the band between the greedy
+    /// list-scheduling replay, a dashed line with squares; with the measured contention κ, a
+    /// dotted line with triangles) and the band between the greedy
     /// bounds (lower bound on time → upper on speedup; the upper bound burdened with the joins),
     /// on a log₂ axis of workers up to the largest predicted count. Speedups are relative to the
     /// series' measured base step, as in the first panel.
@@ -56,12 +57,18 @@ extension ScalePlot {
                 let (cx, cy) = panel.point(px, py)
                 svg += "<rect x=\"\(cx - 3)\" y=\"\(cy - 3)\" width=\"6\" height=\"6\" fill=\"white\" stroke=\"\(color)\"/>\n"
             }
+            let contended = w.predictions.map { at(Double($0.workers), scale / $0.contendedSeconds) }
+            svg += panel.line(contended, color: color, dash: "1,3")
+            for (px, py) in contended {
+                let (cx, cy) = panel.point(px, py)
+                svg += "<path d=\"M \(cx) \(cy - 4) L \(cx + 4) \(cy + 3) L \(cx - 4) \(cy + 3) Z\" fill=\"white\" stroke=\"\(color)\"/>\n"
+            }
             for row in report.rows where row.batch == w.batch && row.bind == w.bind {
                 let (px, py) = at(Double(row.threads), row.speedup)
                 svg += panel.dot(px, py, color: color)
             }
         }
-        let note = "dots: measured; squares: predicted (replay); band: greedy bounds"
+        let note = "dots: measured; squares: replay; triangles: replay × κ; band: greedy bounds"
         svg += "<text x=\"\(x + panelWidth)\" y=\"\(y + panelHeight + 64)\" text-anchor=\"end\" fill=\"#555\">\(note)</text>\n"
         return svg
     }

@@ -48,6 +48,19 @@ import Testing
         #expect(MemoryBandwidth.arrayElements(lastLevelCacheBytes: 260 << 20, memoryBytes: 1 << 30) == (1 << 30) / 12 / 4)
     }
 
+    /// The contention measurement runs on a real pool; one worker has none by definition.
+    @Test(arguments: [1, 2]) func contentionOnAPool(threads: Int) throws {
+        let pool = try Fixture.pool(threads: threads, bind: .close)
+        let measured = CoreContention.measure(model: Fixture.model, batch: 8, pool: pool, passes: 2, rounds: 3)
+        #expect(measured.workers == threads && measured.passes == 2)
+        if threads == 1 {
+            #expect(measured.slowdown == 1 && measured.rounds == 0)
+        } else {
+            #expect(measured.rounds == 3 && measured.aloneSeconds > 0 && measured.togetherSeconds > 0)
+            #expect(measured.slowdown == measured.togetherSeconds / measured.aloneSeconds)
+        }
+    }
+
     /// Layers 4→3 and 3→2 at batch 5 with Adam, by hand:
     /// forward 2·5·(12 + 6) = 180 flops, 4·[(20 + 12 + 15) + (15 + 6 + 10)] = 312 bytes;
     /// backward (second layer only) 2·5·6 = 60 flops, 4·(10 + 6 + 15) = 124 bytes;

@@ -31,10 +31,19 @@ import Testing
             #expect(log.serialSeconds(step: s) >= 0 && log.serialSeconds(step: s) < log.stepSeconds[s])
         }
         let w = try #require(WorkSpan.analyze(batch: 20, bind: .close, baseWorkers: threads, base: log,
-                                              joinCost: JoinCost(points: [.init(workers: threads, seconds: 1e-6)]),
+                                              joinCost: JoinCost(points: [.init(workers: threads, taskSeconds: 0, seconds: 1e-6)]),
                                               predict: [4], measured: []))
         #expect(w.workSeconds >= w.spanSeconds && w.spanSeconds > 0)
         #expect(abs(w.parallelism - w.workSeconds / w.spanSeconds) < 1e-12)
+    }
+
+    /// The join cost measurement: one point per task length, on every pool.
+    @Test(arguments: [1, 2]) func joinCostIsMeasuredAtEveryTaskLength(threads: Int) throws {
+        let pool = try Fixture.pool(threads: threads, bind: .close)
+        let points = JoinCost.measure(on: pool, taskLengths: [0, 50e-6], repetitions: 50)
+        #expect(points.map(\.taskSeconds) == [0, 50e-6] && points.allSatisfy { $0.workers == threads && $0.seconds >= 0 })
+        let cost = JoinCost(points: points)
+        #expect(cost.isMeasured(workers: threads) && cost.fits.count == 2)
     }
 
     /// The literal step's layout: clear, then (samples, sum) per window of 8, then update.

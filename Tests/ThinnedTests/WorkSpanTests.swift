@@ -49,7 +49,7 @@ import Testing
                           forkJoinSeconds: [12.5, 4.5], stepSeconds: [20])
         #expect(log.serialSeconds(step: 0) == 3)
         #expect(Array(log.durations(step: 0, phase: 1)) == [4])
-        let joins = JoinCost(points: [.init(workers: 1, seconds: 0.5)])
+        let joins = JoinCost(points: [.init(workers: 1, taskSeconds: 0, seconds: 0.5)])
         let w = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 1, base: log, joinCost: joins,
                                               predict: [2, 4], measured: [(workers: 1, seconds: 20, log: log)]))
         #expect(w.joinsPerStep == 2 && w.tasksPerStep == 6 && w.steps == 1)
@@ -68,9 +68,43 @@ import Testing
         #expect(two.lowerBoundSeconds == 10 && two.upperBoundSeconds == 19.5 && two.burdenedUpperBoundSeconds == 20.5)
         #expect(abs(two.efficiency - 19.0 / 30) < Self.tolerance)
         #expect(two.measuredSeconds == nil && two.error == nil && !two.joinMeasured)
+        // No contention measured: the contended replay is the replay.
+        #expect(two.slowdown == 1 && !two.slowdownMeasured && two.contendedSeconds == 15)
 
         // 4 workers: 3, 3, 2, 2 at 0, the fifth 2 at 2 → 4; + 4 + 3 + 1 = 12.
         #expect(w.predictions[2].predictedSeconds == 12)
+
+        #expect(w.forkJoins.map(\.tasks) == [5, 1] && w.forkJoins.map(\.workSeconds) == [12, 4])
+        #expect(w.forkJoins.map(\.spanSeconds) == [3, 4] && w.forkJoins.map(\.wallSeconds) == [12.5, 4.5])
+        // Uncovered: 12.5 − (7 − 0) and 4.5 − 4.
+        #expect(w.forkJoins.map(\.overheadSeconds) == [5.5, 0.5] && log.overheadSeconds(step: 0, phase: 0) == 5.5)
+    }
+
+    /// The same step with workers that slow each other down: κ(2) = 1.2, κ(4) = 1.5. Contended
+    /// replays: 2 workers 1.2·(7 + 4) + 3 + 1 = 17.2; 4 workers 1.5·(4 + 4) + 4 = 16; 8 workers,
+    /// not measured, take κ(4): 1.5·(3 + 4) + 4 = 14.5. From a base of 2 workers, κ is relative
+    /// to κ(2): 4 workers 1.5 / 1.2 = 1.25.
+    @Test func contendedReplayStretchesTheTasks() throws {
+        let log = TaskLog(phaseTasks: [5, 1], taskSeconds: [3, 3, 2, 2, 2, 4], taskStartSeconds: [0, 0, 3, 3, 5, 0],
+                          forkJoinSeconds: [12.5, 4.5], stepSeconds: [20])
+        let contention = [CoreContention(workers: 2, rounds: 1, passes: 1, aloneSeconds: 1, togetherSeconds: 1.2),
+                          CoreContention(workers: 4, rounds: 1, passes: 1, aloneSeconds: 2, togetherSeconds: 3)]
+        let joins = JoinCost(points: [.init(workers: 1, taskSeconds: 0, seconds: 0.5)])
+        let w = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 1, base: log, joinCost: joins,
+                                              contention: contention, predict: [1, 2, 4, 8],
+                                              measured: [(workers: 2, seconds: 17, log: log)]))
+        let byWorkers = Dictionary(uniqueKeysWithValues: w.predictions.map { ($0.workers, $0) })
+        #expect(byWorkers[1]!.slowdown == 1 && byWorkers[1]!.contendedSeconds == 20)
+        #expect(abs(byWorkers[2]!.contendedSeconds - 17.2) < Self.tolerance && byWorkers[2]!.slowdownMeasured)
+        #expect(abs(byWorkers[2]!.contendedError! - 0.2 / 17) < Self.tolerance)
+        #expect(abs(byWorkers[2]!.error! - (15 - 17) / 17.0) < Self.tolerance)
+        #expect(byWorkers[4]!.contendedSeconds == 16 && byWorkers[4]!.slowdown == 1.5)
+        #expect(byWorkers[8]!.contendedSeconds == 14.5 && !byWorkers[8]!.slowdownMeasured)
+        #expect(abs(byWorkers[2]!.contendedEfficiency - 19 / (2 * 17.2)) < Self.tolerance)
+
+        let fromTwo = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 2, base: log, joinCost: joins,
+                                                    contention: contention, predict: [4], measured: []))
+        #expect(fromTwo.predictions.map(\.workers) == [4] && fromTwo.predictions[0].slowdown == 1.25)
     }
 
     /// The median is taken over steps: three steps whose one task takes 1, 5 and 2 give work 2.
@@ -78,7 +112,7 @@ import Testing
         let log = TaskLog(phaseTasks: [1], taskSeconds: [1, 5, 2], taskStartSeconds: [0, 0, 0],
                           forkJoinSeconds: [1, 5, 2], stepSeconds: [1, 5, 2])
         let w = try #require(WorkSpan.analyze(batch: 1, bind: .none, baseWorkers: 1, base: log,
-                                              joinCost: JoinCost(points: [.init(workers: 1, seconds: 0)]), predict: [], measured: []))
+                                              joinCost: JoinCost(points: [.init(workers: 1, taskSeconds: 0, seconds: 0)]), predict: [], measured: []))
         #expect(w.workSeconds == 2 && w.spanSeconds == 2 && w.parallelism == 1)
         #expect(w.predictions.isEmpty)
 
@@ -99,7 +133,7 @@ import Testing
         }
         let log = TaskLog(phaseTasks: phaseTasks, taskSeconds: tasks, taskStartSeconds: tasks.map { _ in 0 },
                           forkJoinSeconds: Array(repeating: 1e-3, count: 6), stepSeconds: [7e-3])
-        let joins = JoinCost(points: [.init(workers: 1, seconds: 1e-6), .init(workers: 2, seconds: 2e-6)])
+        let joins = JoinCost(points: [.init(workers: 1, taskSeconds: 0, seconds: 1e-6), .init(workers: 2, taskSeconds: 0, seconds: 2e-6)])
         let w = try #require(WorkSpan.analyze(batch: 1, bind: .none, baseWorkers: 1, base: log, joinCost: joins,
                                               predict: [1, 2, 3, 4, 8, 16, 32, 64], measured: []))
         #expect(w.workSeconds >= w.spanSeconds && w.spanSeconds > 0)
@@ -113,24 +147,63 @@ import Testing
 
     /// c(P) = 1 + 0.5·log₂P µs through exact points; measured counts keep their measurement.
     @Test func joinCostFitsALogarithm() {
-        let exact = JoinCost(points: [4, 1, 2].map { JoinCost.Point(workers: $0, seconds: (1 + 0.5 * [1: 0.0, 2: 1, 4: 2][$0]!) * 1e-6) })
-        #expect(abs(exact.interceptSeconds - 1e-6) < 1e-18 && abs(exact.secondsPerDoubling - 0.5e-6) < 1e-18)
+        let exact = JoinCost(points: [4, 1, 2].map {
+            JoinCost.Point(workers: $0, taskSeconds: 0, seconds: (1 + 0.5 * [1: 0.0, 2: 1, 4: 2][$0]!) * 1e-6)
+        })
+        #expect(exact.fits.count == 1)
+        #expect(abs(exact.fits[0].interceptSeconds - 1e-6) < 1e-18 && abs(exact.fits[0].secondsPerDoubling - 0.5e-6) < 1e-18)
         #expect(abs(exact.seconds(workers: 16) - 3e-6) < 1e-18)
         #expect(abs(exact.seconds(workers: 64) - 4e-6) < 1e-18)
+        // One task length: the same cost for phases of any length.
+        #expect(abs(exact.seconds(workers: 64, phaseSeconds: 1) - 4e-6) < 1e-18)
         #expect(exact.points.map(\.workers) == [1, 2, 4] && !exact.isFlat)
         #expect(exact.isMeasured(workers: 2) && !exact.isMeasured(workers: 8))
 
         // Off the curve, by hand: x = log₂P = 0, 1, 2; y = 1, 2, 2.5; b = Sxy/Sxx = 1.5/2, a = ȳ − b·x̄.
-        let noisy = JoinCost(points: [.init(workers: 1, seconds: 1), .init(workers: 2, seconds: 2), .init(workers: 4, seconds: 2.5)])
-        #expect(abs(noisy.secondsPerDoubling - 0.75) < Self.tolerance)
-        #expect(abs(noisy.interceptSeconds - (5.5 / 3 - 0.75)) < Self.tolerance)
+        let noisy = JoinCost(emptyForkJoins: [(1, 1), (2, 2), (4, 2.5)])
+        #expect(abs(noisy.fits[0].secondsPerDoubling - 0.75) < Self.tolerance)
+        #expect(abs(noisy.fits[0].interceptSeconds - (5.5 / 3 - 0.75)) < Self.tolerance)
         #expect(noisy.seconds(workers: 2) == 2)   // measured, not fitted
-        #expect(abs(noisy.fittedSeconds(workers: 2) - (5.5 / 3)) < Self.tolerance)
+        #expect(abs(noisy.seconds(workers: 8) - (5.5 / 3 - 0.75 + 0.75 * 3)) < Self.tolerance)
 
         // One point, or a cost that falls with more workers: flat.
-        let single = JoinCost(points: [.init(workers: 2, seconds: 3)])
+        let single = JoinCost(emptyForkJoins: [(2, 3)])
         #expect(single.isFlat && single.seconds(workers: 64) == 3)
-        let falling = JoinCost(points: [.init(workers: 1, seconds: 3), .init(workers: 2, seconds: 2)])
+        let falling = JoinCost(emptyForkJoins: [(1, 3), (2, 2)])
         #expect(falling.isFlat && falling.seconds(workers: 32) == 2.5 && falling.seconds(workers: 1) == 3)
+    }
+
+    /// Costs measured at task lengths 0 and 100 (1 worker: 1 and 41; 2 workers: 2 and 3): a phase
+    /// of 25 pays a quarter of the way, one beyond the grid the last length's cost; 4 workers
+    /// take each length's own fit (0: 1 + 1·log₂P; 100: 41 − 38·log₂P is falling, so flat at 22).
+    @Test func joinCostDependsOnThePhaseLength() {
+        let cost = JoinCost(points: [.init(workers: 1, taskSeconds: 0, seconds: 1), .init(workers: 1, taskSeconds: 100, seconds: 41),
+                                     .init(workers: 2, taskSeconds: 0, seconds: 2), .init(workers: 2, taskSeconds: 100, seconds: 3)])
+        #expect(cost.fits.map(\.taskSeconds) == [0, 100])
+        #expect(cost.seconds(workers: 1, phaseSeconds: 0) == 1 && cost.seconds(workers: 1, phaseSeconds: 100) == 41)
+        #expect(cost.seconds(workers: 1, phaseSeconds: 25) == 11)
+        #expect(cost.seconds(workers: 1, phaseSeconds: 1000) == 41)
+        #expect(cost.seconds(workers: 2, phaseSeconds: 50) == 2.5)
+        #expect(cost.seconds(workers: 4, phaseSeconds: 0) == 3)
+        #expect(cost.seconds(workers: 4, phaseSeconds: 100) == 22)
+        #expect(cost.seconds(workers: 4, phaseSeconds: 50) == 12.5)
+        #expect(!cost.isFlat)
+    }
+
+    /// The replay charges each phase the join cost of its own length: tasks [3, 3, 2, 2, 2] and
+    /// [4] with c = 0 for a phase of length 0 rising to 1 for length 10. On 2 workers the phases
+    /// last 7 and 4: 0.7 + 0.4 = 1.1 on top of 7 + 4 + 3 serial.
+    @Test func replayChargesEachPhaseByItsLength() throws {
+        let log = TaskLog(phaseTasks: [5, 1], taskSeconds: [3, 3, 2, 2, 2, 4], taskStartSeconds: [0, 0, 3, 3, 5, 0],
+                          forkJoinSeconds: [12.5, 4.5], stepSeconds: [20])
+        let joins = JoinCost(points: [.init(workers: 1, taskSeconds: 0, seconds: 0), .init(workers: 1, taskSeconds: 10, seconds: 1)])
+        let w = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 1, base: log, joinCost: joins,
+                                              predict: [2], measured: []))
+        let two = try #require(w.predictions.first { $0.workers == 2 })
+        #expect(abs(two.predictedSeconds - 15.1) < Self.tolerance)
+        #expect(abs(two.joinSeconds - 0.55) < Self.tolerance)
+        #expect(abs(two.burdenedUpperBoundSeconds - (9.5 + 10 + 1.1)) < Self.tolerance)
+        // Burdened span on 1 worker: the longest tasks 3 and 4 cost 0.3 + 0.4.
+        #expect(abs(w.burdenedSpanSeconds - 10.7) < Self.tolerance)
     }
 }

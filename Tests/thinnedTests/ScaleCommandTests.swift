@@ -80,7 +80,11 @@ import Parallel
             #expect((p["measuredSeconds"] as? Double != nil) == measured && (p["error"] as? Double != nil) == measured)
         }
         let join = try #require(w["joinCost"] as? [String: Any])
-        #expect((join["points"] as? [[String: Any]])?.count == 2)
+        // Each measured count at every task length of the grid.
+        #expect((join["points"] as? [[String: Any]])?.count == 2 * 6)
+        // The contention is measured on the 2-worker pool; the contended replay is there for every count.
+        #expect((w["contention"] as? [[String: Any]])?.compactMap { $0["workers"] as? Int } == [2])
+        #expect(predictions.allSatisfy { ($0["contendedSeconds"] as? Double ?? 0) > 0 && ($0["slowdown"] as? Double ?? 0) > 0 })
 
         let bandwidths = try #require(report["bandwidths"] as? [[String: Any]])
         #expect(bandwidths.count == 2)

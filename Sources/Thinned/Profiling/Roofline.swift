@@ -25,33 +25,15 @@ public struct Roofline: Sendable, Codable, Equatable {
     /// three products at M = `batch`, repeated for at least `seconds` and at least 3 times; the
     /// fastest repetition counts.
     public static func measure(model: ModelConfiguration, batch: Int, pool: WorkerPool, seconds: Double = 0.3) -> Roofline {
-        let layers = ParameterLayout(widths: model.layers).layers
         let flops = model.trainingFlopsPerSample * Double(batch)
         let best = pool.map { worker -> Double in
             guard worker.index == 0 else { return .infinity }
-            let biggest = layers.map { max($0.inputs, $0.outputs) * max(batch, $0.inputs, $0.outputs) }.max()!
-            let a = UnsafeMutablePointer<Float>.allocate(capacity: biggest), b = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
-            let c = UnsafeMutablePointer<Float>.allocate(capacity: biggest)
-            defer { a.deallocate(); b.deallocate(); c.deallocate() }
-            for i in 0..<biggest {
-                a[i] = Float(i % 17) * 0.01
-                b[i] = Float(i % 13) * 0.02
-                c[i] = 0
-            }
+            let products = StepProducts(model: model, batch: batch)
             var best = Double.infinity, repetitions = 0
             let start = Clock.seconds()
             while repetitions < 3 || Clock.seconds() - start < seconds {
                 let begin = Clock.seconds()
-                for (l, layer) in layers.enumerated() {
-                    Dense.forward(x: a, w: b, y: c, rows: batch, inputs: layer.inputs, outputs: layer.outputs)
-                    // A step computes no delta below the first layer.
-                    if l > 0 {
-                        Dense.backwardInput(dy: a, w: b, dx: c, rows: batch, inputs: layer.inputs, outputs: layer.outputs)
-                    }
-                    Dense.weightGradient(dy: a, x: b, rows: batch, inputs: layer.inputs, outputs: layer.outputs,
-                                         outputRange: 0..<layer.outputs, inputRange: 0..<layer.inputs, alpha: 1,
-                                         into: c, leading: layer.inputs)
-                }
+                products.run()
                 best = min(best, Clock.seconds() - begin)
                 repetitions += 1
             }

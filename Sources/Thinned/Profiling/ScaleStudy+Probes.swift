@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Parallel
 
 extension ScaleStudy {
@@ -17,8 +20,9 @@ extension ScaleStudy {
                                                                     memoryBytes: MemoryBandwidth.physicalMemoryBytes)
     }
 
-    /// What a study measures on each pool besides the step: the empty fork–join's cost (every
-    /// pool) and the triad bandwidth (once per bind policy and worker count, whatever the batch).
+    /// What a study measures on each pool besides the step: the fork–join cost (`JoinCost`) and the
+    /// workers' contention on the step's products (every pool), and the triad bandwidth (once per
+    /// bind policy and worker count, whatever the batch).
     struct Probes {
         let elements: Int
         let bandwidthRepetitions: Int
@@ -31,32 +35,62 @@ extension ScaleStudy {
             bandwidthRepetitions = study.bandwidthRepetitions
         }
 
-        /// The join cost and the bandwidth of `pool`, started for `bind`: the bandwidth measured
-        /// now if this policy and worker count have none yet.
-        mutating func measure(pool: WorkerPool, bind: BindPolicy) -> (join: JoinCost.Point, bandwidth: MemoryBandwidth?) {
+        /// The join cost, the contention on the step's products (`model` at the batch of
+        /// `roofline`, whose single-thread rate it gives) and the bandwidth of `pool`, started for
+        /// `bind`: the bandwidth measured now if this policy and worker count have none yet.
+        mutating func measure(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline)
+            -> (join: [JoinCost.Point], contention: CoreContention, bandwidth: MemoryBandwidth?)
+        {
             let join = JoinCost.measure(on: pool)
+            // About 40 ms of products per worker and round.
+            let pass = roofline.flopsPerSample * Double(roofline.batch) / (roofline.gigaflopsPerCore * 1e9)
+            let contention = CoreContention.measure(model: model, batch: roofline.batch, pool: pool,
+                                                    passes: max(1, Int((0.04 / pass).rounded())))
             if let known = bandwidths.first(where: { $0.bind == bind && $0.bandwidth.workers == pool.count }) {
-                return (join, known.bandwidth)
+                return (join, contention, known.bandwidth)
             }
             let key = "\(bind.rawValue) \(pool.count)"
-            guard !refused.contains(key) else { return (join, nil) }
+            guard !refused.contains(key) else { return (join, contention, nil) }
             guard let bandwidth = MemoryBandwidth.measure(on: pool, elements: elements, repetitions: bandwidthRepetitions) else {
                 refused.insert(key)
-                return (join, nil)
+                return (join, contention, nil)
             }
             bandwidths.append(BandwidthPoint(bind: bind, bandwidth: bandwidth))
-            return (join, bandwidth)
+            return (join, contention, bandwidth)
         }
+    }
+
+    /// The involuntary context switches of `pool`'s workers so far, summed (`getrusage` with
+    /// `RUSAGE_THREAD` on each worker): how often the scheduler took a core from a worker to run
+    /// something else. nil where the system does not count them per thread.
+    static func preemptions(of pool: WorkerPool) -> Int? {
+        #if os(Linux)
+        // RUSAGE_THREAD is 1 on Linux; Glibc's module leaves the _GNU_SOURCE name out.
+        let thread = __rusage_who_t(1)
+        let counts: [Int?] = pool.map { _ in
+            var usage = rusage()
+            return getrusage(thread, &usage) == 0 ? Int(usage.ru_nivcsw) : nil
+        }
+        return counts.contains(nil) ? nil : counts.reduce(0) { $0 + $1! }
+        #else
+        return nil
+        #endif
     }
 
     /// The measurements of one (batch, bind) series that its work/span analysis needs.
     struct SeriesLogs {
         private var joins: [JoinCost.Point] = []
+        private var contention: [CoreContention] = []
+        private var preemptions: [Int: Double] = [:]
         private var measured: [(workers: Int, seconds: Double, log: TaskLog)] = []
 
-        /// Records a measured worker count: its median step, its task log, its join cost.
-        mutating func add(workers: Int, medianSeconds: Double, log: TaskLog, join: JoinCost.Point) {
-            joins.append(join)
+        /// Records a measured worker count: its median step, its task log, its join cost, its
+        /// contention.
+        mutating func add(workers: Int, medianSeconds: Double, log: TaskLog, join: [JoinCost.Point], contention: CoreContention,
+                          preemptionsPerStep: Double?) {
+            joins += join
+            preemptions[workers] = preemptionsPerStep
+            if contention.workers > 1 { self.contention.append(contention) }
             measured.append((workers, medianSeconds, log))
         }
 
@@ -65,7 +99,8 @@ extension ScaleStudy {
         func analyze(batch: Int, bind: BindPolicy, predict: [Int]) -> WorkSpan? {
             guard let base = measured.min(by: { $0.workers < $1.workers }) else { return nil }
             return WorkSpan.analyze(batch: batch, bind: bind, baseWorkers: base.workers, base: base.log,
-                                    joinCost: JoinCost(points: joins), predict: predict, measured: measured)
+                                    joinCost: JoinCost(points: joins), contention: contention, predict: predict,
+                                    measured: measured, preemptionsPerStep: preemptions)
         }
     }
 }

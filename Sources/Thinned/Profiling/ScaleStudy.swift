@@ -185,8 +185,8 @@ public struct ScaleStudy: Sendable {
                 var logs = SeriesLogs()
                 for count in counts {
                     let start = try executor == .pool ? startPool(threads: count, bind: bind, topology: topology) : nil
-                    // The roofs and the join cost are the pool's: Dispatch rows are the step alone.
-                    let probe = start.map { probes.measure(pool: $0.pool, bind: bind) }
+                    // The roofs, the join cost and the contention are the pool's: Dispatch rows are the step alone.
+                    let probe = start.map { probes.measure(pool: $0.pool, bind: bind, model: configuration.model, roofline: roofline) }
                     let workers: any ForkJoinExecutor = try start?.pool ?? DispatchExecutor(workers: count)
                     let trainer = try Trainer(configuration: configuration, data: split, pool: workers)
                     let order = EpochOrder(count: split.train.count, batchSize: batch, epoch: 0, seed: configuration.seed)
@@ -195,6 +195,7 @@ public struct ScaleStudy: Sendable {
                     var profile = StepProfile(workers: count)
                     var allocations = 0
                     var log: TaskLog?
+                    let preempted = start.flatMap { Self.preemptions(of: $0.pool) }
                     for r in 0..<repeats {
                         let measured = trainer.profile(steps: steps, batches: order, startingAt: warmupSteps + r * steps,
                                                        allocationCount: allocationCount)
@@ -226,8 +227,10 @@ public struct ScaleStudy: Sendable {
                     }
                     rows.append(row)
                     onRow(row)
-                    guard let probe else { continue }
-                    logs.add(workers: count, medianSeconds: median, log: log!, join: probe.join)
+                    guard let start, let probe else { continue }
+                    let preemptions = Self.preemptions(of: start.pool).flatMap { after in preempted.map { after - $0 } }
+                    logs.add(workers: count, medianSeconds: median, log: log!, join: probe.join, contention: probe.contention,
+                             preemptionsPerStep: preemptions.map { Double($0) / Double(times.count) })
                     if !traffic.isEmpty {
                         let roofs = PhaseRoofs.evaluate(
                             batch: batch, bind: bind, threads: count,

@@ -63,6 +63,20 @@ public struct TaskLog: Sendable, Equatable {
         return max(0, stepSeconds[step] - inside)
     }
 
+    /// The time of phase `phase` of step `step` that no task covers: from the fork to the first
+    /// task's start (waking a worker, the claim) plus from the last task's end to the join's
+    /// return (the last decrement, waking the caller). What a fork–join costs inside a step.
+    public func overheadSeconds(step: Int, phase: Int) -> Double {
+        guard phaseTasks[phase] > 0 else { return 0 }
+        let start = step * tasksPerStep + taskOffsets[phase]
+        var first = Double.infinity, last = 0.0
+        for i in start..<(start + phaseTasks[phase]) {
+            first = min(first, taskStartSeconds[i])
+            last = max(last, taskStartSeconds[i] + taskSeconds[i])
+        }
+        return max(0, forkJoinSeconds[step * phaseTasks.count + phase] - (last - first))
+    }
+
     /// Adds the steps of `other`, a log of the same phase layout.
     public mutating func append(_ other: TaskLog) {
         precondition(other.phaseTasks == phaseTasks, "TaskLog.append: phase layouts differ")
