@@ -52,6 +52,15 @@ __attribute__((target("avx512f"))) static long adam_wide(long count, float *thet
     return j;
 }
 
+int thinned_adam_update_avx512(long count, float *theta, const float *gradient, float *m, float *v, float b1,
+                               float c1, float b2, float c2, float size, float root, float eps) {
+    if (!thinned_cpu_has_avx512f()) return 0;
+    long done = adam_wide(count, theta, gradient, m, v, b1, c1, b2, c2, size, root, eps);
+    thinned_adam_update_portable(count - done, theta + done, gradient + done, m + done, v + done, b1, c1, b2, c2, size,
+                                 root, eps);
+    return 1;
+}
+
 void thinned_adam_update(long count, float *theta, const float *gradient, float *m, float *v, float b1, float c1,
                          float b2, float c2, float size, float root, float eps) {
     long done = thinned_cpu_has_avx512f()
@@ -61,6 +70,11 @@ void thinned_adam_update(long count, float *theta, const float *gradient, float 
 }
 
 #else
+
+int thinned_adam_update_avx512(long count, float *theta, const float *gradient, float *m, float *v, float b1,
+                               float c1, float b2, float c2, float size, float root, float eps) {
+    return 0;
+}
 
 void thinned_adam_update(long count, float *theta, const float *gradient, float *m, float *v, float b1, float c1,
                          float b2, float c2, float size, float root, float eps) {

@@ -14,12 +14,11 @@
 #include <immintrin.h>
 #endif
 
-enum {
-    multiplier0 = 0xD2511F53u,
-    multiplier1 = 0xCD9E8D57u,
-    weyl0 = 0x9E3779B9u,
-    weyl1 = 0xBB67AE85u,
-};
+// Unsigned 32-bit constants (an enum's would be int, which these exceed).
+#define multiplier0 0xD2511F53u
+#define multiplier1 0xCD9E8D57u
+#define weyl0 0x9E3779B9u
+#define weyl1 0xBB67AE85u
 
 void thinned_philox_multipliers_portable(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1,
                                          uint32_t word2, uint32_t word3, uint32_t threshold, float scale, int blocks,
@@ -136,6 +135,16 @@ __attribute__((target("avx512f"))) static int multipliers_whole_groups(uint32_t 
 
 int thinned_philox_multipliers_wide(void) { return thinned_cpu_has_avx512f(); }
 
+int thinned_philox_multipliers_avx512(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1,
+                                      uint32_t word2, uint32_t word3, uint32_t threshold, float scale, int blocks,
+                                      float *out) {
+    if (!thinned_cpu_has_avx512f()) return 0;
+    int done = multipliers_whole_groups(key0, key1, first_block, word1, word2, word3, threshold, scale, blocks, out);
+    thinned_philox_multipliers_portable(key0, key1, first_block + (uint32_t)done, word1, word2, word3, threshold,
+                                        scale, blocks - done, out + 4 * done);
+    return 1;
+}
+
 void thinned_philox_multipliers(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1, uint32_t word2,
                                 uint32_t word3, uint32_t threshold, float scale, int blocks, float *out) {
     int done = thinned_philox_multipliers_wide()
@@ -148,6 +157,12 @@ void thinned_philox_multipliers(uint32_t key0, uint32_t key1, uint32_t first_blo
 #else
 
 int thinned_philox_multipliers_wide(void) { return 0; }
+
+int thinned_philox_multipliers_avx512(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1,
+                                      uint32_t word2, uint32_t word3, uint32_t threshold, float scale, int blocks,
+                                      float *out) {
+    return 0;
+}
 
 void thinned_philox_multipliers(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1, uint32_t word2,
                                 uint32_t word3, uint32_t threshold, float scale, int blocks, float *out) {

@@ -20,7 +20,8 @@ public protocol ForkJoinExecutor: AnyObject, Sendable {
     /// error and stops the program.
     func forEachTask(_ count: Int, of tasks: any WorkerTasks)
 
-    /// Runs `body(worker)` once for every worker index, concurrently, and returns the results in
+    /// Runs `body(worker)` once for every worker index, possibly concurrently (a body must not wait
+    /// for another worker's), and returns the results in
     /// index order: the way to make per-worker state (scratch workspaces, result slots).
     func map<T>(_ body: (Worker) -> T) -> [T]
 }

@@ -14,6 +14,24 @@ import Testing
         ("portable", { thinned_adam_update_portable($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) }),
     ]
 
+    /// The AVX-512 path by itself, so that a change to it cannot pass on the portable path that a
+    /// machine without AVX-512 dispatches to; on such a machine it says so and checks nothing.
+    @Test(arguments: [0, 1, 15, 16, 17, 100, 1027])
+    func theAVX512PathIsAdamBitForBit(count: Int) throws {
+        try #require(thinned_cpu_has_avx512f() == 1, "this CPU has no AVX-512: its path cannot run here")
+        var theta: [Float] = (0..<count).map { j in Float(j % 13) * 0.37 - 2 }
+        var m: [Float] = (0..<count).map { j in Float(j % 5) * 0.01 }
+        var v: [Float] = (0..<count).map { j in Float(j % 7) * 0.003 }
+        let gradient: [Float] = (0..<count).map { j in j % 3 == 0 ? 0 : Float(j % 11) * 0.021 - 0.1 }
+        var t2 = theta, m2 = m, v2 = v
+        let wide = thinned_adam_update_avx512(count, &theta, gradient, &m, &v, 0.9, 0.1, 0.999, 0.001, 0.0053, 22.4, 1e-8)
+        thinned_adam_update_portable(count, &t2, gradient, &m2, &v2, 0.9, 0.1, 0.999, 0.001, 0.0053, 22.4, 1e-8)
+        #expect(wide == 1)
+        #expect(theta.map(\.bitPattern) == t2.map(\.bitPattern), "θ")
+        #expect(m.map(\.bitPattern) == m2.map(\.bitPattern), "m")
+        #expect(v.map(\.bitPattern) == v2.map(\.bitPattern), "v")
+    }
+
     @Test(arguments: [0, 1, 15, 16, 17, 100, 1027])
     func bothPathsAreAdamBitForBit(count: Int) {
         var stream = RandomStream(Philox(seed: 3), .shuffle)

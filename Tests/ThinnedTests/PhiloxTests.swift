@@ -66,6 +66,13 @@ extension RandomStream {
                                   UnsafeMutablePointer<Float>?) -> Void
 
     static let kernels: [(String, Kernel)] = [("dispatched", { thinned_philox_multipliers($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) }),
+                                               // The AVX-512 path by itself (on a machine without it the portable
+                                               // path stands in; the message says which the CPU has).
+                                               ("AVX-512 (where the CPU has it)", { key0, key1, c0, c1, c2, c3, t, s, n, out in
+                                                   if thinned_philox_multipliers_avx512(key0, key1, c0, c1, c2, c3, t, s, n, out) == 0 {
+                                                       thinned_philox_multipliers_portable(key0, key1, c0, c1, c2, c3, t, s, n, out)
+                                                   }
+                                               }),
                                                ("portable", { thinned_philox_multipliers_portable($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })]
 
     @Test(arguments: [0, 1, 15, 16, 17, 63, 64, 65, 131, 196], [UInt32(0), 5, 0xffff_fff0])

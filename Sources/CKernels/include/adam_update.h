@@ -9,6 +9,11 @@
 void thinned_adam_update(long count, float *theta, const float *gradient, float *m, float *v, float b1, float c1,
                          float b2, float c2, float size, float root, float eps);
 
+/// The AVX-512 path alone (the last count mod 16 by the portable one), for tests that compare the
+/// paths: returns 0 and changes nothing on a machine without AVX-512.
+int thinned_adam_update_avx512(long count, float *theta, const float *gradient, float *m, float *v, float b1,
+                               float c1, float b2, float c2, float size, float root, float eps);
+
 /// The same, always by the portable path (for tests that compare the two paths).
 void thinned_adam_update_portable(long count, float *theta, const float *gradient, float *m, float *v, float b1,
                                   float c1, float b2, float c2, float size, float root, float eps);

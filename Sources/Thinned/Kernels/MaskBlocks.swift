@@ -22,15 +22,16 @@ extension MaskBlocks {
         for block in blocks { Lanes.store(multipliers(block: block), out + 4 * (block - blocks.lowerBound)) }
     }
 
-    /// The units of one chunk of the masking loops: 16 Philox blocks (the lanes of `SIMD64`).
-    static var chunkUnits: Int { 64 }
+    /// The units of one chunk of the masking loops: 64 Philox blocks, four groups of 16 for the
+    /// AVX-512 path (a row of 784 inputs is three chunks and 16 units).
+    static var chunkUnits: Int { 256 }
 
     /// Runs `body(chunk, m)` for the chunks of `units` (which starts at a multiple of 4), each at
     /// most `chunkUnits` units long, with `m[e − chunk.lowerBound]` the multiplier of unit `e`.
     @inline(__always)
     private func forEachChunk(of units: Range<Int>, _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
         // A local vector, not `withUnsafeTemporaryAllocation`: an unoptimised build heap-allocates that.
-        var storage = SIMD64<Float>()
+        var storage = (SIMD64<Float>(), SIMD64<Float>(), SIMD64<Float>(), SIMD64<Float>())
         withUnsafeMutableBytes(of: &storage) { bytes in
             let m = bytes.baseAddress!.assumingMemoryBound(to: Float.self)
             var e = units.lowerBound
@@ -44,7 +45,7 @@ extension MaskBlocks {
     }
 
     /// `x[e] ← x[e] · m[e]` for `e` in `0 ..< count`.
-    /// - Complexity: O(count), the multipliers drawn 16 blocks at a time.
+    /// - Complexity: O(count), the multipliers drawn a chunk at a time.
     @inline(__always)
     func apply(to x: UnsafeMutablePointer<Float>, count: Int) {
         forEachChunk(of: 0..<count) { chunk, m in
@@ -61,7 +62,7 @@ extension MaskBlocks {
     /// The fused hidden-layer pass over the units `units` of a row: `z[e] ← max(z[e] + b[e], 0) · m[e]`
     /// — bias, ReLU and the next layer's mask in one pass over a row still in cache. `units` must
     /// start at a multiple of 4 (whole blocks).
-    /// - Complexity: O(units.count), the multipliers drawn 16 blocks at a time.
+    /// - Complexity: O(units.count), the multipliers drawn a chunk at a time.
     @inline(__always)
     func applyBiasReLU(to z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>, units: Range<Int>) {
         precondition(units.lowerBound % 4 == 0, "MaskBlocks: a unit range must start at a multiple of 4, got \(units)")
@@ -112,7 +113,7 @@ struct DrawnBlocks: MaskBlocks {
         return SIMD4<Float>.zero.replacing(with: SIMD4(repeating: scale), where: keep)
     }
 
-    /// The same words as `multipliers(block:)`, sixteen blocks per vector where the CPU has
+    /// The same words as `multipliers(block:)`; whole groups of 16 blocks through AVX-512 where the CPU has
     /// AVX-512 (`CKernels`).
     @inline(__always)
     func multipliers(blocks: Range<Int>, into out: UnsafeMutablePointer<Float>) {

@@ -9,7 +9,8 @@ extension FusedStep {
     ///
     /// Every element of the inputs, deltas, outputs and losses is covered: the input blocks cover
     /// `inputs[0]`, the forward tiles of layer `l` below the output layer `inputs[l + 1]` and
-    /// `deltas[l]` (of the same shape and tiles), the output blocks `outputs` and the losses.
+    /// `deltas[l]` (of the same shape; its own delta tiles may be cut into other columns, so those
+    /// pages follow the forward tiles), the output blocks `outputs` and the losses.
     func firstTouch() {
         for phase in phases { pool.forEachTask(phase.count, of: FirstTouch(step: self, tasks: phase)) }
         // Each worker's gradient tile, by that worker.

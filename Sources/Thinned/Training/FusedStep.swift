@@ -16,8 +16,9 @@ import Parallel
 ///    optimizer's state;
 /// 5. the gradient tiles of layers 1 and 0.
 ///
-/// Determinism: rows blocks and tiles are fixed by the batch size and the layer widths, never by
-/// the number of threads, and every element is computed by the same call with the same shape.
+/// Determinism: row blocks and tiles are fixed by the batch size, the shard size and the layer
+/// widths (`TilePlan`), never by the number of threads, and every element is computed by the
+/// same call with the same shape.
 ///
 /// The shared workspace is first touched by the workers along this tile plan, not zero-filled
 /// by the calling thread (see `FusedStep+FirstTouch.swift`).

@@ -5,7 +5,8 @@
 /// A forward or delta tile is `rows` samples × some units of one layer: as many units as keep the
 /// tile's product at most `tileMultiplyAdds` (a power of two from `minimumColumns` to
 /// `maximumColumns`). Small tiles give a phase many tasks (at batch 100 and the reference model,
-/// 32 to 64 per phase, so 16 workers or more have work), and on OpenBLAS's AVX-512 kernels a
+/// 32 to 88 in every phase but the three cheap ones — the images, the output layer and the deltas
+/// from it, with 10 to 16), and on OpenBLAS's AVX-512 kernels a
 /// product of at most ~10⁶ multiply-adds runs on its small-matrix path, which measured faster
 /// per flop than the whole layer's product on the development VM (148 against 130 GFLOP/s for
 /// 25 × 32 × 784 and 25 × 64 × 512; issue 11's library measurements, DESIGN.md).
