@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Parallel
+import Thinned
 
 /// `thinned scale` end to end on synthetic data: the table, the three files, identical digests.
 @Suite(.serialized) struct ScaleCommandTests {
@@ -81,7 +82,7 @@ import Parallel
         }
         let join = try #require(w["joinCost"] as? [String: Any])
         // Each measured count at every task length of the grid.
-        #expect((join["points"] as? [[String: Any]])?.count == 2 * 6)
+        #expect((join["points"] as? [[String: Any]])?.count == 2 * JoinCost.taskLengths.count)
         // The contention is measured on the 2-worker pool; the contended replay is there for every count.
         #expect((w["contention"] as? [[String: Any]])?.compactMap { $0["workers"] as? Int } == [2])
         #expect(predictions.allSatisfy { ($0["contendedSeconds"] as? Double ?? 0) > 0 && ($0["slowdown"] as? Double ?? 0) > 0 })

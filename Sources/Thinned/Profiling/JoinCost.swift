@@ -19,8 +19,8 @@ import RealModule
 /// fit is flat (`isFlat`), and the report says so.
 public struct JoinCost: Sendable, Codable, Equatable {
     /// The task lengths d measured, in seconds: from the empty fork–join to phases long enough
-    /// for the caller to park.
-    public static let taskLengths: [Double] = [0, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6]
+    /// for the caller to park (it spins 2 ms first, `PoolState`).
+    public static let taskLengths: [Double] = [0, 20e-6, 100e-6, 500e-6, 1.5e-3, 3e-3, 6e-3]
 
     /// One measured worker count and task length, and the median fork–join overhead.
     public struct Point: Sendable, Codable, Equatable {
