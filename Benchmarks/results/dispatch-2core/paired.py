@@ -25,7 +25,7 @@ if "--csv" in sys.argv:
 digests = {}
 for batch in sorted({b for b, _ in runs}):
     tables = [runs[key] for key in sorted(runs) if key[0] == batch]
-    for threads in (1, 2):
+    for threads in sorted({int(r["threads"]) for t in tables for r in t}):
         def column(executor, name):
             return [float(next(r for r in t if r["executor"] == executor and int(r["threads"]) == threads)[name]) for t in tables]
         pool, dispatch = column("pool", "median_ms"), column("dispatch", "median_ms")
