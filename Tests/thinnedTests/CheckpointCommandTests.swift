@@ -26,9 +26,17 @@ import Testing
         let digest = try #require(TrainCommandTests.digest(straight.stdout))
 
         let process = try Self.start(Self.run + ["--threads", "1", "--checkpoint", path])
-        Thread.sleep(forTimeInterval: 3)
+        // The signal goes in once the first epoch has ended (its line is flushed), not after a
+        // fixed wait: a faster step must not finish the run first.
+        let reader = (process.standardOutput as! Pipe).fileHandleForReading
+        var early = Data()
+        while !String(decoding: early, as: UTF8.self).contains("epoch 1/6") {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            early.append(chunk)
+        }
         kill(process.processIdentifier, SIGINT)
-        let output = String(decoding: (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let output = String(decoding: early + reader.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         try #require(process.terminationStatus == 130, "the run ended before the signal: \(output)")
         #expect(output.contains("interrupted (SIGINT) at epoch"))
