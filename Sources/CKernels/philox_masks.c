@@ -133,25 +133,42 @@ __attribute__((target("avx512f"))) static int multipliers_whole_groups(uint32_t 
     return done;
 }
 
+// Every block of `blocks`: the whole groups as above, then the last 1–15 blocks as one more
+// vector of 16, of which only those blocks' multipliers are kept (a lane's words do not depend
+// on the other lanes).
+__attribute__((target("avx512f"))) static void multipliers_all(uint32_t key0, uint32_t key1, uint32_t first_block,
+                                                               uint32_t word1, uint32_t word2, uint32_t word3,
+                                                               uint32_t threshold, float scale, int blocks, float *out) {
+    int done = multipliers_whole_groups(key0, key1, first_block, word1, word2, word3, threshold, scale, blocks, out);
+    if (done == blocks) return;
+    float last[64] __attribute__((aligned(64)));
+    multipliers_wide(key0, key1, first_block + (uint32_t)done, word1, word2, word3, threshold, scale, 1, last);
+    for (int q = 0; q < 4; q++) {
+        // Floats 16 q … 16 q + 15 of `last` hold blocks 4 q … 4 q + 3.
+        int from = 4 * q, left = blocks - done - from;
+        if (left <= 0) break;
+        __mmask16 lanes = left >= 4 ? (__mmask16)0xFFFF : (__mmask16)((1u << (4 * left)) - 1u);
+        _mm512_mask_storeu_ps(out + 4 * (done + from), lanes, _mm512_load_ps(last + 16 * q));
+    }
+}
+
 int thinned_philox_multipliers_wide(void) { return thinned_cpu_has_avx512f(); }
 
 int thinned_philox_multipliers_avx512(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1,
                                       uint32_t word2, uint32_t word3, uint32_t threshold, float scale, int blocks,
                                       float *out) {
     if (!thinned_cpu_has_avx512f()) return 0;
-    int done = multipliers_whole_groups(key0, key1, first_block, word1, word2, word3, threshold, scale, blocks, out);
-    thinned_philox_multipliers_portable(key0, key1, first_block + (uint32_t)done, word1, word2, word3, threshold,
-                                        scale, blocks - done, out + 4 * done);
+    multipliers_all(key0, key1, first_block, word1, word2, word3, threshold, scale, blocks, out);
     return 1;
 }
 
 void thinned_philox_multipliers(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1, uint32_t word2,
                                 uint32_t word3, uint32_t threshold, float scale, int blocks, float *out) {
-    int done = thinned_philox_multipliers_wide()
-        ? multipliers_whole_groups(key0, key1, first_block, word1, word2, word3, threshold, scale, blocks, out)
-        : 0;
-    thinned_philox_multipliers_portable(key0, key1, first_block + (uint32_t)done, word1, word2, word3, threshold,
-                                        scale, blocks - done, out + 4 * done);
+    if (thinned_philox_multipliers_wide()) {
+        multipliers_all(key0, key1, first_block, word1, word2, word3, threshold, scale, blocks, out);
+    } else {
+        thinned_philox_multipliers_portable(key0, key1, first_block, word1, word2, word3, threshold, scale, blocks, out);
+    }
 }
 
 #else

@@ -38,7 +38,7 @@ import Parallel
     }
 
     /// A model whose hidden layers are wider than the step's tiles (64 outputs × 128 inputs for the
-    /// weight gradient; forward tiles of 32 and 128 columns and delta tiles of 128 at 30 rows, from
+    /// weight gradient; forward tiles of 32 columns and delta tiles of 128 at 30 rows, from
     /// `TilePlan`), so that the heavy phases have several tiles.
     static let wide = ModelConfiguration(layers: [784, 200, 130, 10], dropout: .inverted, inputDropRate: 0.2,
                                          hiddenDropRate: 0.5, initialization: .xavier)

@@ -105,21 +105,22 @@ import Parallel
 
     /// The same with layers wider than every tile and a batch that is not a multiple of the
     /// shard: multi-tile products, column offsets and remainder tiles in every phase, with every
-    /// sample its own dropout masks. At 50 rows per tile `TilePlan` gives layer 0 (depth 700)
-    /// 32-unit forward tiles (150 = 4·32 + 22), layer 1 128-unit ones (130 = 128 + 2), delta tiles
-    /// of 128 units (150 = 128 + 22, 130 = 128 + 2), and 64 × 128 weight-gradient tiles
-    /// (700 = 5·128 + 60, 150 = 2·64 + 22); 120 = 2·50 + 20.
+    /// sample its own dropout masks. At 50 rows per tile `TilePlan` gives 16-unit forward tiles
+    /// (150 = 9·16 + 6, 130 = 8·16 + 2), delta tiles of 128 units (150 = 128 + 22,
+    /// 130 = 128 + 2), and 64 × 128 weight-gradient tiles (700 = 5·128 + 60, 150 = 2·64 + 22),
+    /// each summed over the batch in two products (120 = 100 + 20 rows); 120 = 2·50 + 20.
     @Test(arguments: [OptimizerKind.sgd, .adam])
     func fusedAgreesWithLiteralAcrossTiles(optimizer: OptimizerKind) throws {
         let widths = [700, 150, 130, 10]
         let plan = TilePlan(widths: widths, rows: 50)
-        #expect(plan.forwardColumns == [32, 128, 128] && plan.deltaColumns == [0, 128, 128])
+        #expect(plan.forwardColumns == [16, 16, 16] && plan.deltaColumns == [0, 128, 128])
         for l in 0..<(widths.count - 2) {
             #expect(widths[l + 1] > plan.forwardColumns[l] && widths[l + 1] % plan.forwardColumns[l] != 0)
             #expect(widths[l + 1] > plan.deltaColumns[l + 1] && widths[l + 1] % plan.deltaColumns[l + 1] != 0)
         }
         #expect(widths[0] > TilePlan.gradientInputs && widths[0] % TilePlan.gradientInputs != 0)
         #expect(widths[1] > TilePlan.gradientOutputs && widths[1] % TilePlan.gradientOutputs != 0)
+        #expect(120 > TilePlan.gradientRows && 120 % TilePlan.gradientRows != 0)
         let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
                                        initialization: .xavier)
         let data = DataSplit.synthetic(features: 700, classes: 10, trainCount: 240, testCount: 10, seed: 5)

@@ -75,7 +75,7 @@ extension RandomStream {
                                                }),
                                                ("portable", { thinned_philox_multipliers_portable($0, $1, $2, $3, $4, $5, $6, $7, $8, $9) })]
 
-    @Test(arguments: [0, 1, 15, 16, 17, 63, 64, 65, 131, 196], [UInt32(0), 5, 0xffff_fff0])
+    @Test(arguments: [0, 1, 8, 12, 15, 16, 17, 63, 64, 65, 131, 196], [UInt32(0), 5, 0xffff_fff0])
     func multipliersAreTheScalarWords(blocks: Int, first: UInt32) {
         let generator = Philox(seed: 0x1234_5678_9abc_def0)
         let stream = RandomStream(generator, .dropoutMask, a: 77, b: 13, c: 2)

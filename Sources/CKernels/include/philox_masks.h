@@ -9,9 +9,10 @@
 /// (first_block + i, word1, word2, word3) and the key (key0, key1):
 ///     out[4 i + w] = (word w of Philox(counter) < threshold) ? scale : 0.
 /// The words are those of Philox4x32-10 exactly (Salmon et al., SC'11); the result does not depend
-/// on which code path computes it. Every whole group of 16 blocks goes through AVX-512 (four
-/// groups at once while there are four) where the CPU and the OS support it; shorter runs (a
-/// 32-unit tile's 8 blocks) and the rest go through portable C, one block at a time.
+/// on which code path computes it. Where the CPU and the OS support AVX-512, every block goes
+/// through it: whole groups of 16 blocks (four groups at once while there are four), then the
+/// last 1–15 blocks as one more group of which only those are stored; elsewhere through
+/// portable C, one block at a time.
 void thinned_philox_multipliers(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1, uint32_t word2,
                                 uint32_t word3, uint32_t threshold, float scale, int blocks, float *out);
 
@@ -20,8 +21,8 @@ void thinned_philox_multipliers_portable(uint32_t key0, uint32_t key1, uint32_t 
                                          uint32_t word2, uint32_t word3, uint32_t threshold, float scale, int blocks,
                                          float *out);
 
-/// The AVX-512 path alone, for every whole group of 16 blocks (the rest by the portable path),
-/// for tests that compare the paths: returns 0 and writes nothing on a machine without AVX-512.
+/// The AVX-512 path alone, for tests that compare the paths: returns 0 and writes nothing on a
+/// machine without AVX-512.
 int thinned_philox_multipliers_avx512(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1,
                                       uint32_t word2, uint32_t word3, uint32_t threshold, float scale, int blocks,
                                       float *out);

@@ -26,15 +26,22 @@ public enum Dense {
 
     /// `tile[o − o₀, i − i₀] ← alpha · Σ_r dy[r, o] · x[r, i]` for the tile `o ∈ outputRange`,
     /// `i ∈ inputRange` (starting at `o₀`, `i₀`), over all `rows` samples: the sum of the samples'
-    /// outer products δᵣ z̃ᵣᵀ in one `sgemm`. `tile` points at the tile's first element, whose
+    /// outer products δᵣ z̃ᵣᵀ, one `sgemm` per `rowsPerProduct` samples, each added to the tile in
+    /// order (the first one overwrites it). `tile` points at the tile's first element, whose
     /// rows are `leading` floats apart: `inputs` for a tile inside the whole `[outputs, inputs]`
     /// matrix, or the tile's own width for a tile on its own.
     public static func weightGradient(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, inputs: Int, outputs: Int,
                                       outputRange: Range<Int>, inputRange: Range<Int>, alpha: Float,
-                                      into tile: UnsafeMutablePointer<Float>, leading: Int) {
-        BLAS.gemm(transposeA: true, m: outputRange.count, n: inputRange.count, k: rows, alpha: alpha,
-                  a: dy + outputRange.lowerBound, lda: outputs, b: x + inputRange.lowerBound, ldb: inputs,
-                  c: tile, ldc: leading)
+                                      into tile: UnsafeMutablePointer<Float>, leading: Int, rowsPerProduct: Int) {
+        precondition(rowsPerProduct >= 1, "Dense.weightGradient: \(rowsPerProduct) rows per product")
+        var first = 0
+        while first < rows {
+            let count = min(rowsPerProduct, rows - first)
+            BLAS.gemm(transposeA: true, m: outputRange.count, n: inputRange.count, k: count, alpha: alpha,
+                      a: dy + first * outputs + outputRange.lowerBound, lda: outputs,
+                      b: x + first * inputs + inputRange.lowerBound, ldb: inputs, beta: first == 0 ? 0 : 1, c: tile, ldc: leading)
+            first += count
+        }
     }
 
     /// `db[o − o₀] ← alpha · Σ_r dy[r, o]` for `o ∈ outputRange` (starting at `o₀`), summing samples

@@ -113,8 +113,8 @@ struct DrawnBlocks: MaskBlocks {
         return SIMD4<Float>.zero.replacing(with: SIMD4(repeating: scale), where: keep)
     }
 
-    /// The same words as `multipliers(block:)`; whole groups of 16 blocks through AVX-512 where the CPU has
-    /// AVX-512 (`CKernels`).
+    /// The same words as `multipliers(block:)`, sixteen blocks per vector where the CPU has AVX-512
+    /// (`CKernels`).
     @inline(__always)
     func multipliers(blocks: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         let counter = stream.counter(block: UInt32(blocks.lowerBound))

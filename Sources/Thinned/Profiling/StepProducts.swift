@@ -2,7 +2,7 @@ import Parallel
 
 /// The step's products on made-up operands, as the roofline and the contention measurement run
 /// them: every layer's forward, delta (none below the first layer) and weight-gradient GEMM at
-/// M = the batch, in operands of the largest layer's size, allocated by the worker that runs them.
+/// M = the batch, each one `sgemm` of the whole layer (not the step's tiles), in operands of the largest layer's size, allocated by the worker that runs them.
 final class StepProducts {
     private let layers: [ParameterLayout.Layer]
     private let batch: Int
@@ -38,7 +38,7 @@ final class StepProducts {
             }
             Dense.weightGradient(dy: a, x: b, rows: batch, inputs: layer.inputs, outputs: layer.outputs,
                                  outputRange: 0..<layer.outputs, inputRange: 0..<layer.inputs, alpha: 1,
-                                 into: c, leading: layer.inputs)
+                                 into: c, leading: layer.inputs, rowsPerProduct: batch)
         }
     }
 }

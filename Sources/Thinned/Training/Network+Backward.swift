@@ -22,7 +22,8 @@ extension Network {
     }
 
     /// The weight and bias gradient of layer `l` over the tile `outputs × inputs`, summed over all
-    /// rows of `workspace` and multiplied by `alpha`, written into `gradient` (whole layout).
+    /// rows of `workspace` (`TilePlan.gradientRows` at a time) and multiplied by `alpha`, written
+    /// into `gradient` (whole layout).
     /// The tile whose inputs start at 0 also writes the bias gradient of its outputs.
     func gradient(_ workspace: Workspace, layer l: Int, rows: Int, outputs: Range<Int>, inputs: Range<Int>,
                   alpha: Float, into gradient: UnsafeMutablePointer<Float>) {
@@ -39,7 +40,8 @@ extension Network {
                   weights: UnsafeMutablePointer<Float>, leading: Int, bias: UnsafeMutablePointer<Float>) {
         let layer = layout.layers[l], dy = workspace.delta(layer: l)
         Dense.weightGradient(dy: dy, x: workspace.inputs[l], rows: rows, inputs: layer.inputs, outputs: layer.outputs,
-                             outputRange: outputs, inputRange: inputs, alpha: alpha, into: weights, leading: leading)
+                             outputRange: outputs, inputRange: inputs, alpha: alpha, into: weights, leading: leading,
+                             rowsPerProduct: TilePlan.gradientRows)
         if inputs.lowerBound == 0 {
             Dense.biasGradient(dy: dy, rows: rows, outputs: layer.outputs, outputRange: outputs, alpha: alpha, into: bias)
         }

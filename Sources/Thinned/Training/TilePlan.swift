@@ -2,25 +2,36 @@
 /// widths — never from the thread count, so every element is computed by the same call of the
 /// same shape however many workers run (the determinism contract).
 ///
-/// A forward or delta tile is `rows` samples × some units of one layer: as many units as keep the
-/// tile's product at most `tileMultiplyAdds` (a power of two from `minimumColumns` to
-/// `maximumColumns`). Small tiles give a phase many tasks (at batch 100 and the reference model,
-/// 32 to 88 in every phase but the three cheap ones — the images, the output layer and the deltas
-/// from it, with 10 to 16), and on OpenBLAS's AVX-512 kernels a
-/// product of at most ~10⁶ multiply-adds runs on its small-matrix path, which measured faster
-/// per flop than the whole layer's product on the development VM (148 against 130 GFLOP/s for
-/// 25 × 32 × 784 and 25 × 64 × 512; issue 11's library measurements, DESIGN.md).
+/// The sizes are those that OpenBLAS's AVX-512 small-matrix kernels take (issue 11's
+/// measurements, DESIGN.md, "The training step"): `cblas_sgemm` skips packing when the
+/// product has at most 10⁶ multiply-adds (`smallProduct`), and, for the transposition of the
+/// forward product, when its result also has at most 1200 elements (`smallForwardResult`).
+/// On the development VM (Sapphire Rapids, OpenBLAS 0.3.21) those kernels ran 130–167 GFLOP/s
+/// on these tiles, against 55–70 for a 25 × 64 × 512 forward tile one element past the limit
+/// and 117–122 for a whole layer's product; on a CPU without them the tiles are only a
+/// reasonable size.
+///
+/// - A forward tile is `rows` samples × the widest multiple of 16 units, up to 128, that keeps it
+///   on the small path (whole Philox blocks of 4 units; 48 for the reference model at 25 rows).
+/// - A delta tile is `rows` samples × the widest such multiple of 16 whose product is small
+///   (64 at 25 rows and a depth of 512).
+/// - A weight-gradient tile is `gradientOutputs × gradientInputs`, summed over the batch's
+///   samples in chunks of `gradientRows` (one small product each, accumulated in order), so
+///   that a batch of 1000 stays on the small path too.
 struct TilePlan: Equatable {
-    /// The largest product a forward or delta tile is sized to: 2²⁰ multiply-adds.
-    static let tileMultiplyAdds = 1 << 20
-    /// The narrowest tile: whole Philox blocks (4 units) and enough columns for a GEMM kernel.
-    static let minimumColumns = 32
-    /// The widest tile.
+    /// The largest product OpenBLAS's small-matrix kernels take: 10⁶ multiply-adds.
+    static let smallProduct = 1_000_000
+    /// The largest forward result (`rows × columns`) they take for its transposition.
+    static let smallForwardResult = 1200
+    /// Tiles are multiples of this many units, from one multiple to `maximumColumns`.
+    static let columnStep = 16
+    /// The widest forward or delta tile.
     static let maximumColumns = 128
-    /// Weight-gradient tiles are this many outputs × inputs, at every batch size (each one GEMM
-    /// over the whole batch).
+    /// Weight-gradient tiles are this many outputs × inputs, at every batch size.
     static let gradientOutputs = 64
     static let gradientInputs = 128
+    /// Samples per weight-gradient product: 64 × 128 × 100 multiply-adds, a small product.
+    static let gradientRows = 100
 
     /// Samples per forward and delta tile (the configuration's shard size).
     let rows: Int
@@ -36,15 +47,20 @@ struct TilePlan: Equatable {
         self.rows = rows
         // Layer l multiplies by a depth of widths[l] for its forward product and widths[l + 1]
         // (its outputs) for the deltas below it.
-        forwardColumns = (0..<(widths.count - 1)).map { Self.columns(rows: rows, depth: widths[$0]) }
-        deltaColumns = (0..<(widths.count - 1)).map { $0 == 0 ? 0 : Self.columns(rows: rows, depth: widths[$0 + 1]) }
+        forwardColumns = (0..<(widths.count - 1)).map {
+            Self.columns(rows: rows, depth: widths[$0], resultLimit: Self.smallForwardResult)
+        }
+        deltaColumns = (0..<(widths.count - 1)).map {
+            $0 == 0 ? 0 : Self.columns(rows: rows, depth: widths[$0 + 1], resultLimit: .max)
+        }
     }
 
-    /// The widest power-of-two tile, from `minimumColumns` to `maximumColumns`, whose product of
-    /// `rows` × columns × `depth` multiply-adds is at most `tileMultiplyAdds` (or the narrowest).
-    static func columns(rows: Int, depth: Int) -> Int {
+    /// The widest multiple of `columnStep`, up to `maximumColumns`, for which `rows` × columns ×
+    /// `depth` is a small product and `rows` × columns at most `resultLimit` (or `columnStep`).
+    static func columns(rows: Int, depth: Int, resultLimit: Int) -> Int {
         var columns = maximumColumns
-        while columns > minimumColumns && rows * columns * depth > tileMultiplyAdds { columns /= 2 }
+        while columns > columnStep
+            && (rows * columns * depth > smallProduct || rows * columns > resultLimit) { columns -= columnStep }
         return columns
     }
 }
