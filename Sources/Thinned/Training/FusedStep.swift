@@ -70,18 +70,25 @@ final class FusedStep: GradientEngine {
                 blocks(layers[l].inputs, Self.tileInputs).map { i in Task.gradient(layer: l, outputs: o, inputs: i) }
             }
         }
+        // Within a group of `TilePlan.groupShards` shards, column block by column block:
+        // consecutive tasks share their block of the weights, which stays in the worker's cache
+        // while the group's rows (which stay in cache too) stream past it.
+        let groups = stride(from: 0, to: shards.count, by: TilePlan.groupShards).map {
+            shards[$0..<min($0 + TilePlan.groupShards, shards.count)]
+        }
+        func grouped(_ columns: [Range<Int>], _ task: (Range<Int>, Range<Int>) -> Task) -> [Task] {
+            groups.flatMap { group in columns.flatMap { c in group.map { task($0, c) } } }
+        }
         var phases: [[Task]] = [small.map { .input(rows: $0) }]
         for l in 0..<(layers.count - 1) {
-            // Column block by column block: consecutive tasks share their block of the weights,
-            // which stays in the worker's cache while the row blocks stream past it.
-            phases.append(blocks(layers[l].outputs, plan.forwardColumns[l]).flatMap { columns in
-                shards.map { Task.forward(layer: l, rows: $0, columns: columns) }
+            phases.append(grouped(blocks(layers[l].outputs, plan.forwardColumns[l])) {
+                Task.forward(layer: l, rows: $0, columns: $1)
             })
         }
         phases.append(small.map { .output(rows: $0) })
         for l in stride(from: layers.count - 1, through: 1, by: -1) {
-            let deltas = blocks(layers[l].inputs, plan.deltaColumns[l]).flatMap { columns in
-                shards.map { Task.delta(layer: l, rows: $0, columns: columns) }
+            let deltas = grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
+                Task.delta(layer: l, rows: $0, columns: $1)
             }
             phases.append((l + 1 < layers.count ? tiles(l + 1) : []) + deltas)
         }
