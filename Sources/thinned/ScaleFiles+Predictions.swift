@@ -3,7 +3,7 @@ import Thinned
 extension ScaleFiles {
     /// `scale-predictions.csv`'s columns.
     static let predictionColumns = [
-        "batch", "bind", "base_workers", "workers", "work_ms", "span_ms", "parallelism", "empty_join_us", "join_us", "join_measured",
+        "batch", "bind", "base_workers", "workers", "work_ms", "span_ms", "parallelism", "typical_span_ms", "typical_parallelism", "empty_join_us", "join_us", "join_measured",
         "burdened_parallelism", "lower_bound_ms", "upper_bound_ms", "burdened_upper_bound_ms", "predicted_ms",
         "predicted_speedup", "predicted_efficiency", "slowdown", "slowdown_measured", "contended_ms", "contended_speedup",
         "contended_efficiency", "measured_ms", "error", "contended_error", "work_at_p_ms", "own_replay_ms",
@@ -24,7 +24,7 @@ extension ScaleFiles {
                 let contendedSpeedup = base.map { Format.fixed($0 / p.contendedSeconds * Double(w.baseWorkers), 4) } ?? ""
                 let fields: [String] = [
                     "\(w.batch)", w.bind.rawValue, "\(w.baseWorkers)", "\(p.workers)", ms(w.workSeconds), ms(w.spanSeconds),
-                    Format.fixed(w.parallelism, 4), Format.fixed(p.emptyJoinSeconds * 1e6, 4), Format.fixed(p.joinSeconds * 1e6, 4), p.joinMeasured ? "yes" : "no",
+                    Format.fixed(w.parallelism, 4), ms(w.typicalSpanSeconds), Format.fixed(w.typicalParallelism, 4), Format.fixed(p.emptyJoinSeconds * 1e6, 4), Format.fixed(p.joinSeconds * 1e6, 4), p.joinMeasured ? "yes" : "no",
                     Format.fixed(p.burdenedParallelism, 4), ms(p.lowerBoundSeconds), ms(p.upperBoundSeconds),
                     ms(p.burdenedUpperBoundSeconds), ms(p.predictedSeconds), speedup, Format.fixed(p.efficiency, 4),
                     Format.fixed(p.slowdown, 4), p.slowdownMeasured ? "yes" : "no", ms(p.contendedSeconds), contendedSpeedup,

@@ -20,7 +20,8 @@ extension ScaleTable {
                 + "\(w.steps) steps of \(w.joinsPerStep) fork–joins and \(w.tasksPerStep) tasks; medians over the steps",
             "  work T₁ \(ms(w.workSeconds)) ms (tasks \(ms(w.taskSeconds)) + serial \(ms(w.serialSeconds))), span T∞ \(ms(w.spanSeconds)) ms, "
                 + "parallelism T₁/T∞ \(Format.fixed(w.parallelism, 2)); burdened span \(ms(w.burdenedSpanSeconds)) ms, "
-                + "burdened parallelism \(Format.fixed(w.burdenedParallelism, 2))",
+                + "burdened parallelism \(Format.fixed(w.burdenedParallelism, 2)); from the typical tasks (each task's "
+                + "median over the steps) span \(ms(w.typicalSpanSeconds)) ms, parallelism \(Format.fixed(w.typicalParallelism, 2))",
             "  join cost c(P, d): the fork–join time no task covers, P tasks of d each, median, µs: \(measuredJoins); beyond: \(model)",
             "       P  c(P,0) µs  join µs  lower ms  upper ms  burdened ms  replay T_P ms  effic.  burdened par.   κ(P)  replay×κ ms  effic."
                 + "  measured ms   error  error×κ  work at P ms  own replay ms  join in steps µs  preempted/step",

@@ -116,6 +116,17 @@ import Testing
         #expect(w.workSeconds == 2 && w.spanSeconds == 2 && w.parallelism == 1)
         #expect(w.predictions.isEmpty)
 
+        // Typical span: each task's median over the steps, then the longest per phase.
+        let stalls = TaskLog(phaseTasks: [2, 1], taskSeconds: [1, 9, 3, /**/ 1, 1, 3, /**/ 9, 1, 3],
+                             taskStartSeconds: [0, 0, 0, 0, 0, 0, 0, 0, 0], forkJoinSeconds: [10, 3, 2, 3, 10, 3],
+                             stepSeconds: [13, 5, 13])
+        let typical = try #require(WorkSpan.analyze(batch: 1, bind: .none, baseWorkers: 1, base: stalls,
+                                                    joinCost: JoinCost(points: [.init(workers: 1, taskSeconds: 0, seconds: 0)]),
+                                                    predict: [], measured: []))
+        // Per step the longest of phase 0 is 9, 1, 9: span median 9 + 3. Per task, medians 1 and 1: 1 + 3.
+        #expect(typical.spanSeconds == 12 && typical.typicalSpanSeconds == 4)
+        #expect(typical.typicalParallelism == typical.workSeconds / 4)
+
         var twice = log
         twice.append(log)
         #expect(twice.steps == 6 && twice.taskSeconds == [1, 5, 2, 1, 5, 2])

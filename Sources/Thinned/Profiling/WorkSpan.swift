@@ -12,6 +12,13 @@ import Parallel
 /// - parallelism T₁/T∞; with each phase's join cost added (Cilkview's *burdened* span), the
 ///   burdened parallelism.
 ///
+/// The longest of a phase's tasks in one step is often one that a stall of the machine (an
+/// interrupt, a preemption, a neighbour on a shared host) caught: the more tasks a phase has, the
+/// likelier. So the span is also given from the *typical* tasks: each task's median time over the
+/// steps, the longest of those per phase, summed with the median serial time (`typicalSpanSeconds`).
+/// Cilkview counts instructions, which no stall changes; this is the timing analogue. A task that
+/// is slow in every step (a cold block of weights) stays slow in its median.
+///
 /// For each P: the greedy (Brent) bounds max(T₁/P, T∞) ≤ T_P ≤ T₁/P + T∞ of the overhead-free dag;
 /// a *replay*, each phase's measured tasks list-scheduled on P workers (`ListSchedule`), plus each
 /// phase's join cost c(P, its length) (`JoinCost`), plus the serial time; and the burdened upper
@@ -47,6 +54,11 @@ public struct WorkSpan: Sendable, Codable {
     public let spanSeconds: Double
     /// T₁ / T∞.
     public let parallelism: Double
+    /// T∞ from the typical tasks: Σ over phases of the longest per-task median + the median
+    /// serial time, in seconds (see the type's comment).
+    public let typicalSpanSeconds: Double
+    /// T₁ / the typical span.
+    public let typicalParallelism: Double
     /// T∞ with every phase's join cost on the base pool added, in seconds.
     public let burdenedSpanSeconds: Double
     /// T₁ / burdened span.
@@ -174,6 +186,11 @@ public struct WorkSpan: Sendable, Codable {
         // A step whose every task took no time (a clock too coarse for them) has nothing to say.
         guard span > 0 else { return nil }
         let burdenedSpan = median { spans[$0] + longest(step: $0, workers: baseWorkers).joins }
+        let typicalSpan = phases.reduce(serial) { sum, k in
+            sum + (0..<base.phaseTasks[k]).map { i in
+                median { let d = base.durations(step: $0, phase: k); return d[d.startIndex + i] }
+            }.max()!
+        }
 
         // κ relative to the base pool, whose tasks already ran with its own contention.
         let slowdowns = contention.sorted { $0.workers < $1.workers }
@@ -224,7 +241,8 @@ public struct WorkSpan: Sendable, Codable {
         }
         return WorkSpan(batch: batch, bind: bind, baseWorkers: baseWorkers, steps: base.steps, joinsPerStep: joins,
                         tasksPerStep: base.tasksPerStep, taskSeconds: taskSeconds, serialSeconds: serial, workSeconds: work,
-                        spanSeconds: span, parallelism: work / span, burdenedSpanSeconds: burdenedSpan,
+                        spanSeconds: span, parallelism: work / span, typicalSpanSeconds: typicalSpan,
+                        typicalParallelism: work / typicalSpan, burdenedSpanSeconds: burdenedSpan,
                         burdenedParallelism: work / burdenedSpan, joinCost: joinCost, contention: contention,
                         predictions: predictions, forkJoins: forkJoins)
     }
