@@ -3,8 +3,8 @@ extension ForkJoinExecutor {
     /// (the last one shorter), and returns when all are done.
     ///
     /// Determinism: the chunks depend on `range` and `size` only, never on the number of workers;
-    /// which worker runs which chunk varies from run to run (workers claim the next chunk from a
-    /// shared counter, which balances uneven work), so a result must depend only on the chunk.
+    /// which worker runs which chunk varies from run to run (workers claim chunks as tasks of
+    /// `forEachTask`, which balances uneven work), so a result must depend only on the chunk.
     public func forEachChunk(of range: Range<Int>, size: Int, _ body: (Range<Int>, Worker) -> Void) {
         precondition(size >= 1, "ForkJoinExecutor.forEachChunk: size must be >= 1, got \(size)")
         let chunks = WorkerPool.chunkCount(of: range.count, size: size)

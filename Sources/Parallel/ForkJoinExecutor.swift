@@ -11,9 +11,9 @@ public protocol ForkJoinExecutor: AnyObject, Sendable {
     var count: Int { get }
 
     /// Runs `tasks.run(task: i, on:)` for every `i` in `0 ..< count`, each exactly once,
-    /// concurrently on the workers, and returns when all are done. Workers claim the next task
-    /// from a shared counter, so uneven tasks balance; which worker runs a task varies from run to
-    /// run. Memory the caller wrote before the call is visible to every task, and what the tasks
+    /// concurrently on the workers, and returns when all are done. Workers claim tasks as they
+    /// become free, so uneven tasks balance (the pool's from a share of their own first, GCD's as
+    /// it hands them out); which worker runs a task varies from run to run. Memory the caller wrote before the call is visible to every task, and what the tasks
     /// wrote is visible to the caller afterwards.
     ///
     /// Calling it from inside one of its own tasks, or from two threads at once, is a programming

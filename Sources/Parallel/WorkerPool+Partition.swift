@@ -1,7 +1,9 @@
 extension WorkerPool {
     /// Runs `tasks.run(task: i, on:)` for every `i` in `0 ..< count`, each exactly once, and
-    /// returns when all are done. Workers claim the next task from a shared counter, so uneven
-    /// tasks balance; which worker runs a task varies, so a result must depend only on the task.
+    /// returns when all are done. Each worker claims tasks in order from its own contiguous share
+    /// of `0 ..< count`, then from the others' (`PoolState`), so uneven tasks balance and a list
+    /// that repeats gives a worker mostly the same tasks; which worker runs a task still varies,
+    /// so a result must depend only on the task.
     /// The join waits for the tasks, not for every worker: one that is descheduled holds nothing
     /// up. Allocates nothing.
     public func forEachTask(_ count: Int, of tasks: any WorkerTasks) {

@@ -90,9 +90,9 @@ final class FusedStep: GradientEngine {
             let deltas = grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
                 Task.delta(layer: l, rows: $0, columns: $1)
             }
-            phases.append((l + 1 < layers.count ? tiles(l + 1) : []) + deltas)
+            phases.append(Self.interleave(l + 1 < layers.count ? tiles(l + 1) : [], deltas))
         }
-        phases.append((layers.count > 1 ? tiles(1) : []) + tiles(0))
+        phases.append(Self.interleave(layers.count > 1 ? tiles(1) : [], tiles(0)))
         self.phases = phases
         let bytes = pool.count * Self.tileStride * MemoryLayout<Float>.stride
         gradientTiles = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self,
@@ -101,6 +101,24 @@ final class FusedStep: GradientEngine {
     }
 
     deinit { gradientTiles.deallocate() }
+
+    /// `a` and `b` merged in proportion, each in its own order: element `i` of `a` goes where
+    /// `i / a.count` falls among the `j / b.count` of `b` (ties to `a`). A pool's worker first
+    /// serves its own contiguous share of a phase's list, so every share then holds the same
+    /// fraction of each list: with the lists in order of the weights' rows, a worker updates
+    /// the rows it reads in the forward tiles of the same fraction, and those stay in its cache.
+    static func interleave(_ a: [Task], _ b: [Task]) -> [Task] {
+        var merged: [Task] = [], i = 0, j = 0
+        merged.reserveCapacity(a.count + b.count)
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && i * b.count <= j * a.count) {
+                merged.append(a[i]); i += 1
+            } else {
+                merged.append(b[j]); j += 1
+            }
+        }
+        return merged
+    }
 
     /// Set to collect where the time of each step goes.
     var profiler: Profiler?
