@@ -1,3 +1,4 @@
+import CSupport
 import Dispatch
 import Synchronization
 #if canImport(Glibc)
@@ -82,6 +83,10 @@ public final class DispatchExecutor: ForkJoinExecutor, @unchecked Sendable {
         // several threads at once (each task once, see `WorkerTasks`), as on the pool.
         nonisolated(unsafe) let tasks = tasks
         DispatchQueue.concurrentPerform(iterations: min(workers, count)) { index in
+            // Denormals flushed for the tasks (`ForkJoinExecutor`), and the thread's own mode back
+            // after them: GCD's threads, the caller's among them, run other work too.
+            let mode = thinned_flush_denormals()
+            defer { thinned_set_float_mode(mode) }
             let worker = Worker(index: index, count: workers, scratch: scratch[index])
             while true {
                 let task = next.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -104,6 +109,8 @@ public final class DispatchExecutor: ForkJoinExecutor, @unchecked Sendable {
         // several threads at once by contract, and iteration `i` writes slot `i` only.
         nonisolated(unsafe) let body = body
         DispatchQueue.concurrentPerform(iterations: workers) { index in
+            let mode = thinned_flush_denormals()
+            defer { thinned_set_float_mode(mode) }
             slots[index] = body(Worker(index: index, count: workers, scratch: scratch[index]))
         }
         return slots.map { $0! }

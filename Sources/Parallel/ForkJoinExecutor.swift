@@ -6,6 +6,15 @@
 /// Determinism: an executor decides only *who* runs a task and *when*, never *what* it computes.
 /// A caller whose tasks are fixed by its data (never by ``count``), and whose every result
 /// depends only on its task, gets the same bits from any executor and any number of workers.
+///
+/// Floating point: every task (and every `map` body) runs with denormals flushed to zero — results
+/// below Float's smallest normal, 1.2 × 10⁻³⁸, become 0 and such inputs read as 0 (x86's FTZ and
+/// DAZ, Arm's FZ), on every executor alike, so the mode never depends on which thread ran a task.
+/// Denormal operands cost the arithmetic units a slow assist each: the softmax's probabilities of
+/// the classes a trained net rules out, and the deltas and Adam moments they feed, underflow to
+/// them, and on the development VM the reference run's Adam step slowed from 4.5 ms in its first
+/// epoch to 6.5–7 ms by its fourth without the flush, and stayed at 4.2–4.7 with it (issue 11).
+/// XLA's CPU backend flushes them too.
 public protocol ForkJoinExecutor: AnyObject, Sendable {
     /// The number of workers: every ``Worker/index`` it hands out is below it.
     var count: Int { get }
@@ -13,8 +22,9 @@ public protocol ForkJoinExecutor: AnyObject, Sendable {
     /// Runs `tasks.run(task: i, on:)` for every `i` in `0 ..< count`, each exactly once,
     /// concurrently on the workers, and returns when all are done. Workers claim tasks as they
     /// become free, so uneven tasks balance (the pool's from a share of their own first, GCD's as
-    /// it hands them out); which worker runs a task varies from run to run. Memory the caller wrote before the call is visible to every task, and what the tasks
-    /// wrote is visible to the caller afterwards.
+    /// it hands them out); which worker runs a task varies from run to run. Memory the caller
+    /// wrote before the call is visible to every task, and what the tasks wrote is visible to the
+    /// caller afterwards.
     ///
     /// Calling it from inside one of its own tasks, or from two threads at once, is a programming
     /// error and stops the program.

@@ -155,6 +155,8 @@ final class PoolState: @unchecked Sendable {
                 try topology.bindCurrentThread(to: requested)
             } catch { failure = error }
         }
+        // Every task runs with denormals flushed to zero (`ForkJoinExecutor`).
+        _ = thinned_flush_denormals()
         // After binding, so that first touch places the pages on this worker's NUMA node.
         var raw: UnsafeMutableRawPointer? = nil
         let allocated = posix_memalign(&raw, 64, max(1, scratchBytes)) == 0 && raw != nil
