@@ -114,7 +114,9 @@ final class PoolState: @unchecked Sendable {
         self.usableCPUs = cpus > 0 ? cpus : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let crowded = plan.oversubscribed || plan.threads > usableCPUs
         self.workerSpinNanoseconds = spinNanoseconds ?? (crowded ? 0 : Self.workerSpinNanosecondsAlone)
-        self.shares = .allocate(capacity: plan.threads * Self.shareStride)
+        // 64-byte aligned, so that every share counter has a cache line of its own.
+        self.shares = UnsafeMutableRawPointer.allocate(byteCount: plan.threads * Self.shareStride * 8, alignment: 64)
+            .bindMemory(to: Atomic<UInt64>.self, capacity: plan.threads * Self.shareStride)
         for i in 0..<(plan.threads * Self.shareStride) { (shares + i).initialize(to: Atomic(0)) }
         self.startups = .allocate(capacity: plan.threads)
         startups.initialize(repeating: nil)
@@ -186,8 +188,8 @@ final class PoolState: @unchecked Sendable {
         }
     }
 
-    /// Claims and runs tasks of job `sequence` (mod 2³², as in the ticket) until it has none left
-    /// or the ticket has moved on.
+    /// Claims and runs tasks of job `sequence` (mod 2³², as in the share counters) until no share
+    /// has any left or the counters have moved on to a newer job.
     @inline(never)
     private func runTasks(of sequence: UInt64, kindSlot: UInt64, on worker: Worker) {
         // Its own share first, then the others' in turn, each from its front.

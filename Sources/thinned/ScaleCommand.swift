@@ -85,6 +85,7 @@ struct ScaleCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        BLASCheck.warnIfGeneric()
         // The largest pool is checked now, not after the smaller ones have been measured.
         if let largest = counts.max() { try BLAS.requireCapacity(toStart: largest) }
         let folder = try OutputFolder(path: out)

@@ -44,10 +44,11 @@ import Parallel
                                          hiddenDropRate: 0.5, initialization: .xavier)
     static let wideData = DataSplit.synthetic(features: 784, classes: 10, trainCount: 300, testCount: 10, seed: 5)
 
-    /// The digest after three steps of batch 100 (shards of 30: the last one shorter) on `executor`.
-    static func wideDigest(on executor: any ForkJoinExecutor, mode: GradientMode) throws -> String {
+    /// The digest after three steps of batch 100 (shards of 30 by default: the last one shorter) on
+    /// `executor`.
+    static func wideDigest(on executor: any ForkJoinExecutor, mode: GradientMode, shard: Int = 30) throws -> String {
         let configuration = TrainingConfiguration(model: wide, optimizer: .init(kind: .adam), batchSize: 100, epochs: 1,
-                                                  seed: 11, gradientMode: mode, shardSize: 30)
+                                                  seed: 11, gradientMode: mode, shardSize: shard)
         let trainer = try Trainer(configuration: configuration, data: wideData, pool: executor)
         let order = EpochOrder(count: wideData.train.count, batchSize: 100, epoch: 0, seed: 11)
         for b in 0..<order.batches { trainer.train(batch: order.batch(b)) }
@@ -65,6 +66,30 @@ import Parallel
             #expect(try Self.wideDigest(on: DispatchExecutor(workers: workers), mode: mode) == reference,
                     "\(mode): dispatch, \(workers) workers")
         }
+    }
+
+    /// Shards of 9 rows: 12 shards (the last of 1 row), so the forward and delta phases list two
+    /// groups of `TilePlan.groupShards` shards, the second one partial; the pool claims them from
+    /// shares and steals, Dispatch from one counter. Every pool size and executor gives the same bits.
+    @Test func severalShardGroupsGiveTheSameBits() throws {
+        #expect(100 / 9 + 1 > TilePlan.groupShards && (100 / 9 + 1) % TilePlan.groupShards != 0)
+        let reference = try Self.wideDigest(on: Fixture.pool(threads: 1, bind: .none), mode: .fused, shard: 9)
+        #expect(reference != (try Self.wideDigest(on: Fixture.pool(threads: 1, bind: .none), mode: .fused)))
+        for workers in [2, 3] {
+            #expect(try Self.wideDigest(on: Fixture.pool(threads: workers, bind: .close), mode: .fused, shard: 9) == reference)
+            #expect(try Self.wideDigest(on: DispatchExecutor(workers: workers), mode: .fused, shard: 9) == reference)
+        }
+    }
+
+    /// `FusedStep.interleave` merges two task lists in proportion, each in its own order.
+    @Test func interleaveMergesInProportion() {
+        func a(_ i: Int) -> FusedStep.Task { .input(rows: i..<(i + 1)) }
+        func b(_ j: Int) -> FusedStep.Task { .output(rows: j..<(j + 1)) }
+        let four = (0..<4).map(a), two = (0..<2).map(b)
+        // a0 at 0, b0 at 0 (ties to a), a1 at 1/4, a2 at 1/2 = b1's 1/2 (a first), a3 at 3/4.
+        #expect(FusedStep.interleave(four, two) == [a(0), b(0), a(1), a(2), b(1), a(3)])
+        #expect(FusedStep.interleave(four, []) == four && FusedStep.interleave([], two) == two)
+        #expect(FusedStep.interleave([], []).isEmpty)
     }
 
     @Test func differentSeedsGiveDifferentWeights() throws {

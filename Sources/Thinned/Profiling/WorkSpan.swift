@@ -186,11 +186,14 @@ public struct WorkSpan: Sendable, Codable {
         // A step whose every task took no time (a clock too coarse for them) has nothing to say.
         guard span > 0 else { return nil }
         let burdenedSpan = median { spans[$0] + longest(step: $0, workers: baseWorkers).joins }
-        let typicalSpan = phases.reduce(serial) { sum, k in
+        let typicalTasks = phases.reduce(serial) { sum, k in
             sum + (0..<base.phaseTasks[k]).map { i in
                 median { let d = base.durations(step: $0, phase: k); return d[d.startIndex + i] }
             }.max()!
         }
+        // Tasks too short for the clock can leave it 0 where a step's longest was not: then the
+        // per-step span stands in (never an infinite parallelism).
+        let typicalSpan = typicalTasks > 0 ? typicalTasks : span
 
         // κ relative to the base pool, whose tasks already ran with its own contention.
         let slowdowns = contention.sorted { $0.workers < $1.workers }

@@ -23,7 +23,7 @@ import Parallel
 /// The shared workspace is first touched by the workers along this tile plan, not zero-filled
 /// by the calling thread (see `FusedStep+FirstTouch.swift`).
 final class FusedStep: GradientEngine {
-    enum Task {
+    enum Task: Equatable {
         case input(rows: Range<Int>)
         case forward(layer: Int, rows: Range<Int>, columns: Range<Int>)
         case output(rows: Range<Int>)
@@ -106,7 +106,8 @@ final class FusedStep: GradientEngine {
     /// `i / a.count` falls among the `j / b.count` of `b` (ties to `a`). A pool's worker first
     /// serves its own contiguous share of a phase's list, so every share then holds the same
     /// fraction of each list: with the lists in order of the weights' rows, a worker updates
-    /// the rows it reads in the forward tiles of the same fraction, and those stay in its cache.
+    /// the rows it reads in the forward tiles of the same fraction (while a forward phase is one
+    /// group of shards, as at batch 200 and below), and those stay in its cache.
     static func interleave(_ a: [Task], _ b: [Task]) -> [Task] {
         var merged: [Task] = [], i = 0, j = 0
         merged.reserveCapacity(a.count + b.count)

@@ -7,7 +7,7 @@
 /// product has at most 10⁶ multiply-adds (`smallProduct`), and, for the transposition of the
 /// forward product, when its result also has at most 1200 elements (`smallForwardResult`).
 /// On the development VM (Sapphire Rapids, OpenBLAS 0.3.21) those kernels ran 130–167 GFLOP/s
-/// on these tiles, against 55–70 for a 25 × 64 × 512 forward tile one element past the limit
+/// on these tiles, against 55–70 for a 25 × 64 × 512 forward tile one 16-unit step past the limit
 /// and 117–122 for a whole layer's product; on a CPU without them the tiles are only a
 /// reasonable size.
 ///
