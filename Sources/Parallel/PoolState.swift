@@ -85,6 +85,10 @@ final class PoolState: @unchecked Sendable {
     /// Called by worker `i` each time it wakes for a job, before it looks at it; set before the
     /// first job and never changed. Tests use it to make a worker late.
     var wakeHook: ((Int) -> Void)?
+    /// Called by worker `i` between reading a share's counter (and the task count) and its
+    /// compare-and-swap, for every claim; set before the first job and never changed. Tests use it
+    /// to stall a worker there while the job ends and newer ones begin.
+    var claimHook: ((Int) -> Void)?
     /// Slot `i` is written by worker `i` at start-up, read by the caller once the start-up join
     /// returned.
     let startups: UnsafeMutableBufferPointer<WorkerStartup?>
@@ -205,6 +209,7 @@ final class PoolState: @unchecked Sendable {
                 // the claim below fails.
                 let n = kind(of: kindSlot)
                 guard n >= 0, task < Self.shareEnd(owner, of: count, tasks: n) else { break }
+                claimHook?(worker.index)
                 let claim = share.pointee.compareExchange(expected: current, desired: current + 1,
                                                           ordering: .acquiringAndReleasing)
                 guard claim.exchanged else { current = claim.original; continue }

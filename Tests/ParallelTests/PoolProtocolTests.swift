@@ -87,6 +87,32 @@ import Foundation
         #expect(seen == Array(0..<threads))
     }
 
+    /// A worker stalled between reading a share and claiming from it — while the job ends, the
+    /// caller posts newer ones with other task counts, and the kind slot it read is reused — claims
+    /// nothing of them: its claim carries the old sequence number and fails. Every task of every
+    /// round still runs exactly once. (A claim without the sequence check loses a task and the
+    /// join never returns: the time limit turns that into a failure.)
+    @Test(.timeLimit(.minutes(1)), arguments: [2, 3])
+    func aWorkerStalledMidClaimRunsNothingStale(threads: Int) throws {
+        let pool = try WorkerPool(threads: threads)
+        let stalls = Atomic<Int>(0)
+        pool.state.claimHook = { index in
+            // Worker 0, at every seventh claim it attempts: 2 ms, several jobs' worth.
+            if index == 0 && stalls.add(1, ordering: .relaxed).newValue % 7 == 0 { usleep(2_000) }
+        }
+        let counts = [3, 9, 1, 6, 2, 9, 4]
+        let work = Rounds(tasks: 9)
+        work.delays = Array(repeating: 0, count: 9)
+        var expected = Array(repeating: 0, count: 9)
+        for round in 0..<300 {
+            let n = counts[round % counts.count]
+            pool.forEachTask(n, of: work)
+            for i in 0..<n { expected[i] += 1 }
+            #expect(work.counts == expected, "round \(round), \(n) tasks")
+        }
+        #expect(stalls.load(ordering: .relaxed) > 7, "worker 0 never stalled mid-claim")
+    }
+
     /// Workers that outnumber the CPUs do not spin, and a task list wakes no more of them than
     /// there are tasks: many fork–joins of an oversubscribed pool finish.
     @Test func oversubscribedPoolDoesNotSpin() throws {
