@@ -102,7 +102,8 @@ import Foundation
         }
         let counts = [3, 9, 1, 6, 2, 9, 4]
         let work = Rounds(tasks: 9)
-        work.delays = Array(repeating: 0, count: 9)
+        // Tasks long enough (50 µs) that every worker takes part in most rounds.
+        work.delays = Array(repeating: 50, count: 9)
         var expected = Array(repeating: 0, count: 9)
         for round in 0..<300 {
             let n = counts[round % counts.count]
