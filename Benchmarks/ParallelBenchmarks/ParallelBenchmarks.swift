@@ -50,28 +50,19 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
 
-        Benchmark("fixed compute, 256 chunks, \(threads) workers, dispatch",
-                  configuration: .init(timeUnits: .milliseconds)) { benchmark in
-            let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkCount)
-            defer { sums.deallocate() }
-            benchmark.startMeasurement()
-            dispatch.forEachChunk(of: 0..<chunkCount, size: 1) { chunk, worker in
-                sums[chunk.lowerBound] = compute(on: worker.scratch)
+        // The same fixed compute on both executors (names as before: the pool's has no suffix).
+        for (suffix, executor) in [("", pool as any ForkJoinExecutor), (", dispatch", dispatch)] {
+            Benchmark("fixed compute, 256 chunks, \(threads) workers\(suffix)",
+                      configuration: .init(timeUnits: .milliseconds)) { benchmark in
+                let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkCount)
+                defer { sums.deallocate() }
+                benchmark.startMeasurement()
+                executor.forEachChunk(of: 0..<chunkCount, size: 1) { chunk, worker in
+                    sums[chunk.lowerBound] = compute(on: worker.scratch)
+                }
+                benchmark.stopMeasurement()
+                blackHole(sums.reduce(0, +))
             }
-            benchmark.stopMeasurement()
-            blackHole(sums.reduce(0, +))
-        }
-
-        Benchmark("fixed compute, 256 chunks, \(threads) workers",
-                  configuration: .init(timeUnits: .milliseconds)) { benchmark in
-            let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: chunkCount)
-            defer { sums.deallocate() }
-            benchmark.startMeasurement()
-            pool.forEachChunk(of: 0..<chunkCount, size: 1) { chunk, worker in
-                sums[chunk.lowerBound] = compute(on: worker.scratch)
-            }
-            benchmark.stopMeasurement()
-            blackHole(sums.reduce(0, +))
         }
     }
 }

@@ -2,48 +2,12 @@ import Testing
 import Synchronization
 @testable import Parallel
 
-/// GCD's `concurrentPerform` as an executor of the same task lists as the pool: every task once,
-/// per-worker scratch that no two running tasks share, results visible after the join.
+/// GCD's `concurrentPerform` as an executor of the same task lists as the pool: per-worker
+/// scratch that no two running tasks share, results visible after the join (every task and
+/// chunk once, and `map`, on both executors: `ForkJoinExecutorTests`).
 @Suite(.serialized) struct DispatchExecutorTests {
     /// Worker counts up to this machine's cores and beyond (GCD then runs iterations in turn).
     static let workerCounts = [1, 2, 3, 4]
-
-    /// Counts how often each task ran.
-    final class Counter: WorkerTasks {
-        let hits: UnsafeMutableBufferPointer<Int>
-        init(_ count: Int) { hits = .allocate(capacity: max(1, count)); hits.initialize(repeating: 0) }
-        deinit { hits.deallocate() }
-        func run(task: Int, on worker: Worker) { hits[task] += 1 }
-    }
-
-    @Test(arguments: workerCounts, [0, 1, 7, 1000])
-    func forEachTaskRunsEveryTaskOnce(workers: Int, count: Int) throws {
-        let executor = try DispatchExecutor(workers: workers)
-        let counter = Counter(count)
-        for _ in 0..<3 { executor.forEachTask(count, of: counter) }
-        #expect(counter.hits.prefix(count).allSatisfy { $0 == 3 })
-    }
-
-    @Test(arguments: workerCounts)
-    func mapReturnsOneResultPerWorkerInOrder(workers: Int) throws {
-        let executor = try DispatchExecutor(workers: workers)
-        #expect(executor.map { $0.index * 10 } == (0..<workers).map { $0 * 10 })
-        #expect(executor.map { "\($0.index)/\($0.count)" } == (0..<workers).map { "\($0)/\(workers)" })
-    }
-
-    @Test(arguments: workerCounts, [1, 3, 64, 1000])
-    func forEachChunkCoversEveryIndexOnce(workers: Int, size: Int) throws {
-        let executor = try DispatchExecutor(workers: workers)
-        let range = 5..<1005
-        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: range.upperBound)
-        hits.initialize(repeating: 0)
-        defer { hits.deallocate() }
-        executor.forEachChunk(of: range, size: size) { chunk, _ in
-            for index in chunk { hits[index] += 1 }
-        }
-        #expect(hits[..<range.lowerBound].allSatisfy { $0 == 0 })
-        #expect(hits[range].allSatisfy { $0 == 1 })
-    }
 
     @Test(arguments: workerCounts)
     func scratchIsAlignedZeroedAndPerWorker(workers: Int) throws {

@@ -23,45 +23,6 @@ import Synchronization
         #expect(Array(seen) == Array(repeating: 100, count: threads))
     }
 
-    @Test(arguments: threadCounts)
-    func mapReturnsOneResultPerWorkerInOrder(threads: Int) throws {
-        let pool = try WorkerPool(threads: threads)
-        #expect(pool.map { $0.index * 10 } == (0..<threads).map { $0 * 10 })
-        #expect(pool.map { "\($0.index)/\($0.count)" } == (0..<threads).map { "\($0)/\(threads)" })
-    }
-
-    @Test(arguments: threadCounts, [1, 3, 64, 1000])
-    func forEachChunkCoversEveryIndexOnce(threads: Int, size: Int) throws {
-        let pool = try WorkerPool(threads: threads)
-        let range = 5..<1005
-        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: range.upperBound)
-        hits.initialize(repeating: 0)
-        defer { hits.deallocate() }
-        pool.forEachChunk(of: range, size: size) { chunk, _ in
-            #expect(chunk.count == size || chunk.upperBound == range.upperBound)
-            #expect((chunk.lowerBound - range.lowerBound) % size == 0)
-            for index in chunk { hits[index] += 1 }
-        }
-        #expect(hits[..<range.lowerBound].allSatisfy { $0 == 0 })
-        #expect(hits[range].allSatisfy { $0 == 1 })
-    }
-
-    /// Counts how often each task ran.
-    final class Counter: WorkerTasks {
-        let hits: UnsafeMutableBufferPointer<Int>
-        init(_ count: Int) { hits = .allocate(capacity: max(1, count)); hits.initialize(repeating: 0) }
-        deinit { hits.deallocate() }
-        func run(task: Int, on worker: Worker) { hits[task] += 1 }
-    }
-
-    @Test(arguments: threadCounts, [0, 1, 7, 1000])
-    func forEachTaskRunsEveryTaskOnce(threads: Int, count: Int) throws {
-        let pool = try WorkerPool(threads: threads)
-        let counter = Counter(count)
-        for _ in 0..<3 { pool.forEachTask(count, of: counter) }
-        #expect(counter.hits.prefix(count).allSatisfy { $0 == 3 })
-    }
-
     @Test(arguments: [(10, 3), (2, 5), (0, 4), (1000, 7)])
     func sharesPartitionTheRange(count: Int, parts: Int) {
         let shares = (0..<parts).map { WorkerPool.share(of: 0..<count, part: $0, of: parts) }

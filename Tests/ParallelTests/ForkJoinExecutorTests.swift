@@ -1,0 +1,59 @@
+import Testing
+@testable import Parallel
+
+/// What every `ForkJoinExecutor` promises, on both executors: every task and every chunk once,
+/// one `map` result per worker in order. Serialized: the pools start threads on every core.
+@Suite(.serialized) struct ForkJoinExecutorTests {
+    /// Worker counts that run without oversubscribing this machine, plus one that does.
+    static let workerCounts = [1, 2, 3, 4]
+
+    static func executor(_ kind: ExecutorKind, workers: Int) throws -> any ForkJoinExecutor {
+        switch kind {
+        case .pool: try WorkerPool(threads: workers)
+        case .dispatch: try DispatchExecutor(workers: workers)
+        }
+    }
+
+    /// Counts how often each task ran.
+    final class Counter: WorkerTasks {
+        let hits: UnsafeMutableBufferPointer<Int>
+        init(_ count: Int) { hits = .allocate(capacity: max(1, count)); hits.initialize(repeating: 0) }
+        deinit { hits.deallocate() }
+        func run(task: Int, on worker: Worker) { hits[task] += 1 }
+    }
+
+    @Test(arguments: ExecutorKind.allCases, workerCounts)
+    func forEachTaskRunsEveryTaskOnce(kind: ExecutorKind, workers: Int) throws {
+        let executor = try Self.executor(kind, workers: workers)
+        for count in [0, 1, 7, 1000] {
+            let counter = Counter(count)
+            for _ in 0..<3 { executor.forEachTask(count, of: counter) }
+            #expect(counter.hits.prefix(count).allSatisfy { $0 == 3 }, "\(kind), \(workers) workers, \(count) tasks")
+        }
+    }
+
+    @Test(arguments: ExecutorKind.allCases, workerCounts)
+    func mapReturnsOneResultPerWorkerInOrder(kind: ExecutorKind, workers: Int) throws {
+        let executor = try Self.executor(kind, workers: workers)
+        #expect(executor.map { $0.index * 10 } == (0..<workers).map { $0 * 10 })
+        #expect(executor.map { "\($0.index)/\($0.count)" } == (0..<workers).map { "\($0)/\(workers)" })
+    }
+
+    @Test(arguments: ExecutorKind.allCases, workerCounts)
+    func forEachChunkCoversEveryIndexOnce(kind: ExecutorKind, workers: Int) throws {
+        let executor = try Self.executor(kind, workers: workers)
+        let range = 5..<1005
+        for size in [1, 3, 64, 1000] {
+            let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: range.upperBound)
+            hits.initialize(repeating: 0)
+            defer { hits.deallocate() }
+            executor.forEachChunk(of: range, size: size) { chunk, _ in
+                #expect(chunk.count == size || chunk.upperBound == range.upperBound)
+                #expect((chunk.lowerBound - range.lowerBound) % size == 0)
+                for index in chunk { hits[index] += 1 }
+            }
+            #expect(hits[..<range.lowerBound].allSatisfy { $0 == 0 })
+            #expect(hits[range].allSatisfy { $0 == 1 }, "\(kind), \(workers) workers, chunks of \(size)")
+        }
+    }
+}
