@@ -35,8 +35,10 @@ import Testing
     @Test func reportsAreWrittenAsJSONEncoderWroteThem() throws {
         var configuration = TrainingConfiguration()
         configuration.augmentation.transforms = [.shift, .rotate, .erase]
+        configuration.privacy = PrivacyConfiguration(clipNorm: 1.5, noiseMultiplier: 1.1)
         let report = Trainer.EpochReport(epoch: 3, trainLoss: 0.41234567, testAccuracy: 0.914, testLoss: 1.4636158080543744,
-                                         samplesPerSecond: 12345.678, seconds: 2, medianStepSeconds: 0.0081)
+                                         samplesPerSecond: 12345.678, seconds: 2, medianStepSeconds: 0.0081,
+                                         epsilon: 0.8427571, epsilonOrder: 14)
         let values: [any Encodable] = [Self.sample, configuration, report, [Self.sample.inner[0]], "a/b", 7]
         for value in values {
             #expect(try JSONValue(encoding: value).text(.sortedIndented) == (try Self.foundation(value, [.prettyPrinted, .sortedKeys])))

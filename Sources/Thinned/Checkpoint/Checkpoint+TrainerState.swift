@@ -24,6 +24,10 @@ extension Checkpoint {
             .init("augment", .array(augmentation.transforms.map(\.rawValue).sorted().map { .string($0) })),
             .init("shift_px", .integer(augmentation.shiftPixels)), .init("rotate_deg", .real(augmentation.rotateDegrees)),
             .init("erase_size", .integer(augmentation.eraseSize)),
+            .init("privacy", configuration.privacy.map { privacy in
+                .object([.init("clip", .real(Double(privacy.clipNorm))), .init("noise_multiplier", .real(privacy.noiseMultiplier)),
+                         .init("delta", .real(privacy.delta))])
+            } ?? .null),
         ]
         let data: JSONValue = dataIdentity.map { identity in
             .object([.init("source", .string(identity.source)), .init("files", .array(identity.files.map { .string($0) })),
@@ -91,6 +95,14 @@ extension Checkpoint {
         configuration.augmentation = Augmentation(transforms: transforms, shiftPixels: try settings.size("shift_px"),
                                                   rotateDegrees: try settings.double("rotate_deg"),
                                                   eraseSize: try settings.size("erase_size"))
+        // Absent from checkpoints written before DP-SGD: those trained without it.
+        if let privacy = try settings.fieldIfPresent("privacy"), privacy != .null {
+            var fields = FieldReader(json: privacy, path: path, prefix: "configuration.privacy.")
+            configuration.privacy = PrivacyConfiguration(clipNorm: try fields.float("clip"),
+                                                         noiseMultiplier: try fields.double("noise_multiplier"),
+                                                         delta: try fields.double("delta"))
+            try fields.finish()
+        }
         try settings.finish()
         do { try configuration.validate() } catch {
             throw .badMetadata(path: path, field: "configuration", reason: error.description)

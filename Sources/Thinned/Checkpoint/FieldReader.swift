@@ -21,6 +21,13 @@ struct FieldReader {
         return value
     }
 
+    /// Field `name`, or nil where the object has none (a field that later versions added).
+    mutating func fieldIfPresent(_ name: String) throws(CheckpointError) -> JSONValue? {
+        guard case .object = json else { throw .badMetadata(path: path, field: String(prefix.dropLast()), reason: "not a JSON object") }
+        guard json[name] != nil else { return nil }
+        return try field(name)
+    }
+
     /// Field `name` as `read` sees it, or an error saying the value is not `expected`.
     private mutating func typed<T>(_ name: String, _ read: (JSONValue) -> T?, expected: String) throws(CheckpointError) -> T {
         let value = try field(name)

@@ -15,4 +15,6 @@ public enum RandomPurpose: UInt32, Sendable, CaseIterable {
     case augmentation = 6
     /// Bootstrap resamples of an ensemble's members (`Ensemble.bootstrap`).
     case bagging = 7
+    /// DP-SGD's Gaussian noise on the clipped gradient sum (`GaussianNoise`).
+    case noise = 8
 }

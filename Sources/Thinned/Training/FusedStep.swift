@@ -16,6 +16,14 @@ import Parallel
 ///    optimizer's state;
 /// 5. the gradient tiles of layers 1 and 0.
 ///
+/// With per-sample clipping (`privacy`), every sample's gradient norm must be known before any
+/// gradient tile runs, so the backward phases change: the deltas of every layer first, then one
+/// phase by blocks of rows that computes each sample's norm from its deltas and inputs,
+/// ‖∇ᵢ‖² = Σₗ ‖δᵢˡ‖² (‖z̃ᵢˡ‖² + 1) (Goodfellow, "Efficient per-example gradient computations",
+/// 2015), and scales the sample's deltas by cᵢ = min(1, C/‖∇ᵢ‖), then every layer's gradient
+/// tiles, each now Σᵢ cᵢ δᵢ z̃ᵢᵀ — the sum of the clipped gradients — plus the step's noise
+/// (`GaussianNoise`), over |𝔹|.
+///
 /// Determinism: row blocks and tiles are fixed by the batch size, the shard size and the layer
 /// widths (`TilePlan`), never by the number of threads, and every element is computed by the
 /// same call with the same shape.
@@ -29,6 +37,7 @@ final class FusedStep: GradientEngine {
         case output(rows: Range<Int>)
         case delta(layer: Int, rows: Range<Int>, columns: Range<Int>)
         case gradient(layer: Int, outputs: Range<Int>, inputs: Range<Int>)
+        case clip(rows: Range<Int>)
     }
 
     /// Weight-gradient tiles are this many outputs × inputs (fixed, whatever the thread count).
@@ -43,13 +52,19 @@ final class FusedStep: GradientEngine {
     let workspace: Workspace
     let tiles: TilePlan
     let phases: [[Task]]
+    /// Clipping and noise, or nil for the plain step.
+    let privacy: PrivacyConfiguration?
+    /// `sampleNorms[r]`: the norm of the last step's gradient of the sample in row `r`, before
+    /// clipping (written only when clipping).
+    let sampleNorms: UnsafeMutablePointer<Float>
     /// One weight-gradient tile (`tileOutputs × tileInputs`, then `tileOutputs` bias entries) per
     /// worker, `tileStride` floats apart; worker `i` uses only its own (the worker's index picks
     /// the buffer, never the work).
     let gradientTiles: UnsafeMutablePointer<Float>
     static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
-    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, shardSize: Int) {
+    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, shardSize: Int,
+         privacy: PrivacyConfiguration? = nil) {
         precondition(shardSize >= 1, "FusedStep: shard size \(shardSize) must be >= 1")
         precondition(network.model.maskKind?.sharesWeights ?? true,
                      "FusedStep: \(network.model.dropout) gives every sample its own weights; it needs the literal step")
@@ -57,6 +72,9 @@ final class FusedStep: GradientEngine {
         self.network = network
         self.pool = pool
         self.batchSize = batchSize
+        self.privacy = privacy
+        sampleNorms = .allocate(capacity: batchSize)
+        sampleNorms.initialize(repeating: 0, count: batchSize)
         self.workspace = Workspace(widths: network.model.layers, rows: batchSize, zeroed: false)
         func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
             stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
@@ -86,13 +104,23 @@ final class FusedStep: GradientEngine {
             })
         }
         phases.append(small.map { .output(rows: $0) })
-        for l in stride(from: layers.count - 1, through: 1, by: -1) {
-            let deltas = grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
-                Task.delta(layer: l, rows: $0, columns: $1)
+        if privacy != nil {
+            for l in stride(from: layers.count - 1, through: 1, by: -1) {
+                phases.append(grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
+                    Task.delta(layer: l, rows: $0, columns: $1)
+                })
             }
-            phases.append(Self.interleave(l + 1 < layers.count ? tiles(l + 1) : [], deltas))
+            phases.append(small.map { .clip(rows: $0) })
+            phases.append(stride(from: layers.count - 1, through: 0, by: -1).flatMap(tiles))
+        } else {
+            for l in stride(from: layers.count - 1, through: 1, by: -1) {
+                let deltas = grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
+                    Task.delta(layer: l, rows: $0, columns: $1)
+                }
+                phases.append(Self.interleave(l + 1 < layers.count ? tiles(l + 1) : [], deltas))
+            }
+            phases.append(Self.interleave(layers.count > 1 ? tiles(1) : [], tiles(0)))
         }
-        phases.append(Self.interleave(layers.count > 1 ? tiles(1) : [], tiles(0)))
         self.phases = phases
         let bytes = pool.count * Self.tileStride * MemoryLayout<Float>.stride
         gradientTiles = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self,
@@ -100,7 +128,10 @@ final class FusedStep: GradientEngine {
         firstTouch()
     }
 
-    deinit { gradientTiles.deallocate() }
+    deinit {
+        gradientTiles.deallocate()
+        sampleNorms.deallocate()
+    }
 
     /// `a` and `b` merged in proportion, each in its own order: element `i` of `a` goes where
     /// `i / a.count` falls among the `j / b.count` of `b` (ties to `a`). A pool's worker first
@@ -134,17 +165,22 @@ final class FusedStep: GradientEngine {
         let batch: Network.Batch
         let update: OptimizerUpdate
         let tasks: [Task]
+        /// The step's noise and its scale σ·C/|𝔹|, when the step adds noise.
+        let noise: GaussianNoise?
+        let noiseScale: Float
     }
     private var current: Current?
 
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
         precondition(batch.count == batchSize, "FusedStep: batch of \(batch.count), built for \(batchSize)")
+        let noise = privacy.flatMap { $0.addsNoise ? GaussianNoise(generator: network.generator, step: state.step + 1) : nil }
+        let noiseScale = privacy.map { Float($0.noiseMultiplier * Double($0.clipNorm) / Double(batchSize)) } ?? 0
         state.withPointers { p in
             // By index: a `for … in` over the array of arrays goes through the array's `read`
             // accessor, whose coroutine frame an unoptimised build allocates on the heap.
             for phase in phases.indices {
                 let tasks = phases[phase]
-                current = Current(p: p, batch: batch, update: update, tasks: tasks)
+                current = Current(p: p, batch: batch, update: update, tasks: tasks, noise: noise, noiseScale: noiseScale)
                 if let profiler {
                     profiler.forkJoin(tasks: tasks.count) { pool.forEachTask(tasks.count, of: self) }
                 } else {
@@ -180,8 +216,15 @@ extension FusedStep: WorkerTasks {
             let tile = gradientTiles + worker.index * Self.tileStride, bias = tile + Self.tileOutputs * Self.tileInputs
             network.gradient(workspace, layer: layer, rows: batchSize, outputs: outputs, inputs: inputs,
                              alpha: 1 / Float(batchSize), weights: tile, leading: inputs.count, bias: bias)
-            let computed = profiler == nil ? 0 : Clock.seconds()
             let weights = network.layout.layers[layer]
+            if let noise = current.noise {
+                for o in outputs {
+                    noise.addWeights(layer: layer, row: o, columns: inputs, scale: current.noiseScale,
+                                     into: tile + (o - outputs.lowerBound) * inputs.count)
+                }
+                if inputs.lowerBound == 0 { noise.addBiases(layer: layer, outputs: outputs, scale: current.noiseScale, into: bias) }
+            }
+            let computed = profiler == nil ? 0 : Clock.seconds()
             // Not `outputs.enumerated()`: an unoptimised build allocates its iterator's witness.
             for o in outputs {
                 let k = o - outputs.lowerBound, row = weights.weights.lowerBound + o * weights.inputs
@@ -193,6 +236,14 @@ extension FusedStep: WorkerTasks {
             }
             profiler?.add(.parameter, worker: worker.index, seconds: computed - start)
             profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - computed)
+        case let .clip(rows):
+            let clipNorm = Double(privacy.unsafelyUnwrapped.clipNorm)
+            for r in rows {
+                let norm = network.gradientNorm(workspace, row: r)
+                sampleNorms[r] = Float(norm)
+                network.scaleDeltas(workspace, row: r, by: PrivacyConfiguration.clipFactor(norm: norm, clipNorm: clipNorm))
+            }
+            profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
         }
         profiler?.log(task: index, start: start, end: Clock.seconds())
     }

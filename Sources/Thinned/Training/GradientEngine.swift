@@ -7,6 +7,9 @@ protocol GradientEngine: AnyObject {
     /// The task counts of a step's fork–joins, in the order the step runs them: the same for
     /// every step of an engine (the profiler's task log is laid out by it).
     var phaseTaskCounts: [Int] { get }
+    /// `sampleNorms[i]`: the norm of the last step's gradient of batch sample `i`, before
+    /// clipping; written only by a step that clips.
+    var sampleNorms: UnsafeMutablePointer<Float> { get }
 }
 
 extension GradientEngine {

@@ -3,6 +3,9 @@ import Parallel
 /// The reference path, Algorithm 5-8 word for word: every sample's gradient ∇ᵢ is materialised
 /// in full, then ∇_ave = (1/|𝔹|) Σᵢ ∇ᵢ is summed in sample order.
 ///
+/// With clipping (`privacy`), each ∇ᵢ is scaled by min(1, C/‖∇ᵢ‖) where it lies, before the sum,
+/// and the step's noise (`GaussianNoise`) is added to ∇_ave chunk by chunk before the update.
+///
 /// Samples run `window` at a time (concurrently, one per task); their gradients are then added
 /// to the running sum in sample order, in parallel over fixed chunks of the parameters. The
 /// window bounds memory (window × parameters floats) and, like the chunks, does not depend on
@@ -21,8 +24,12 @@ final class LiteralStep: GradientEngine {
     /// `window` full gradients, `[window, parameters]`.
     let perSample: UnsafeMutablePointer<Float>
     let losses: UnsafeMutablePointer<Float>
+    /// Clipping and noise, or nil for the plain step.
+    let privacy: PrivacyConfiguration?
+    /// `sampleNorms[i]`: the norm of the last step's ∇ᵢ before clipping (written only when clipping).
+    let sampleNorms: UnsafeMutablePointer<Float>
 
-    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int) {
+    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, privacy: PrivacyConfiguration? = nil) {
         BLAS.useSingleThread()
         self.network = network
         self.pool = pool
@@ -32,11 +39,15 @@ final class LiteralStep: GradientEngine {
         perSample.initialize(repeating: 0, count: Self.window * network.layout.count)
         losses = .allocate(capacity: batchSize)
         losses.initialize(repeating: 0, count: batchSize)
+        self.privacy = privacy
+        sampleNorms = .allocate(capacity: batchSize)
+        sampleNorms.initialize(repeating: 0, count: batchSize)
     }
 
     deinit {
         perSample.deallocate()
         losses.deallocate()
+        sampleNorms.deallocate()
     }
 
     /// Set to collect where the time of each step goes.
@@ -68,15 +79,18 @@ final class LiteralStep: GradientEngine {
         let batch: Network.Batch
         let update: OptimizerUpdate
         let phase: Phase
+        /// The step's noise, when it adds noise.
+        let noise: GaussianNoise?
     }
     private var current: Current?
 
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
         precondition(batch.count == batchSize, "LiteralStep: batch of \(batch.count), built for \(batchSize)")
         let chunks = WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk)
+        let noise = privacy.flatMap { $0.addsNoise ? GaussianNoise(generator: network.generator, step: state.step + 1) : nil }
         state.withPointers { p in
             func run(_ phase: Phase, tasks: Int) {
-                current = Current(p: p, batch: batch, update: update, phase: phase)
+                current = Current(p: p, batch: batch, update: update, phase: phase, noise: noise)
                 if let profiler {
                     profiler.forkJoin(tasks: tasks) { pool.forEachTask(tasks, of: self) }
                 } else {
@@ -136,6 +150,13 @@ extension LiteralStep: WorkerTasks {
             losses[i] = Self.sampleGradient(network, workspaces[worker.index], position: i, batch: current.batch,
                                             parameters: p.theta, into: perSample + task * parameters,
                                             profiler: profiler, worker: worker.index)
+            if let privacy {
+                let gradient = perSample + task * parameters
+                let norm = Network.squaredNorm(gradient, count: parameters).squareRoot()
+                sampleNorms[i] = Float(norm)
+                let c = PrivacyConfiguration.clipFactor(norm: norm, clipNorm: Double(privacy.clipNorm))
+                if c != 1 { for j in 0..<parameters { gradient[j] *= c } }
+            }
         case let .sum(count):
             for s in 0..<count {
                 let gradient = perSample + s * parameters
@@ -145,6 +166,10 @@ extension LiteralStep: WorkerTasks {
         case .update:
             let inverse = 1 / Float(batchSize)
             for j in chunk { p.gradient[j] *= inverse }
+            if let noise = current.noise, let privacy {
+                noise.add(chunk, of: network.layout, scale: Float(privacy.noiseMultiplier * Double(privacy.clipNorm) / Double(batchSize)),
+                          into: p.gradient)
+            }
             p.apply(current.update, chunk)
             profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - start)
         }

@@ -62,9 +62,9 @@ public final class Trainer {
         switch configuration.stepMode {
         case .fused:
             engine = FusedStep(network: network, pool: pool, batchSize: configuration.batchSize,
-                               shardSize: configuration.shardSize)
+                               shardSize: configuration.shardSize, privacy: configuration.privacy)
         case .literal:
-            engine = LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize)
+            engine = LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize, privacy: configuration.privacy)
         }
         evaluator = Evaluator(network: network, pool: pool)
     }
@@ -103,6 +103,10 @@ public final class Trainer {
         /// progress, checkpoints and stop checks between steps — the figure `thinned scale`
         /// reports for the same step.
         public let medianStepSeconds: Double
+        /// The ε of (ε, δ)-DP spent by every step so far (resumed ones included), when the steps
+        /// add noise; the accountant's best order beside it.
+        public let epsilon: Double?
+        public let epsilonOrder: Double?
     }
 
     /// Runs the rest of the epoch under way (all of the next one at an epoch boundary): shuffles,
@@ -149,15 +153,24 @@ public final class Trainer {
         guard test.meanLoss.isFinite else {
             throw diverge(.unusableWeights(epoch: epoch, reason: "the weights are so large that the test set's predictions are not numbers"))
         }
+        let spent = privacySpent
         return EpochReport(epoch: epoch, trainLoss: trainLoss, testAccuracy: test.accuracy, testLoss: test.meanLoss,
                            samplesPerSecond: Double((order.batches - first) * configuration.batchSize) / seconds,
-                           seconds: seconds, medianStepSeconds: stepTimes.isEmpty ? 0 : ScaleMath.median(stepTimes))
+                           seconds: seconds, medianStepSeconds: stepTimes.isEmpty ? 0 : ScaleMath.median(stepTimes),
+                           epsilon: spent?.epsilon, epsilonOrder: spent?.order)
     }
 
     /// Records why the run cannot go on, and returns it to throw.
     private func diverge(_ error: TrainingError) -> TrainingError {
         divergence = error
         return error
+    }
+
+    /// The (ε, δ = `privacy.delta`) spent by the steps taken so far, by the RDP accountant with
+    /// sampling rate |𝔹|/N; nil when the steps add no noise. A pure function of the step count
+    /// and the configuration, so a resumed run goes on counting exactly where it stopped.
+    public var privacySpent: (epsilon: Double, order: Double)? {
+        configuration.privacy?.epsilon(steps: state.step, samplingRate: configuration.samplingRate(trainingSamples: data.train.count))
     }
 
     /// The run as it stands, to write to a file and resume from.

@@ -18,6 +18,8 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
     public var shardSize: Int
     /// Random transforms of each training image (none by default).
     public var augmentation: Augmentation = .none
+    /// Per-sample clipping and DP-SGD's noise (nil, the default: the plain step of Algorithm 5-8).
+    public var privacy: PrivacyConfiguration?
 
     /// A configuration; the defaults train the reference model with Adam at its default rate, batch
     /// 100, 15 epochs, seed 1, fused, shards of 25, and no augmentation (set `augmentation` after).
@@ -46,6 +48,7 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
         guard batchSize >= 1 else { throw .invalid(option: "--batch", value: "\(batchSize)", expected: "at least 1 sample") }
         guard epochs >= 1 else { throw .invalid(option: "--epochs", value: "\(epochs)", expected: "at least 1") }
         guard shardSize >= 1 else { throw .invalid(option: "--shard", value: "\(shardSize)", expected: "at least 1 sample") }
+        try privacy?.validate()
         guard augmentation.shiftPixels >= 0 else {
             throw .invalid(option: "--shift-px", value: "\(augmentation.shiftPixels)", expected: "0 or more pixels")
         }
@@ -71,6 +74,12 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
         if augmentation.transforms.contains(.erase), augmentation.eraseSize >= side {
             throw .invalid(option: "--erase-size", value: "\(augmentation.eraseSize)", expected: "1 to \(side - 1) pixels for \(side)×\(side) images")
         }
+    }
+
+    /// The probability with which a step includes a given example, |𝔹|/N: what the privacy
+    /// accountant assumes of the batches.
+    public func samplingRate(trainingSamples: Int) -> Double {
+        Double(batchSize) / Double(trainingSamples)
     }
 
     /// Checks the configuration against a data set it is to train on.

@@ -1,0 +1,98 @@
+import CKernels
+import Foundation
+import Testing
+@testable import Thinned
+
+/// The Gaussian noise kernel: its two code paths against each other, every normal against the
+/// Box–Muller formula evaluated in Double from the same Philox words, and the sample's moments.
+@Suite struct PhiloxNormalsTests {
+    static let key: (UInt32, UInt32) = (0x1234_5678, 0x9ABC_DEF0)
+
+    /// Normals `4·first ..< 4·first + count` of the stream (·, 7, 8, 9), by `path`.
+    static func normals(first: UInt32, count: Int,
+                        path: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, Float, Int32, UnsafeMutablePointer<Float>) -> Void)
+        -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { path(key.0, key.1, first, 7, 8, 9, 1, Int32(count), $0.baseAddress!) }
+        return out
+    }
+
+    @Test(arguments: [1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 127, 200, 1000])
+    func pathsGiveTheSameBits(count: Int) throws {
+        try #require(thinned_cpu_has_avx512f() == 1, "this machine has no AVX-512 path to compare")
+        let portable = Self.normals(first: 5, count: count) { thinned_philox_normals_add_portable($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        let wide = Self.normals(first: 5, count: count) { _ = thinned_philox_normals_add_avx512($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern))
+        // Adding scales and accumulates: twice with scale 1 and −1 cancels exactly.
+        var out = [Float](repeating: 0.25, count: count)
+        out.withUnsafeMutableBufferPointer {
+            thinned_philox_normals_add(Self.key.0, Self.key.1, 5, 7, 8, 9, 2, Int32(count), $0.baseAddress!)
+        }
+        for j in 0..<count { #expect(out[j] == 0.25 + 2 * portable[j], "normal \(j)") }
+    }
+
+    /// Box–Muller in Double from the words Swift's own Philox draws: agreement to single-precision
+    /// rounding of a few operations checks the polynomials, the range reductions and the layout.
+    @Test func everyNormalIsBoxMullerOfItsBlock() {
+        let blocks = 4096
+        let z = Self.normals(first: 0, count: 4 * blocks) { thinned_philox_normals_add($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        let generator = Philox(key: Self.key)
+        var worst = 0.0
+        for i in 0..<blocks {
+            let w = generator.block((UInt32(i), 7, 8, 9))
+            for (pair, (a, b)) in [(w.0, w.1), (w.2, w.3)].enumerated() {
+                let u1 = Double((a >> 8) + 1) * 0x1p-24, u2 = Double(b >> 8) * 0x1p-24
+                let r = (-2 * log(u1)).squareRoot()
+                let expected = [r * cos(2 * .pi * u2), r * sin(2 * .pi * u2)]
+                for k in 0..<2 {
+                    let error = abs(Double(z[4 * i + 2 * pair + k]) - expected[k])
+                    worst = max(worst, error / max(1, abs(expected[k])))
+                }
+            }
+        }
+        // A handful of single-precision roundings (≈ 6e-8 each) through ln, √ and the polynomials.
+        #expect(worst < 2e-6, "largest relative error \(worst)")
+    }
+
+    @Test func momentsAreThoseOfTheStandardNormal() {
+        let count = 1 << 20
+        let z = Self.normals(first: 1000, count: count) { thinned_philox_normals_add($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        let n = Double(count)
+        let mean = z.reduce(0.0) { $0 + Double($1) } / n
+        let variance = z.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
+        let fourth = z.reduce(0.0) { $0 + pow(Double($1) - mean, 4) } / n
+        let tails = Double(z.filter { abs($0) > 1.959964 }.count) / n
+        // Five standard errors: mean 1/√n, variance √(2/n), fourth moment √(96/n), tail √(0.05·0.95/n).
+        #expect(abs(mean) < 5 / n.squareRoot())
+        #expect(abs(variance - 1) < 5 * (2 / n).squareRoot())
+        #expect(abs(fourth - 3) < 5 * (96 / n).squareRoot())
+        #expect(abs(tails - 0.05) < 5 * (0.05 * 0.95 / n).squareRoot())
+        // u₁ ≥ 2⁻²⁴ bounds every normal by √(−2 ln 2⁻²⁴).
+        #expect(z.allSatisfy { abs($0) <= 5.7686 })
+    }
+
+    /// The literal path adds the noise of parameter chunks that start anywhere in a row; the
+    /// fused path adds it row by row from each tile's first column. Both must give each
+    /// coordinate the same normal.
+    @Test func chunksAndRowsDrawTheSameNormals() {
+        let layout = ParameterLayout(widths: [13, 6, 3])
+        let noise = GaussianNoise(generator: Philox(seed: 4), step: 12)
+        var byChunks = [Float](repeating: 0, count: layout.count), byRows = byChunks
+        byChunks.withUnsafeMutableBufferPointer { out in
+            for start in stride(from: 0, to: layout.count, by: 7) {
+                noise.add(start..<min(start + 7, layout.count), of: layout, scale: 1, into: out.baseAddress!)
+            }
+        }
+        byRows.withUnsafeMutableBufferPointer { out in
+            for (l, layer) in layout.layers.enumerated() {
+                for o in 0..<layer.outputs {
+                    noise.addWeights(layer: l, row: o, columns: 0..<layer.inputs, scale: 1,
+                                     into: out.baseAddress! + layer.weights.lowerBound + o * layer.inputs)
+                }
+                noise.addBiases(layer: l, outputs: 0..<layer.outputs, scale: 1, into: out.baseAddress! + layer.bias.lowerBound)
+            }
+        }
+        #expect(byChunks.map(\.bitPattern) == byRows.map(\.bitPattern))
+        #expect(Set(byRows.map(\.bitPattern)).count == layout.count, "every coordinate its own normal")
+    }
+}
