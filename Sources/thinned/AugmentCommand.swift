@@ -25,6 +25,9 @@ struct AugmentCommand: ParsableCommand {
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
         if epoch < 0 { throw ValidationError("--epoch must be 0 or more, got \(epoch)") }
+        if let given = training.privacyOptions.first {
+            throw ValidationError("\(given): augment only draws transforms; clipping and noise belong to thinned train")
+        }
     }
 
     func run() throws {

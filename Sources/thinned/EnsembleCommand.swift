@@ -31,6 +31,10 @@ struct EnsembleCommand: ParsableCommand {
 
     func validate() throws {
         if members < 1 { throw ValidationError("--members must be at least 1, got \(members)") }
+        if let given = training.privacyOptions.first {
+            // Each member would spend its own ε on overlapping resamples; nothing here composes them.
+            throw ValidationError("\(given): ensemble does not account privacy across its members; train DP-SGD models with thinned train")
+        }
         _ = try training.configuration(batch: batch, epochs: epochs, defaultOptimizer: .adam)
     }
 

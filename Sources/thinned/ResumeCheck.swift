@@ -1,7 +1,7 @@
 import Thinned
 
 /// What a resumed run may and may not change: everything that defined the run (model, optimizer,
-/// batch, seed, gradient mode, shard, augmentation, data) comes from the checkpoint, and an option
+/// batch, seed, gradient mode, shard, augmentation, clipping and noise, data) comes from the checkpoint, and an option
 /// that contradicts it is refused naming the option and both values. Only the number of epochs,
 /// the pool, the checkpoint cadence and the metrics file may change.
 struct ResumeCheck {
@@ -34,6 +34,9 @@ struct ResumeCheck {
             ("--shift-px", "\(requested.augmentation.shiftPixels)", "\(old.augmentation.shiftPixels)"),
             ("--rotate-deg", "\(requested.augmentation.rotateDegrees)", "\(old.augmentation.rotateDegrees)"),
             ("--erase-size", "\(requested.augmentation.eraseSize)", "\(old.augmentation.eraseSize)"),
+            ("--clip", requested.privacy.map { "\($0.clipNorm)" } ?? "none", old.privacy.map { "\($0.clipNorm)" } ?? "none"),
+            ("--noise-multiplier", "\(requested.privacy?.noiseMultiplier ?? 0)", "\(old.privacy?.noiseMultiplier ?? 0)"),
+            ("--delta", requested.privacy.map { "\($0.delta)" } ?? "none", old.privacy.map { "\($0.delta)" } ?? "none"),
         ]
         for field in fields where field.requested != field.saved {
             throw CommandFailure("\(field.option) \(field.requested) contradicts the run in \(path), trained with \(field.option) \(field.saved); \(Self.mayChange)")

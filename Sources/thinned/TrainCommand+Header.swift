@@ -14,9 +14,24 @@ extension TrainCommand {
             model: \(model.layers.map(String.init).joined(separator: "-")) (\(parameters) parameters), \(describe(model))
             training: \(optimizer.kind.rawValue) lr \(optimizer.learningRate)\(optimizer.kind == .momentum ? " momentum \(optimizer.momentum)" : ""), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed), \(configuration.gradientMode.rawValue) gradients\(augment)
             data: \(split.train.name) \(split.train.count), \(split.test.name) \(split.test.count)
-            pool: \(pool.count) workers, --bind \(pool.plan.bind.rawValue) --places \(pool.plan.places.rawValue), \(pinned) pinned; OpenBLAS \(BLAS.coreName) kernel, single-threaded per worker
+            \(privacy(configuration, split: split).map { $0 + "\n" } ?? "")pool: \(pool.count) workers, --bind \(pool.plan.bind.rawValue) --places \(pool.plan.places.rawValue), \(pinned) pinned; OpenBLAS \(BLAS.coreName) kernel, single-threaded per worker
             """
     }
+
+    /// The privacy line: clipping, noise and the accountant's assumptions; nil for a plain run.
+    static func privacy(_ configuration: TrainingConfiguration, split: DataSplit) -> String? {
+        guard let privacy = configuration.privacy else { return nil }
+        guard privacy.addsNoise else { return "privacy: each sample's gradient clipped to norm \(privacy.clipNorm), no noise (no privacy guarantee)" }
+        let q = configuration.samplingRate(trainingSamples: split.train.count)
+        let steps = configuration.epochs * (split.train.count / configuration.batchSize)
+        let planned = privacy.epsilon(steps: steps, samplingRate: q)!
+        return "privacy: DP-SGD, gradients clipped to norm \(privacy.clipNorm), noise σ \(Format.significant(privacy.noiseMultiplier, 4)) × C, "
+            + "sampling rate q = \(Format.significant(q, 4)); RDP accountant: ε \(Format.fixed(planned.epsilon, 3)) at δ \(privacy.delta) "
+            + "after the \(steps) planned steps"
+    }
+
+    /// The warning printed once for a run with noise: what the accountant assumes of the batches.
+    static let samplingWarning = "ε is computed, as Opacus computes it, for steps that include each example independently with probability q (Poisson sampling); these steps take the shuffled, fixed-size batches of each epoch, so the ε printed is the customary estimate for them, not a proven guarantee"
 
     /// What the model is, as it trains: its hidden units, its dropout and its initial weights.
     static func describe(_ model: ModelConfiguration) -> String {

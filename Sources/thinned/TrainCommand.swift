@@ -40,11 +40,26 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Continue the run saved in this checkpoint: its model, optimizer, batch, seed and data; --epochs is the total.", valueName: "path"))
     var resume: String?
 
+    @Option(help: "DP-SGD: choose the noise multiplier σ that spends at most this ε (at --delta) over the planned --epochs, as Opacus's get_noise_multiplier does (needs --clip; not with --noise-multiplier).")
+    var targetEpsilon: Double?
+
     @Option(help: .hidden)
     var stopAfter: Int?
 
     func validate() throws {
         if resume == nil { _ = try configuration() }
+        if let targetEpsilon {
+            guard targetEpsilon.isFinite && targetEpsilon > 0 else {
+                throw ValidationError("--target-epsilon \(targetEpsilon): expected a finite ε above 0")
+            }
+            guard training.clip != nil else { throw ValidationError("--target-epsilon \(targetEpsilon): needs --clip C (the noise is σ·C)") }
+            if let sigma = training.noiseMultiplier {
+                throw ValidationError("--target-epsilon \(targetEpsilon) and --noise-multiplier \(sigma): give one; the target chooses σ")
+            }
+            if resume != nil {
+                throw ValidationError("--target-epsilon \(targetEpsilon): a resumed run keeps the σ of its checkpoint")
+            }
+        }
         for (option, value) in [("--checkpoint-every", checkpointEvery), ("--checkpoint-every-steps", checkpointEverySteps),
                                 ("--stop-after", stopAfter)] {
             if let value, value < 1 { throw ValidationError("\(option) must be at least 1, got \(value)") }
@@ -61,7 +76,7 @@ struct TrainCommand: ParsableCommand {
             do { return ResumeCheck(path: path, saved: try Checkpoint(path: path)) } catch { throw CommandFailure("--resume \(error)") }
         }
         let saved = check?.saved
-        let configuration: TrainingConfiguration
+        var configuration: TrainingConfiguration
         let source: (source: String, limit: Int?)
         if let check {
             configuration = try training.configuration(batch: batch, epochs: epochs, base: check.saved.configuration)
@@ -81,6 +96,7 @@ struct TrainCommand: ParsableCommand {
         }
         let split = try DataOptions.load(source.source, limit: source.limit, features: model.inputs, classes: model.classes,
                                          seed: configuration.seed)
+        if let targetEpsilon { configuration = try Self.choosingNoise(for: targetEpsilon, configuration, split: split) }
         let identity = DatasetIdentity(split, source: source.source, limit: source.limit)
         try check?.check(identity)
         var metricsFile = try metrics.map(MetricsFile.init(path:))
@@ -103,6 +119,7 @@ struct TrainCommand: ParsableCommand {
             print("resumed: \(resume) at epoch \(saved.epoch + 1), step \(saved.stepInEpoch) of it (\(saved.state.step) steps done); model, optimizer, batch and seed\(saved.dataIdentity == nil ? "" : " and data") come from the checkpoint")
         }
         BLASCheck.warnIfGeneric()
+        if configuration.privacy?.addsNoise == true { StandardError.warn(Self.samplingWarning) }
         StopSignal.install()
         // The header reaches a pipe now, not at the end of the first epoch.
         fflush(nil)
@@ -130,7 +147,8 @@ struct TrainCommand: ParsableCommand {
                   + "test accuracy \(Format.fixed(report.testAccuracy * 100, 2))%  test loss \(Format.fixed(report.testLoss, 4))  "
                   + "\(Format.fixed(report.samplesPerSecond, 0)) samples/s  \(Format.fixed(report.seconds, 1)) s  "
                   + "(median step \(Format.fixed(report.medianStepSeconds * 1000, 2)) ms: "
-                  + "\(Format.fixed(report.medianStepSeconds > 0 ? Double(configuration.batchSize) / report.medianStepSeconds : 0, 0)) samples/s)")
+                  + "\(Format.fixed(report.medianStepSeconds > 0 ? Double(configuration.batchSize) / report.medianStepSeconds : 0, 0)) samples/s)"
+                  + (report.epsilon.map { "  ε \(Format.fixed($0, 3)) (δ \(configuration.privacy!.delta))" } ?? ""))
             if !warnedLoss, let warning = Self.lossWarning(report, classes: model.classes) {
                 warnedLoss = true
                 StandardError.warn(warning)
@@ -178,6 +196,21 @@ struct TrainCommand: ParsableCommand {
         print("resume with: " + Self.resumeCommand(path: path, epochs: epochs, data: source.source, limit: source.limit))
         fflush(nil)
         throw ExitCode(StopSignal.received.map { 128 + $0.number } ?? 3)
+    }
+
+    /// `configuration` with the noise multiplier that spends `target` over its planned steps on
+    /// `split` (Opacus's search), or an error when no σ up to 10⁶ does.
+    static func choosingNoise(for target: Double, _ configuration: TrainingConfiguration, split: DataSplit) throws -> TrainingConfiguration {
+        var result = configuration
+        let privacy = configuration.privacy!
+        let steps = configuration.epochs * (split.train.count / configuration.batchSize)
+        guard let sigma = PrivacyAccountant.noiseMultiplier(targetEpsilon: target, delta: privacy.delta,
+                                                            samplingRate: configuration.samplingRate(trainingSamples: split.train.count),
+                                                            steps: steps) else {
+            throw ValidationError("--target-epsilon \(target): no noise multiplier up to 10⁶ spends so little over \(steps) steps at batch \(configuration.batchSize) of \(split.train.count) samples; raise the target or --delta, or train fewer --epochs")
+        }
+        result.privacy!.noiseMultiplier = sigma
+        return result
     }
 
     func configuration() throws -> TrainingConfiguration {

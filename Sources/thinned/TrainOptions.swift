@@ -52,6 +52,21 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Samples per tile of the fused path's forward and delta products, fixed by configuration, never by the thread count (default: 25).")
     var shard: Int?
 
+    @Option(help: "Clip each sample's whole gradient (every layer) to this norm before averaging: min(1, C/‖∇ᵢ‖)·∇ᵢ.")
+    var clip: Float?
+
+    @Option(help: "DP-SGD: add Gaussian noise of standard deviation σ·C to every coordinate of the clipped sum (needs --clip; default 0: no noise).")
+    var noiseMultiplier: Double?
+
+    @Option(help: "DP-SGD: the δ of the (ε, δ) reported (default: 1e-5).")
+    var delta: Double?
+
+    /// The DP options that were given, for the messages that refuse them.
+    var privacyOptions: [String] {
+        [("--clip", clip.map { "\($0)" }), ("--noise-multiplier", noiseMultiplier.map { "\($0)" }), ("--delta", delta.map { "\($0)" })]
+            .compactMap { option, value in value.map { "\(option) \($0)" } }
+    }
+
     /// The configuration these options describe on top of the reference run with
     /// `defaultOptimizer`, checked.
     func configuration(batch: Int?, epochs: Int, defaultOptimizer: OptimizerKind) throws -> TrainingConfiguration {
@@ -70,6 +85,7 @@ struct TrainOptions: ParsableArguments {
         configuration.model = try model(base: base.model)
         configuration.optimizer = try optimizerConfiguration(base: base.optimizer)
         configuration.augmentation = try augmentation(base: base.augmentation)
+        configuration.privacy = try privacy(base: base.privacy)
         do {
             try configuration.validate()
         } catch {
@@ -118,6 +134,18 @@ struct TrainOptions: ParsableArguments {
             }
             result.momentum = momentum
         }
+        return result
+    }
+
+    private func privacy(base: PrivacyConfiguration?) throws -> PrivacyConfiguration? {
+        guard var result = base ?? clip.map({ PrivacyConfiguration(clipNorm: $0) }) else {
+            if let noiseMultiplier { throw ValidationError("--noise-multiplier \(noiseMultiplier): needs --clip C (the noise is σ·C)") }
+            if let delta { throw ValidationError("--delta \(delta): there is no privacy guarantee without --clip and --noise-multiplier") }
+            return nil
+        }
+        if let clip { result.clipNorm = clip }
+        if let noiseMultiplier { result.noiseMultiplier = noiseMultiplier }
+        if let delta { result.delta = delta }
         return result
     }
 

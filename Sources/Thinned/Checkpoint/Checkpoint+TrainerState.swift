@@ -40,7 +40,16 @@ extension Checkpoint {
             .init("configuration", .object(settings)),
             .init("epoch", .integer(epoch)), .init("step", .integer(state.step)), .init("step_in_epoch", .integer(stepInEpoch)),
             .init("epoch_loss_sum", .real(epochLossSum)), .init("data", data),
+            .init("epsilon", epsilonSpent.map { .real($0) } ?? .null),
         ])
+    }
+
+    /// The ε (at the configuration's δ) the run's steps have spent, for the reader of
+    /// `trainer_state.json`: nil without noise, or when the checkpoint does not record its
+    /// training set's size. A resumed run recomputes it from the step count.
+    public var epsilonSpent: Double? {
+        guard let privacy = configuration.privacy, let samples = dataIdentity?.trainCount, samples > 0 else { return nil }
+        return privacy.epsilon(steps: state.step, samplingRate: configuration.samplingRate(trainingSamples: samples))?.epsilon
     }
 
     /// The largest `trainer_state.json` read (1 MB): thinned writes a few kB, and a larger file is
@@ -125,6 +134,8 @@ extension Checkpoint {
         let position = Position(configuration: configuration, epoch: try reader.size("epoch"), step: try reader.size("step"),
                                 stepInEpoch: try reader.size("step_in_epoch"), epochLossSum: try reader.double("epoch_loss_sum"),
                                 dataIdentity: identity)
+        // Written for people and tools; the run recomputes it from the step count.
+        _ = try reader.fieldIfPresent("epsilon")
         try reader.finish()
         try checkPosition(epoch: position.epoch, step: position.step, stepInEpoch: position.stepInEpoch,
                           batchesPerEpoch: identity.map { $0.trainCount / configuration.batchSize }, path: path)
