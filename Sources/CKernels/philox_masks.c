@@ -45,7 +45,9 @@ __attribute__((target("avx512f"), always_inline)) static inline void multipliers
                                                                 uint32_t threshold, float scale, int groups,
                                                                 float *out) {
     __m512i x0[4], x1[4], x2[4], x3[4];
-    philox_rounds_wide(key0, key1, first_block, word1, word2, word3, groups, x0, x1, x2, x3);
+    const uint32_t first_blocks[4] = {first_block, first_block + 16u, first_block + 32u, first_block + 48u};
+    const uint32_t word3s[4] = {word3, word3, word3, word3};
+    philox_rounds_wide(key0, key1, first_blocks, word1, word2, word3s, groups, x0, x1, x2, x3);
     for (int g = 0; g < groups; g++) store_multipliers(x0[g], x1[g], x2[g], x3[g], threshold, scale, out + 64 * g);
 }
 

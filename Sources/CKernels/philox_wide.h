@@ -40,18 +40,19 @@ __attribute__((target("avx512f"))) static inline void philox_mulhilo(__m512i x, 
     *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_shuffle_epi32(even, 0xB1), odd);
 }
 
-// Philox of `groups` ≤ 4 vectors of 16 counters, (first_block + 16 g + lane, word1, word2, word3):
-// on return x0[g] … x3[g] hold words 0 … 3 of those blocks, lane i block 16 g + i. Inlined with
-// `groups` a constant, so that the vectors stay in registers and their multiplies overlap.
+// Philox of `groups` ≤ 4 vectors of 16 counters, group g's lane i the counter
+// (first_blocks[g] + i, word1, word2, word3s[g]): on return x0[g] … x3[g] hold words 0 … 3 of
+// those blocks. Inlined with `groups` a constant, so that the vectors stay in registers and their
+// multiplies overlap.
 __attribute__((target("avx512f"), always_inline)) static inline void
-philox_rounds_wide(uint32_t key0, uint32_t key1, uint32_t first_block, uint32_t word1, uint32_t word2, uint32_t word3,
-                   int groups, __m512i *x0, __m512i *x1, __m512i *x2, __m512i *x3) {
+philox_rounds_wide(uint32_t key0, uint32_t key1, const uint32_t *first_blocks, uint32_t word1, uint32_t word2,
+                   const uint32_t *word3s, int groups, __m512i *x0, __m512i *x1, __m512i *x2, __m512i *x3) {
     const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     for (int g = 0; g < groups; g++) {
-        x0[g] = _mm512_add_epi32(_mm512_set1_epi32((int)(first_block + 16u * (uint32_t)g)), lanes);
+        x0[g] = _mm512_add_epi32(_mm512_set1_epi32((int)first_blocks[g]), lanes);
         x1[g] = _mm512_set1_epi32((int)word1);
         x2[g] = _mm512_set1_epi32((int)word2);
-        x3[g] = _mm512_set1_epi32((int)word3);
+        x3[g] = _mm512_set1_epi32((int)word3s[g]);
     }
     const __m512i m0 = _mm512_set1_epi64(philox_multiplier0), m1 = _mm512_set1_epi64(philox_multiplier1);
     uint32_t k0 = key0, k1 = key1;

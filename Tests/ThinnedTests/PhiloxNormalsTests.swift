@@ -8,34 +8,53 @@ import Testing
 @Suite struct PhiloxNormalsTests {
     static let key: (UInt32, UInt32) = (0x1234_5678, 0x9ABC_DEF0)
 
-    /// Normals `4·first ..< 4·first + count` of the stream (·, 7, 8, 9), by `path`.
-    static func normals(first: UInt32, count: Int,
-                        path: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, Float, Int32, UnsafeMutablePointer<Float>) -> Void)
-        -> [Float] {
-        var out = [Float](repeating: 0, count: count)
-        out.withUnsafeMutableBufferPointer { path(key.0, key.1, first, 7, 8, 9, 1, Int32(count), $0.baseAddress!) }
+    typealias Path = @Sendable (UInt32, UInt32, Int, UInt32, UInt32, UInt32, Int32, Int32, Int, Float, UnsafeMutablePointer<Float>) -> Void
+
+    /// Normals `first ..< first + count` of the streams (·, 7, 8, 9 + r) for rows r < `rows`, rows
+    /// `count + 3` floats apart, by `path`.
+    static func normals(first: Int, count: Int, rows: Int = 1, path: Path) -> [Float] {
+        let stride = rows == 1 ? count : count + 3
+        var out = [Float](repeating: 0, count: stride * rows)
+        out.withUnsafeMutableBufferPointer { path(key.0, key.1, first, 7, 8, 9, Int32(rows), Int32(count), stride, 1, $0.baseAddress!) }
         return out
     }
+    static let portable: Path = { thinned_philox_normals_add_portable($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) }
+    static let wide: Path = { _ = thinned_philox_normals_add_avx512($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) }
+    static let dispatched: Path = { thinned_philox_normals_add($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) }
 
-    @Test(arguments: [1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 127, 200, 1000])
-    func pathsGiveTheSameBits(count: Int) throws {
+    @Test(arguments: [1, 3, 4, 5, 15, 16, 17, 63, 64, 65, 127, 200, 1000], [0, 1, 6, 20])
+    func pathsGiveTheSameBits(count: Int, first: Int) throws {
         try #require(thinned_cpu_has_avx512f() == 1, "this machine has no AVX-512 path to compare")
-        let portable = Self.normals(first: 5, count: count) { thinned_philox_normals_add_portable($0, $1, $2, $3, $4, $5, $6, $7, $8) }
-        let wide = Self.normals(first: 5, count: count) { _ = thinned_philox_normals_add_avx512($0, $1, $2, $3, $4, $5, $6, $7, $8) }
-        #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern))
-        // Adding scales and accumulates: twice with scale 1 and −1 cancels exactly.
-        var out = [Float](repeating: 0.25, count: count)
-        out.withUnsafeMutableBufferPointer {
-            thinned_philox_normals_add(Self.key.0, Self.key.1, 5, 7, 8, 9, 2, Int32(count), $0.baseAddress!)
+        for rows in [1, 3, 6] {
+            let portable = Self.normals(first: first, count: count, rows: rows, path: Self.portable)
+            let wide = Self.normals(first: first, count: count, rows: rows, path: Self.wide)
+            #expect(portable.map(\.bitPattern) == wide.map(\.bitPattern), "rows \(rows)")
+            // Row r is the stream of word 3 = 9 + r, from normal `first`; the gaps stay untouched.
+            let stride = rows == 1 ? count : count + 3
+            let oneRow = Self.normals(first: first, count: count, path: Self.portable)
+            #expect(Array(portable[0..<count]).map(\.bitPattern) == oneRow.map(\.bitPattern))
+            for r in 0..<rows { #expect(portable[(r * stride + count)..<((r + 1) * stride)].allSatisfy { $0 == 0 }) }
         }
-        for j in 0..<count { #expect(out[j] == 0.25 + 2 * portable[j], "normal \(j)") }
+        // Normals from `first` are the tail of those from 0.
+        let fromZero = Self.normals(first: 0, count: first + count, path: Self.dispatched)
+        #expect(Array(fromZero[first...]).map(\.bitPattern) == Self.normals(first: first, count: count, path: Self.dispatched).map(\.bitPattern))
+    }
+
+    /// out = fma(scale, n, out), one rounding (Swift's `addingProduct` is IEEE fusedMultiplyAdd).
+    @Test func addingAccumulatesIntoTheRow() {
+        var out = [Float](repeating: 0.25, count: 100)
+        out.withUnsafeMutableBufferPointer {
+            thinned_philox_normals_add(Self.key.0, Self.key.1, 3, 7, 8, 9, 1, 100, 100, 0.5, $0.baseAddress!)
+        }
+        let normals = Self.normals(first: 3, count: 100, path: Self.dispatched)
+        for j in 0..<100 { #expect(out[j] == Float(0.25).addingProduct(0.5, normals[j]), "normal \(j)") }
     }
 
     /// Box–Muller in Double from the words Swift's own Philox draws: agreement to single-precision
     /// rounding of a few operations checks the polynomials, the range reductions and the layout.
     @Test func everyNormalIsBoxMullerOfItsBlock() {
         let blocks = 4096
-        let z = Self.normals(first: 0, count: 4 * blocks) { thinned_philox_normals_add($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        let z = Self.normals(first: 0, count: 4 * blocks, path: Self.dispatched)
         let generator = Philox(key: Self.key)
         var worst = 0.0
         for i in 0..<blocks {
@@ -56,7 +75,7 @@ import Testing
 
     @Test func momentsAreThoseOfTheStandardNormal() {
         let count = 1 << 20
-        let z = Self.normals(first: 1000, count: count) { thinned_philox_normals_add($0, $1, $2, $3, $4, $5, $6, $7, $8) }
+        let z = Self.normals(first: 4000, count: count, path: Self.dispatched)
         let n = Double(count)
         let mean = z.reduce(0.0) { $0 + Double($1) } / n
         let variance = z.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
@@ -85,10 +104,8 @@ import Testing
         }
         byRows.withUnsafeMutableBufferPointer { out in
             for (l, layer) in layout.layers.enumerated() {
-                for o in 0..<layer.outputs {
-                    noise.addWeights(layer: l, row: o, columns: 0..<layer.inputs, scale: 1,
-                                     into: out.baseAddress! + layer.weights.lowerBound + o * layer.inputs)
-                }
+                noise.addWeights(layer: l, rows: 0..<layer.outputs, columns: 0..<layer.inputs, scale: 1,
+                                 into: out.baseAddress! + layer.weights.lowerBound, stride: layer.inputs)
                 noise.addBiases(layer: l, outputs: 0..<layer.outputs, scale: 1, into: out.baseAddress! + layer.bias.lowerBound)
             }
         }

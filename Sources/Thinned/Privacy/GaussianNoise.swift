@@ -12,15 +12,18 @@ struct GaussianNoise {
     let generator: Philox
     let step: Int
 
-    /// `out[j] += scale · n` for the normals n of the weights of layer `l`, row `row`, columns
-    /// `columns` (any range), `out` at the first of them.
-    func addWeights(layer l: Int, row: Int, columns: Range<Int>, scale: Float, into out: UnsafeMutablePointer<Float>) {
-        add(RandomStream(generator, .noise, a: step, b: 2 * l, c: row), normals: columns, scale: scale, into: out)
+    /// `out[k·stride + j] += scale · n` for the normals n of the weights of layer `l`, rows
+    /// `rows.lowerBound + k`, columns `columns.lowerBound + j` (any ranges); `out` at the first.
+    func addWeights(layer l: Int, rows: Range<Int>, columns: Range<Int>, scale: Float, into out: UnsafeMutablePointer<Float>,
+                    stride: Int) {
+        add(RandomStream(generator, .noise, a: step, b: 2 * l, c: rows.lowerBound), rows: rows.count, normals: columns,
+            stride: stride, scale: scale, into: out)
     }
 
     /// `out[j] += scale · n` for the normals n of the biases of layer `l`, outputs `outputs`.
     func addBiases(layer l: Int, outputs: Range<Int>, scale: Float, into out: UnsafeMutablePointer<Float>) {
-        add(RandomStream(generator, .noise, a: step, b: 2 * l + 1, c: 0), normals: outputs, scale: scale, into: out)
+        add(RandomStream(generator, .noise, a: step, b: 2 * l + 1, c: 0), rows: 1, normals: outputs, stride: 0, scale: scale,
+            into: out)
     }
 
     /// The noise of every coordinate of `range` of `layout`, added with `scale` into `out` (the
@@ -32,7 +35,8 @@ struct GaussianNoise {
             while j < weights.upperBound {
                 let row = (j - layer.weights.lowerBound) / layer.inputs, rowStart = layer.weights.lowerBound + row * layer.inputs
                 let end = min(weights.upperBound, rowStart + layer.inputs)
-                addWeights(layer: l, row: row, columns: (j - rowStart)..<(end - rowStart), scale: scale, into: out + j)
+                addWeights(layer: l, rows: row..<(row + 1), columns: (j - rowStart)..<(end - rowStart), scale: scale, into: out + j,
+                           stride: layer.inputs)
                 j = end
             }
             let biases = layer.bias.clamped(to: range)
@@ -43,27 +47,13 @@ struct GaussianNoise {
         }
     }
 
-    /// Normals `normals` of `stream`, times `scale`, added into `out[0 ..< normals.count]`: whole
-    /// blocks by the kernel, a first partial block through a 4-float buffer.
-    private func add(_ stream: RandomStream, normals: Range<Int>, scale: Float, into out: UnsafeMutablePointer<Float>) {
-        guard !normals.isEmpty else { return }
+    /// Normals `normals` of `rows` consecutive streams from `stream` (word 3 one apart: the
+    /// streams of consecutive rows), times `scale`, added into rows `stride` floats apart.
+    private func add(_ stream: RandomStream, rows: Int, normals: Range<Int>, stride: Int, scale: Float,
+                     into out: UnsafeMutablePointer<Float>) {
+        guard !normals.isEmpty, rows > 0 else { return }
         let counter = stream.counter(block: 0), key = generator.key
-        var start = normals.lowerBound, target = out
-        if start % 4 != 0 {
-            // 0 + scale·n is scale·n exactly, so adding it after gives the bits of adding in place.
-            var head = SIMD4<Float>()
-            withUnsafeMutableBytes(of: &head) { bytes in
-                let h = bytes.baseAddress!.assumingMemoryBound(to: Float.self)
-                thinned_philox_normals_add(key.0, key.1, UInt32(start / 4), counter.1, counter.2, counter.3, scale, 4, h)
-                let lanes = min(4 - start % 4, normals.upperBound - start)
-                for w in 0..<lanes { target[w] = target[w] + h[start % 4 + w] }
-                start += lanes
-                target += lanes
-            }
-        }
-        if start < normals.upperBound {
-            thinned_philox_normals_add(key.0, key.1, UInt32(start / 4), counter.1, counter.2, counter.3, scale,
-                                       Int32(normals.upperBound - start), target)
-        }
+        thinned_philox_normals_add(key.0, key.1, normals.lowerBound, counter.1, counter.2, counter.3, Int32(rows),
+                                   Int32(normals.count), stride, scale, out)
     }
 }

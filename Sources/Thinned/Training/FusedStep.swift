@@ -218,10 +218,8 @@ extension FusedStep: WorkerTasks {
                              alpha: 1 / Float(batchSize), weights: tile, leading: inputs.count, bias: bias)
             let weights = network.layout.layers[layer]
             if let noise = current.noise {
-                for o in outputs {
-                    noise.addWeights(layer: layer, row: o, columns: inputs, scale: current.noiseScale,
-                                     into: tile + (o - outputs.lowerBound) * inputs.count)
-                }
+                noise.addWeights(layer: layer, rows: outputs, columns: inputs, scale: current.noiseScale, into: tile,
+                                 stride: inputs.count)
                 if inputs.lowerBound == 0 { noise.addBiases(layer: layer, outputs: outputs, scale: current.noiseScale, into: bias) }
             }
             let computed = profiler == nil ? 0 : Clock.seconds()
