@@ -88,15 +88,17 @@ void thinned_philox_normals_add_portable(uint32_t key0, uint32_t key1, long firs
                                          uint32_t word3, int rows, int count, long stride, float scale, float *out) {
     for (int row = 0; row < rows; row++) {
         float *o = out + (long)row * stride;
-        for (long n = first & ~3L; n < first + count; n += 4) {
-            uint32_t c0 = (uint32_t)(n / 4), c1 = word1, c2 = word2, c3 = word3 + (uint32_t)row;
-            philox_block_portable(&c0, &c1, &c2, &c3, key0, key1);
-            float z[4];
-            box_muller(c0, c1, &z[0], &z[1]);
-            box_muller(c2, c3, &z[2], &z[3]);
-            for (int w = 0; w < 4; w++) {
-                long j = n + w - first;
-                if (j >= 0 && j < count) o[j] = fmaf(scale, z[w], o[j]);
+        for (long base = first & ~63L; base < first + count; base += 64) {
+            float z[64];
+            for (int i = 0; i < 16; i++) {
+                uint32_t c0 = (uint32_t)(base / 4) + (uint32_t)i, c1 = word1, c2 = word2, c3 = word3 + (uint32_t)row;
+                philox_block_portable(&c0, &c1, &c2, &c3, key0, key1);
+                box_muller(c0, c1, &z[i], &z[16 + i]);
+                box_muller(c2, c3, &z[32 + i], &z[48 + i]);
+            }
+            for (int t = 0; t < 64; t++) {
+                long j = base + t - first;
+                if (j >= 0 && j < count) o[j] = fmaf(scale, z[t], o[j]);
             }
         }
     }
@@ -157,39 +159,31 @@ __attribute__((target("avx512f"), always_inline)) static inline void box_muller_
     *zs = _mm512_mul_ps(r, s);
 }
 
-// A window of 64 normals, from normal `base` (a multiple of 4) of the row with word 3 = `word3`,
-// of which those in [from, to) are added into `o` (o[0] for normal `from`).
-typedef struct {
-    uint32_t block, word3;
-    long from, to, base;
-    float *o;
-} window;
-
-// `groups` windows (≤ 4, a constant once inlined), their Philox rounds in flight together.
-__attribute__((target("avx512f"), always_inline)) static inline void add_windows(uint32_t key0, uint32_t key1, uint32_t word1,
-                                                                                 uint32_t word2, const window *w, int groups,
-                                                                                 __m512 scales) {
-    uint32_t blocks[4], word3s[4];
-    for (int g = 0; g < groups; g++) {
-        blocks[g] = w[g].block;
-        word3s[g] = w[g].word3;
-    }
+// `groups` windows of 64 normals (≤ 4, a constant once inlined), their Philox rounds in flight
+// together: window g is normals base[g] … base[g] + 63 of the row whose word 3 is word3s[g], of
+// which those in [first, end) are added into `o[g]` (at normal `first`).
+__attribute__((target("avx512f"), always_inline)) static inline void
+add_windows(uint32_t key0, uint32_t key1, uint32_t word1, uint32_t word2, const long *base, const uint32_t *word3s,
+            float *const *o, long first, long end, int groups, __m512 scales) {
+    uint32_t blocks[4];
+    for (int g = 0; g < groups; g++) blocks[g] = (uint32_t)(base[g] / 4);
     __m512i x0[4], x1[4], x2[4], x3[4];
     philox_rounds_wide(key0, key1, blocks, word1, word2, word3s, groups, x0, x1, x2, x3);
     for (int g = 0; g < groups; g++) {
-        float z[64] __attribute__((aligned(64)));
-        __m512 n0, n1, n2, n3;
-        box_muller_wide(x0[g], x1[g], &n0, &n1);
-        box_muller_wide(x2[g], x3[g], &n2, &n3);
-        philox_store_blocks(n0, n1, n2, n3, z);
-        long lo = w[g].from - w[g].base, hi = w[g].to - w[g].base;   // lanes of z to add: [lo, hi)
-        float *o = w[g].o - lo;                                       // o[v] for lane v
-        for (long v = lo & ~15L; v < hi; v += 16) {
-            long a = lo > v ? lo - v : 0, b = hi - v < 16 ? hi - v : 16;
-            __mmask16 lanes = (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u));
-            __m512 out = _mm512_maskz_loadu_ps(lanes, o + v);
-            out = _mm512_fmadd_ps(scales, _mm512_load_ps(z + v), out);
-            _mm512_mask_storeu_ps(o + v, lanes, out);
+        __m512 n[4];
+        box_muller_wide(x0[g], x1[g], &n[0], &n[1]);
+        box_muller_wide(x2[g], x3[g], &n[2], &n[3]);
+        for (int v = 0; v < 4; v++) {
+            long from = base[g] + 16 * v;   // the normal in lane 0 of n[v]
+            float *target = o[g] + (from - first);
+            if (from >= first && from + 16 <= end) {
+                _mm512_storeu_ps(target, _mm512_fmadd_ps(scales, n[v], _mm512_loadu_ps(target)));
+            } else if (from < end && from + 16 > first) {
+                long a = first > from ? first - from : 0, b = end - from < 16 ? end - from : 16;
+                __mmask16 lanes = (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u));
+                __m512 old = _mm512_maskz_loadu_ps(lanes, target);
+                _mm512_mask_storeu_ps(target, lanes, _mm512_fmadd_ps(scales, n[v], old));
+            }
         }
     }
 }
@@ -198,20 +192,24 @@ __attribute__((target("avx512f"))) static void normals_add_wide(uint32_t key0, u
                                                                 uint32_t word2, uint32_t word3, int rows, int count,
                                                                 long stride, float scale, float *out) {
     const __m512 scales = _mm512_set1_ps(scale);
-    window pending[4];
+    long base[4];
+    uint32_t word3s[4];
+    float *o[4];
     int waiting = 0;
     for (int row = 0; row < rows; row++) {
-        for (long base = first & ~3L; base < first + count; base += 64) {
-            long from = base > first ? base : first, to = base + 64 < first + count ? base + 64 : first + count;
-            pending[waiting++] = (window){(uint32_t)(base / 4), word3 + (uint32_t)row, from, to, base,
-                                          out + (long)row * stride + (from - first)};
-            if (waiting == 4) {
-                add_windows(key0, key1, word1, word2, pending, 4, scales);
+        for (long b = first & ~63L; b < first + count; b += 64) {
+            base[waiting] = b;
+            word3s[waiting] = word3 + (uint32_t)row;
+            o[waiting] = out + (long)row * stride;
+            if (++waiting == 4) {
+                add_windows(key0, key1, word1, word2, base, word3s, o, first, first + count, 4, scales);
                 waiting = 0;
             }
         }
     }
-    for (int g = 0; g < waiting; g++) add_windows(key0, key1, word1, word2, pending + g, 1, scales);
+    for (int g = 0; g < waiting; g++) {
+        add_windows(key0, key1, word1, word2, base + g, word3s + g, o + g, first, first + count, 1, scales);
+    }
 }
 
 int thinned_philox_normals_add_avx512(uint32_t key0, uint32_t key1, long first, uint32_t word1, uint32_t word2,

@@ -40,7 +40,8 @@ struct ScaleHeader: Encodable {
             blasKernel: BLAS.coreName, blasConfiguration: BLAS.configuration,
             configuration: "\(model.layers.map(String.init).joined(separator: "-")), \(model.dropout.rawValue) dropout "
                 + "\(model.inputDropRate)/\(model.hiddenDropRate), \(optimizer.kind.rawValue) lr \(optimizer.learningRate), "
-                + "\(study.training.gradientMode.rawValue) gradients, shard \(study.training.shardSize), seed \(study.training.seed); "
+                + "\(study.training.gradientMode.rawValue) gradients, shard \(study.training.shardSize), seed \(study.training.seed), "
+                + (study.training.privacy.map { "clip \($0.clipNorm) noise σ \($0.noiseMultiplier)" } ?? "no clipping") + "; "
                 + "\(study.warmupSteps) warm-up + \(study.repeats) × \(study.steps) timed steps per configuration",
             loadBefore: Self.loadAverage(), cores: topology?.places(.cores).count ?? ProcessInfo.processInfo.activeProcessorCount)
     }

@@ -51,21 +51,25 @@ import Testing
     }
 
     /// Box–Muller in Double from the words Swift's own Philox draws: agreement to single-precision
-    /// rounding of a few operations checks the polynomials, the range reductions and the layout.
+    /// rounding of a few operations checks the polynomials, the range reductions and the layout
+    /// (normal 64W + 16v + i from block 16W + i: its words (a, b) for v = 0, 1, (c, d) for v = 2,
+    /// 3; the cosine for even v, the sine for odd).
     @Test func everyNormalIsBoxMullerOfItsBlock() {
-        let blocks = 4096
-        let z = Self.normals(first: 0, count: 4 * blocks, path: Self.dispatched)
+        let windows = 1024
+        let z = Self.normals(first: 0, count: 64 * windows, path: Self.dispatched)
         let generator = Philox(key: Self.key)
         var worst = 0.0
-        for i in 0..<blocks {
-            let w = generator.block((UInt32(i), 7, 8, 9))
-            for (pair, (a, b)) in [(w.0, w.1), (w.2, w.3)].enumerated() {
-                let u1 = Double((a >> 8) + 1) * 0x1p-24, u2 = Double(b >> 8) * 0x1p-24
-                let r = (-2 * log(u1)).squareRoot()
-                let expected = [r * cos(2 * .pi * u2), r * sin(2 * .pi * u2)]
-                for k in 0..<2 {
-                    let error = abs(Double(z[4 * i + 2 * pair + k]) - expected[k])
-                    worst = max(worst, error / max(1, abs(expected[k])))
+        for w in 0..<windows {
+            for i in 0..<16 {
+                let words = generator.block((UInt32(16 * w + i), 7, 8, 9))
+                for (pair, (a, b)) in [(words.0, words.1), (words.2, words.3)].enumerated() {
+                    let u1 = Double((a >> 8) + 1) * 0x1p-24, u2 = Double(b >> 8) * 0x1p-24
+                    let r = (-2 * log(u1)).squareRoot()
+                    let expected = [r * cos(2 * .pi * u2), r * sin(2 * .pi * u2)]
+                    for k in 0..<2 {
+                        let error = abs(Double(z[64 * w + 16 * (2 * pair + k) + i]) - expected[k])
+                        worst = max(worst, error / max(1, abs(expected[k])))
+                    }
                 }
             }
         }
@@ -111,5 +115,19 @@ import Testing
         }
         #expect(byChunks.map(\.bitPattern) == byRows.map(\.bitPattern))
         #expect(Set(byRows.map(\.bitPattern)).count == layout.count, "every coordinate its own normal")
+    }
+}
+
+/// The squared norms of per-sample clipping: both paths the same bits, and close to the sum in
+/// order.
+@Suite struct SquaredNormTests {
+    @Test(arguments: [0, 1, 7, 8, 9, 16, 17, 511, 512, 784])
+    func pathsAgree(count: Int) throws {
+        var stream = RandomStream(Philox(seed: 3), .syntheticData, a: count)
+        let x = (0..<count).map { _ in stream.nextUniform() * 4 - 2 }
+        let portable = thinned_squared_norm_portable(x, count), dispatched = thinned_squared_norm(x, count)
+        #expect(portable.bitPattern == dispatched.bitPattern)
+        let ordered = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+        #expect(abs(portable - ordered) <= 1e-12 * max(1, ordered))
     }
 }

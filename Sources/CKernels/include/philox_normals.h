@@ -5,9 +5,10 @@
 
 /// Gaussian noise from Philox4x32-10 by the Box–Muller transform, added into rows of floats.
 ///
-/// Normal n of the stream (key0, key1; word1, word2, word3) is lane n mod 4 of block n / 4, whose
-/// counter is (n / 4, word1, word2, word3). A block's words (a, b, c, d) give two pairs: from (a, b)
-/// the normals 0 and 1, from (c, d) the normals 2 and 3, each pair
+/// The normals of the stream (key0, key1; word1, word2, word3) come in windows of 64: window W
+/// from the 16 blocks with counters (16W + i, word1, word2, word3), i < 16, whose words (a, b, c, d)
+/// give normal 64W + i and 64W + 16 + i from the pair (a, b), 64W + 32 + i and 64W + 48 + i from
+/// (c, d) — lanes of a vector, so the AVX-512 path never transposes. Each pair
 ///     u₁ = ((a >> 8) + 1)·2⁻²⁴ ∈ (0, 1],  u₂ = (b >> 8)·2⁻²⁴ ∈ [0, 1),
 ///     r = √(−2 ln u₁),  normals r·cos 2πu₂ and r·sin 2πu₂
 /// (Box & Muller, Ann. Math. Statist. 29, 1958), with ln, cos and sin by fixed polynomials after an
