@@ -43,6 +43,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "DP-SGD: choose the noise multiplier σ that spends at most this ε (at --delta) over the planned --epochs, as Opacus's get_noise_multiplier does (needs --clip; not with --noise-multiplier).")
     var targetEpsilon: Double?
 
+    @Flag(help: "Measure every sample's gradient norm each step and add to each epoch's line and metrics: quantiles of the norms, the fraction clipped, and the gradient noise scale B_simple.")
+    var perSampleStats = false
+
     @Option(help: .hidden)
     var stopAfter: Int?
 
@@ -108,7 +111,8 @@ struct TrainCommand: ParsableCommand {
         let workers = try pool.startForBLAS()
         let trainer: Trainer
         do {
-            trainer = try Trainer(configuration: configuration, data: split, pool: workers, resumingFrom: saved)
+            trainer = try Trainer(configuration: configuration, data: split, pool: workers, resumingFrom: saved,
+                                  perSampleStatistics: perSampleStats)
         } catch {
             throw ValidationError(error.description)
         }
@@ -148,7 +152,8 @@ struct TrainCommand: ParsableCommand {
                   + "\(Format.fixed(report.samplesPerSecond, 0)) samples/s  \(Format.fixed(report.seconds, 1)) s  "
                   + "(median step \(Format.fixed(report.medianStepSeconds * 1000, 2)) ms: "
                   + "\(Format.fixed(report.medianStepSeconds > 0 ? Double(configuration.batchSize) / report.medianStepSeconds : 0, 0)) samples/s)"
-                  + (report.epsilon.map { "  ε \(Format.fixed($0, 3)) (δ \(configuration.privacy!.delta))" } ?? ""))
+                  + (report.epsilon.map { "  ε \(Format.fixed($0, 3)) (δ \(configuration.privacy!.delta))" } ?? "")
+                  + (report.perSample.map(Self.describe) ?? ""))
             if !warnedLoss, let warning = Self.lossWarning(report, classes: model.classes) {
                 warnedLoss = true
                 StandardError.warn(warning)
@@ -170,6 +175,14 @@ struct TrainCommand: ParsableCommand {
         let test = trainer.evaluate(split.test)
         print("test accuracy: \(Format.fixed(test.accuracy * 100, 2))% (\(test.correct) of \(test.count))")
         print("weights sha256: \(trainer.weightsDigest)")
+    }
+
+    /// The per-sample part of an epoch's line.
+    static func describe(_ statistics: PerSampleStatistics) -> String {
+        let quantiles = statistics.normQuantiles.map { Format.significant($0, 3) }.joined(separator: "/")
+        return "  ‖∇ᵢ‖ min/10%/50%/90%/max \(quantiles)"
+            + (statistics.clippedFraction.map { "  clipped \(Format.fixed($0 * 100, 1))%" } ?? "")
+            + "  B_simple " + (statistics.noiseScale.map { Format.significant($0, 3) } ?? "n/a (|G|² estimate ≤ 0)")
     }
 
     /// A finite blow-up: an epoch's mean training loss far above ln(classes), the loss of a

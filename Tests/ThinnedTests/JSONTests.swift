@@ -38,7 +38,9 @@ import Testing
         configuration.privacy = PrivacyConfiguration(clipNorm: 1.5, noiseMultiplier: 1.1)
         let report = Trainer.EpochReport(epoch: 3, trainLoss: 0.41234567, testAccuracy: 0.914, testLoss: 1.4636158080543744,
                                          samplesPerSecond: 12345.678, seconds: 2, medianStepSeconds: 0.0081,
-                                         epsilon: 0.8427571, epsilonOrder: 14)
+                                         epsilon: 0.8427571, epsilonOrder: 14,
+                                         perSample: PerSampleStatistics(normQuantiles: [0.1, 0.5, 1.25, 3, 9.5], clippedFraction: 0.4,
+                                                                        noiseScale: 1234.5, samples: 6000))
         let values: [any Encodable] = [Self.sample, configuration, report, [Self.sample.inner[0]], "a/b", 7]
         for value in values {
             #expect(try JSONValue(encoding: value).text(.sortedIndented) == (try Self.foundation(value, [.prettyPrinted, .sortedKeys])))

@@ -54,9 +54,15 @@ final class FusedStep: GradientEngine {
     let phases: [[Task]]
     /// Clipping and noise, or nil for the plain step.
     let privacy: PrivacyConfiguration?
+    /// Whether each step measures every sample's gradient norm (always when clipping): then
+    /// the backward phases take the clipping order (all deltas, the norms, all gradient tiles),
+    /// which gives the plain step's bits when nothing is clipped.
+    let measuresNorms: Bool
     /// `sampleNorms[r]`: the norm of the last step's gradient of the sample in row `r`, before
-    /// clipping (written only when clipping).
+    /// clipping (written only when measuring norms).
     let sampleNorms: UnsafeMutablePointer<Float>
+    /// The squared norm of each gradient tile of the last phase, before noise (measuring norms).
+    let tileSquaredNorms: UnsafeMutablePointer<Double>
     /// One weight-gradient tile (`tileOutputs × tileInputs`, then `tileOutputs` bias entries) per
     /// worker, `tileStride` floats apart; worker `i` uses only its own (the worker's index picks
     /// the buffer, never the work).
@@ -64,7 +70,7 @@ final class FusedStep: GradientEngine {
     static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
     init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, shardSize: Int,
-         privacy: PrivacyConfiguration? = nil) {
+         privacy: PrivacyConfiguration? = nil, measuresNorms: Bool = false) {
         precondition(shardSize >= 1, "FusedStep: shard size \(shardSize) must be >= 1")
         precondition(network.model.maskKind?.sharesWeights ?? true,
                      "FusedStep: \(network.model.dropout) gives every sample its own weights; it needs the literal step")
@@ -73,6 +79,7 @@ final class FusedStep: GradientEngine {
         self.pool = pool
         self.batchSize = batchSize
         self.privacy = privacy
+        self.measuresNorms = measuresNorms || privacy != nil
         sampleNorms = .allocate(capacity: batchSize)
         sampleNorms.initialize(repeating: 0, count: batchSize)
         self.workspace = Workspace(widths: network.model.layers, rows: batchSize, zeroed: false)
@@ -104,7 +111,7 @@ final class FusedStep: GradientEngine {
             })
         }
         phases.append(small.map { .output(rows: $0) })
-        if privacy != nil {
+        if self.measuresNorms {
             for l in stride(from: layers.count - 1, through: 1, by: -1) {
                 phases.append(grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
                     Task.delta(layer: l, rows: $0, columns: $1)
@@ -122,6 +129,8 @@ final class FusedStep: GradientEngine {
             phases.append(Self.interleave(layers.count > 1 ? tiles(1) : [], tiles(0)))
         }
         self.phases = phases
+        tileSquaredNorms = .allocate(capacity: phases.last?.count ?? 0)
+        tileSquaredNorms.initialize(repeating: 0, count: phases.last?.count ?? 0)
         let bytes = pool.count * Self.tileStride * MemoryLayout<Float>.stride
         gradientTiles = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self,
                                                                                                       capacity: bytes / 4)
@@ -131,6 +140,16 @@ final class FusedStep: GradientEngine {
     deinit {
         gradientTiles.deallocate()
         sampleNorms.deallocate()
+        tileSquaredNorms.deallocate()
+    }
+
+    /// |G_B|², the squared norm of the last step's averaged (clipped) gradient before noise,
+    /// summed over its tiles in task order; 0 unless the step measures norms.
+    var batchGradientSquaredNorm: Double {
+        guard measuresNorms, let last = phases.last else { return 0 }
+        var sum = 0.0
+        for t in last.indices { sum += tileSquaredNorms[t] }
+        return sum
     }
 
     /// `a` and `b` merged in proportion, each in its own order: element `i` of `a` goes where
@@ -217,6 +236,10 @@ extension FusedStep: WorkerTasks {
             network.gradient(workspace, layer: layer, rows: batchSize, outputs: outputs, inputs: inputs,
                              alpha: 1 / Float(batchSize), weights: tile, leading: inputs.count, bias: bias)
             let weights = network.layout.layers[layer]
+            if measuresNorms {
+                tileSquaredNorms[index] = Network.squaredNorm(tile, count: outputs.count * inputs.count)
+                    + (inputs.lowerBound == 0 ? Network.squaredNorm(bias, count: outputs.count) : 0)
+            }
             if let noise = current.noise {
                 noise.addWeights(layer: layer, rows: outputs, columns: inputs, scale: current.noiseScale, into: tile,
                                  stride: inputs.count)
@@ -235,7 +258,7 @@ extension FusedStep: WorkerTasks {
             profiler?.add(.parameter, worker: worker.index, seconds: computed - start)
             profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - computed)
         case let .clip(rows):
-            let clipNorm = Double(privacy.unsafelyUnwrapped.clipNorm)
+            let clipNorm = privacy.map { Double($0.clipNorm) } ?? .infinity
             for r in rows {
                 let norm = network.gradientNorm(workspace, row: r)
                 sampleNorms[r] = Float(norm)

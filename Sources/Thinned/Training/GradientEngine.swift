@@ -8,8 +8,13 @@ protocol GradientEngine: AnyObject {
     /// every step of an engine (the profiler's task log is laid out by it).
     var phaseTaskCounts: [Int] { get }
     /// `sampleNorms[i]`: the norm of the last step's gradient of batch sample `i`, before
-    /// clipping; written only by a step that clips.
+    /// clipping; written only by a step that measures norms (`measuresNorms`; every step that clips).
     var sampleNorms: UnsafeMutablePointer<Float> { get }
+    /// Whether each step measures the per-sample norms and `batchGradientSquaredNorm`.
+    var measuresNorms: Bool { get }
+    /// |G_B|²: the squared norm of the last step's averaged gradient (of the clipped per-sample
+    /// gradients, when clipping), before any noise; 0 unless the step measures norms.
+    var batchGradientSquaredNorm: Double { get }
 }
 
 extension GradientEngine {

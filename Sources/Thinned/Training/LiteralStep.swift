@@ -26,10 +26,15 @@ final class LiteralStep: GradientEngine {
     let losses: UnsafeMutablePointer<Float>
     /// Clipping and noise, or nil for the plain step.
     let privacy: PrivacyConfiguration?
-    /// `sampleNorms[i]`: the norm of the last step's ∇ᵢ before clipping (written only when clipping).
+    /// Whether each step measures every ∇ᵢ's norm (always when clipping).
+    let measuresNorms: Bool
+    /// `sampleNorms[i]`: the norm of the last step's ∇ᵢ before clipping (written only when measuring).
     let sampleNorms: UnsafeMutablePointer<Float>
+    /// The squared norm of each parameter chunk of ∇_ave before noise (measuring norms).
+    let chunkSquaredNorms: UnsafeMutablePointer<Double>
 
-    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, privacy: PrivacyConfiguration? = nil) {
+    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, privacy: PrivacyConfiguration? = nil,
+         measuresNorms: Bool = false) {
         BLAS.useSingleThread()
         self.network = network
         self.pool = pool
@@ -40,14 +45,28 @@ final class LiteralStep: GradientEngine {
         losses = .allocate(capacity: batchSize)
         losses.initialize(repeating: 0, count: batchSize)
         self.privacy = privacy
+        self.measuresNorms = measuresNorms || privacy != nil
         sampleNorms = .allocate(capacity: batchSize)
         sampleNorms.initialize(repeating: 0, count: batchSize)
+        let chunks = WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk)
+        chunkSquaredNorms = .allocate(capacity: chunks)
+        chunkSquaredNorms.initialize(repeating: 0, count: chunks)
+    }
+
+    /// |G_B|², the squared norm of the last step's ∇_ave (of clipped gradients) before noise,
+    /// summed over its chunks in order; 0 unless the step measures norms.
+    var batchGradientSquaredNorm: Double {
+        guard measuresNorms else { return 0 }
+        var sum = 0.0
+        for c in 0..<WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk) { sum += chunkSquaredNorms[c] }
+        return sum
     }
 
     deinit {
         perSample.deallocate()
         losses.deallocate()
         sampleNorms.deallocate()
+        chunkSquaredNorms.deallocate()
     }
 
     /// Set to collect where the time of each step goes.
@@ -150,11 +169,11 @@ extension LiteralStep: WorkerTasks {
             losses[i] = Self.sampleGradient(network, workspaces[worker.index], position: i, batch: current.batch,
                                             parameters: p.theta, into: perSample + task * parameters,
                                             profiler: profiler, worker: worker.index)
-            if let privacy {
+            if measuresNorms {
                 let gradient = perSample + task * parameters
                 let norm = Network.squaredNorm(gradient, count: parameters).squareRoot()
                 sampleNorms[i] = Float(norm)
-                let c = PrivacyConfiguration.clipFactor(norm: norm, clipNorm: Double(privacy.clipNorm))
+                let c = PrivacyConfiguration.clipFactor(norm: norm, clipNorm: privacy.map { Double($0.clipNorm) } ?? .infinity)
                 if c != 1 { for j in 0..<parameters { gradient[j] *= c } }
             }
         case let .sum(count):
@@ -166,6 +185,7 @@ extension LiteralStep: WorkerTasks {
         case .update:
             let inverse = 1 / Float(batchSize)
             for j in chunk { p.gradient[j] *= inverse }
+            if measuresNorms { chunkSquaredNorms[task] = Network.squaredNorm(p.gradient + chunk.lowerBound, count: chunk.count) }
             if let noise = current.noise, let privacy {
                 noise.add(chunk, of: network.layout, scale: Float(privacy.noiseMultiplier * Double(privacy.clipNorm) / Double(batchSize)),
                           into: p.gradient)

@@ -28,12 +28,19 @@ public final class Trainer {
 
     let network: Network
     let engine: GradientEngine
+    /// Whether epochs report `PerSampleStatistics`.
+    let perSampleStatistics: Bool
+    /// The statistics of the epoch under way (this call's steps), when collected.
+    private var accumulator: PerSampleAccumulator?
     let evaluator: Evaluator
 
     /// A run from its first step, or from `checkpoint` (whose configuration must equal
     /// `configuration` but for the number of epochs).
+    ///
+    /// `perSampleStatistics`: measure every sample's gradient norm each step and report the
+    /// epoch's `PerSampleStatistics` (it changes no bits).
     public init(configuration: TrainingConfiguration, data: DataSplit, pool: any ForkJoinExecutor,
-                resumingFrom checkpoint: Checkpoint? = nil) throws(ConfigurationError) {
+                resumingFrom checkpoint: Checkpoint? = nil, perSampleStatistics: Bool = false) throws(ConfigurationError) {
         try configuration.validate(for: data)
         try BLAS.requireCapacity(workers: pool.count)
         try Self.requireMemory(for: configuration, workers: pool.count)
@@ -62,10 +69,12 @@ public final class Trainer {
         switch configuration.stepMode {
         case .fused:
             engine = FusedStep(network: network, pool: pool, batchSize: configuration.batchSize,
-                               shardSize: configuration.shardSize, privacy: configuration.privacy)
+                               shardSize: configuration.shardSize, privacy: configuration.privacy, measuresNorms: perSampleStatistics)
         case .literal:
-            engine = LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize, privacy: configuration.privacy)
+            engine = LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize, privacy: configuration.privacy,
+                                 measuresNorms: perSampleStatistics)
         }
+        self.perSampleStatistics = perSampleStatistics
         evaluator = Evaluator(network: network, pool: pool)
     }
 
@@ -107,6 +116,8 @@ public final class Trainer {
         /// add noise; the accountant's best order beside it.
         public let epsilon: Double?
         public let epsilonOrder: Double?
+        /// The per-sample gradient statistics of this call's steps, when the trainer collects them.
+        public let perSample: PerSampleStatistics?
     }
 
     /// Runs the rest of the epoch under way (all of the next one at an epoch boundary): shuffles,
@@ -127,12 +138,17 @@ public final class Trainer {
                                seed: configuration.seed)
         let start = Clock.seconds()
         let first = stepInEpoch
+        if perSampleStatistics {
+            accumulator = PerSampleAccumulator(batchSize: configuration.batchSize,
+                                               clipNorm: configuration.privacy.map { Double($0.clipNorm) })
+        }
         var stepTimes: [Double] = []
         stepTimes.reserveCapacity(order.batches - first)
         while stepInEpoch < order.batches {
             let begin = Clock.seconds()
             let loss = train(batch: order.batch(stepInEpoch))
             stepTimes.append(Clock.seconds() - begin)
+            accumulator?.add(norms: engine.sampleNorms, batchGradientSquaredNorm: engine.batchGradientSquaredNorm)
             guard loss.isFinite else { throw diverge(.diverged(epoch: epoch + 1, step: stepInEpoch + 1, loss: loss)) }
             epochLossSum += Double(loss)
             stepInEpoch += 1
@@ -157,7 +173,7 @@ public final class Trainer {
         return EpochReport(epoch: epoch, trainLoss: trainLoss, testAccuracy: test.accuracy, testLoss: test.meanLoss,
                            samplesPerSecond: Double((order.batches - first) * configuration.batchSize) / seconds,
                            seconds: seconds, medianStepSeconds: stepTimes.isEmpty ? 0 : ScaleMath.median(stepTimes),
-                           epsilon: spent?.epsilon, epsilonOrder: spent?.order)
+                           epsilon: spent?.epsilon, epsilonOrder: spent?.order, perSample: accumulator?.statistics())
     }
 
     /// Records why the run cannot go on, and returns it to throw.
