@@ -12,8 +12,8 @@ Not for CI: run it from a throwaway virtual environment with torch and opacus in
 to the cores it may use, and quote its figures beside `thinned scale` run on the same machine in
 the same session:
 
-    taskset -c 0 /tmp/thinned-peers-venv/bin/python Tools/opacus.py --threads 1
-    taskset -c 0,1 /tmp/thinned-peers-venv/bin/python Tools/opacus.py --threads 2
+    taskset -c 0 /tmp/thinned-peers-venv/bin/python Tools/dp_peer.py --threads 1
+    taskset -c 0,1 /tmp/thinned-peers-venv/bin/python Tools/dp_peer.py --threads 2
 """
 
 import argparse
@@ -50,9 +50,10 @@ def measure(mode, batch, steps, repeats, dropout):
         from opacus import PrivacyEngine
 
         engine = PrivacyEngine(accountant="rdp")
-        net, optimizer, criterion, loader = engine.make_private(
-            module=net, optimizer=optimizer, data_loader=loader, criterion=criterion, noise_multiplier=1.0,
-            max_grad_norm=1.0, poisson_sampling=False, grad_sample_mode=mode)
+        made = engine.make_private(module=net, optimizer=optimizer, data_loader=loader, criterion=criterion,
+                                   noise_multiplier=1.0, max_grad_norm=1.0, poisson_sampling=False, grad_sample_mode=mode)
+        # Ghost clipping also wraps the loss (its two backward passes); hooks leave it as it is.
+        net, optimizer, criterion, loader = made if len(made) == 4 else (made[0], made[1], criterion, made[2])
     batches = [(x, y) for x, y in loader]
 
     def step(x, y):
@@ -82,9 +83,9 @@ def main():
     arguments = parser.parse_args()
     torch.set_num_threads(arguments.threads)
     warnings.filterwarnings("ignore")
-    import opacus
+    from importlib.metadata import version
 
-    print(f"torch {torch.__version__}, opacus {opacus.__version__}, {arguments.threads} thread(s), batch {arguments.batch}, "
+    print(f"torch {torch.__version__}, opacus {version('opacus')}, {arguments.threads} thread(s), batch {arguments.batch}, "
           f"dropout {arguments.dropout}, median of {arguments.repeats} × {arguments.steps} steps")
     plain = None
     for mode, name in [("plain", "PyTorch batched step (not private)"), ("hooks", "Opacus per-sample hooks, clip 1, σ 1"),
