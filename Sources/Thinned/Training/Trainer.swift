@@ -113,8 +113,9 @@ public final class Trainer {
         /// reports for the same step.
         public let medianStepSeconds: Double
         /// The ε of (ε, δ)-DP spent by every step so far (resumed ones included), when the steps
-        /// add noise; the accountant's best order beside it.
+        /// add noise.
         public let epsilon: Double?
+        /// The Rényi order at which the accountant found that ε.
         public let epsilonOrder: Double?
         /// The per-sample gradient statistics of this call's steps, when the trainer collects them.
         public let perSample: PerSampleStatistics?
