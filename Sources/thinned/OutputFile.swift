@@ -26,6 +26,18 @@ final class OutputFile {
         if let failure = bytes.withUnsafeBytes({ Self.write($0, to: descriptor) }) { throw failure }
     }
 
+    /// Writes all of `bytes` at byte `offset` of the file (`pwrite`), leaving the file position
+    /// alone: for a writer that fills a file's parts out of order.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(SystemError) {
+        var done = 0
+        while done < bytes.count {
+            let written = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { throw written < 0 ? SystemError() : SystemError(number: ENOSPC) }
+            done += written
+        }
+    }
+
     /// Writes `bytes` as the whole file `path`.
     static func write(_ bytes: [UInt8], to path: String) throws(SystemError) {
         try OutputFile(path: path).write(bytes)

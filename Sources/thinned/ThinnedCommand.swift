@@ -13,7 +13,7 @@ struct ThinnedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "thinned",
         abstract: "A multithreaded per-sample gradient engine: MLPs with dropout, one mask and one gradient per sample.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, EnsembleCommand.self, AugmentCommand.self, ScaleCommand.self, TopologyCommand.self]
+        subcommands: [TrainCommand.self, EvaluateCommand.self, EnsembleCommand.self, AugmentCommand.self, PerSampleCommand.self, ScaleCommand.self, TopologyCommand.self]
     )
 
     static func main() {

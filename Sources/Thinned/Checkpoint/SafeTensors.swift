@@ -80,24 +80,9 @@ public struct SafeTensors: Sendable {
     /// The file's bytes: the header written by `JSONValue` (tensors in order, metadata keys
     /// sorted), padded with spaces to a multiple of 8, then the tensors' bytes in order.
     public func encoded() -> Data {
-        var members: [JSONValue.Member] = []
-        if !metadata.isEmpty {
-            members.append(.init("__metadata__", .object(metadata.keys.sorted().map { .init($0, .string(metadata[$0]!)) })))
-        }
-        var offset = 0
-        for tensor in tensors {
-            let bytes = tensor.values.count * 4
-            members.append(.init(tensor.name, .object([
-                .init("dtype", .string("F32")), .init("shape", .array(tensor.shape.map { .integer($0) })),
-                .init("data_offsets", .array([.integer(offset), .integer(offset + bytes)])),
-            ])))
-            offset += bytes
-        }
-        var header = Array(JSONValue.object(members).encoded.utf8)
-        header += Array(repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
-        var data = Data(capacity: 8 + header.count + offset)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(contentsOf: header)
+        let prefix = Self.prefix(tensors.map { ($0.name, $0.shape) }, metadata: metadata)
+        var data = Data(capacity: prefix.bytes.count + tensors.reduce(0) { $0 + $1.values.count * 4 })
+        data.append(contentsOf: prefix.bytes)
         for tensor in tensors {
             tensor.values.withUnsafeBufferPointer { values in
                 #if _endian(little)
@@ -109,6 +94,34 @@ public struct SafeTensors: Sendable {
             }
         }
         return data
+    }
+
+    /// What comes before the tensors' bytes in a file of F32 tensors with these names and shapes,
+    /// in order: the header's length (8 bytes, little-endian) and the header (tensors in order,
+    /// metadata keys sorted, padded with spaces to a multiple of 8); and where each tensor's bytes
+    /// start, counted from the end of the prefix. Lets a writer stream tensors it never holds whole.
+    public static func prefix(_ entries: [(name: String, shape: [Int])], metadata: [String: String])
+        -> (bytes: [UInt8], offsets: [Int])
+    {
+        var members: [JSONValue.Member] = []
+        if !metadata.isEmpty {
+            members.append(.init("__metadata__", .object(metadata.keys.sorted().map { .init($0, .string(metadata[$0]!)) })))
+        }
+        var offset = 0, offsets: [Int] = []
+        for entry in entries {
+            let bytes = entry.shape.reduce(4, *)
+            offsets.append(offset)
+            members.append(.init(entry.name, .object([
+                .init("dtype", .string("F32")), .init("shape", .array(entry.shape.map { .integer($0) })),
+                .init("data_offsets", .array([.integer(offset), .integer(offset + bytes)])),
+            ])))
+            offset += bytes
+        }
+        var header = Array(JSONValue.object(members).encoded.utf8)
+        header += Array(repeating: UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes.append(contentsOf: $0) }
+        return (bytes + header, offsets)
     }
 
     /// Parses and validates a file's bytes: header length within the file, strict JSON (see

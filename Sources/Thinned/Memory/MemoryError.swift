@@ -19,7 +19,7 @@ public enum MemoryError: Error, CustomStringConvertible, Equatable {
     }
 
     /// Bytes in the unit a person reads: "318.0 GB (318000000072 bytes)".
-    static func format(_ bytes: Int) -> String {
+    public static func format(_ bytes: Int) -> String {
         let units: [(String, Double)] = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)]
         for (unit, size) in units where Double(bytes) >= size {
             let scaled = (Double(bytes) / size * 10).rounded() / 10

@@ -228,7 +228,8 @@ extension FusedStep: WorkerTasks {
             network.output(workspace, rows: rows, positionOffset: 0, batch: current.batch, parameters: p.theta)
             profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .delta(layer, rows, columns):
-            network.backwardDeltaTile(workspace, layer: layer, rows: rows, columns: columns, parameters: p.theta)
+            network.backwardDeltaTile(workspace, layer: layer, rows: rows, columns: columns, parameters: p.theta,
+                                      masks: current.batch.masks)
             profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .gradient(layer, outputs, inputs):
             // The tile, `outputs.count` rows of `inputs.count`, then the bias of its outputs.

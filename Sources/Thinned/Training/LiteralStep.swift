@@ -149,7 +149,7 @@ final class LiteralStep: GradientEngine {
             let layer = network.layout.layers[l]
             network.gradient(workspace, layer: l, rows: 1, outputs: 0..<layer.outputs, inputs: 0..<layer.inputs,
                              alpha: 1, into: gradient)
-            if l > 0 { network.backwardDelta(workspace, layer: l, rows: 0..<1, parameters: theta) }
+            if l > 0 { network.backwardDelta(workspace, layer: l, rows: 0..<1, parameters: theta, masks: batch.masks) }
         }
         return workspace.losses[0]
     }

@@ -1,20 +1,22 @@
 extension Network {
     /// Backward from the deltas of layer `l` (≥ 1) to those of layer `l − 1`, for rows `rows`:
-    /// one GEMM with the (old) weights of layer `l`, then through the mask and ReLU.
-    func backwardDelta(_ workspace: Workspace, layer l: Int, rows: Range<Int>, parameters theta: UnsafePointer<Float>) {
-        backwardDeltaTile(workspace, layer: l, rows: rows, columns: 0..<layout.layers[l].inputs, parameters: theta)
+    /// one GEMM with the (old) weights of layer `l`, then through the mask and ReLU (of `masks`,
+    /// the masks of the forward pass).
+    func backwardDelta(_ workspace: Workspace, layer l: Int, rows: Range<Int>, parameters theta: UnsafePointer<Float>,
+                       masks: Masks) {
+        backwardDeltaTile(workspace, layer: l, rows: rows, columns: 0..<layout.layers[l].inputs, parameters: theta, masks: masks)
     }
 
     /// One tile of `backwardDelta`: the deltas of layer `l − 1` for `rows` × `columns` (its units).
     func backwardDeltaTile(_ workspace: Workspace, layer l: Int, rows: Range<Int>, columns: Range<Int>,
-                           parameters theta: UnsafePointer<Float>) {
+                           parameters theta: UnsafePointer<Float>, masks: Masks) {
         precondition(l >= 1, "backwardDelta: layer \(l) has no layer below it")
         let layer = layout.layers[l]
         let dx = workspace.deltas[l - 1], x = workspace.inputs[l]
         Dense.backwardInput(dy: workspace.delta(layer: l) + rows.lowerBound * layer.outputs, w: theta + layer.weights.lowerBound,
                             dx: dx + rows.lowerBound * layer.inputs, rows: rows.count, inputs: layer.inputs,
                             outputs: layer.outputs, inputRange: columns)
-        let scale = model.trainingScale(layer: l)
+        let scale = unitScale(masks, layer: l)
         for r in rows {
             let offset = r * layer.inputs + columns.lowerBound
             Dense.maskedReLUBackward(d: dx + offset, xMasked: x + offset, count: columns.count, scale: scale)

@@ -17,6 +17,14 @@ extension Network {
         }
     }
 
+    /// What `unitMask` multiplies the kept units of weight layer `l`'s input by: the prediction
+    /// scale for weight scaling, the training scale otherwise; the backward pass multiplies the
+    /// deltas of kept units by the same.
+    func unitScale(_ masks: Masks, layer l: Int) -> Float {
+        if case .weightScaling = masks { return model.predictionScale(layer: l) }
+        return model.trainingScale(layer: l)
+    }
+
     /// The drawn mask over weight layer `l`'s input units of the sample at `position`, or no mask
     /// when the model's masks drop no unit.
     private func drawnUnitMask(_ purpose: RandomPurpose, step: Int, layer l: Int, position: Int) -> UnitMask {
