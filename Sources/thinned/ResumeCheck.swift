@@ -34,6 +34,7 @@ struct ResumeCheck {
             ("--shift-px", "\(requested.augmentation.shiftPixels)", "\(old.augmentation.shiftPixels)"),
             ("--rotate-deg", "\(requested.augmentation.rotateDegrees)", "\(old.augmentation.rotateDegrees)"),
             ("--erase-size", "\(requested.augmentation.eraseSize)", "\(old.augmentation.eraseSize)"),
+            ("--sampling", requested.sampling.rawValue, old.sampling.rawValue),
             ("--clip", requested.privacy.map { "\($0.clipNorm)" } ?? "none", old.privacy.map { "\($0.clipNorm)" } ?? "none"),
             ("--noise-multiplier", "\(requested.privacy?.noiseMultiplier ?? 0)", "\(old.privacy?.noiseMultiplier ?? 0)"),
             ("--delta", requested.privacy.map { "\($0.delta)" } ?? "none", old.privacy.map { "\($0.delta)" } ?? "none"),

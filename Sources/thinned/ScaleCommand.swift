@@ -130,6 +130,9 @@ struct ScaleCommand: ParsableCommand {
 
     /// Validates early: `--threads`, `--data` existence and `--out` are checked before measuring.
     func validate() throws {
+        if training.sampling == .poisson {
+            throw ValidationError("--sampling poisson: scale times fixed-size batches (shuffle), whose work is the same every step")
+        }
         if let threads, threads.values.contains(where: { $0 < 1 }) {
             throw ValidationError("--threads \(threads.defaultValueDescription): every worker count must be at least 1")
         }

@@ -12,7 +12,7 @@ extension TrainCommand {
             ? ", augment " + configuration.augmentation.transforms.map(\.rawValue).sorted().joined(separator: ",") : ""
         return """
             model: \(model.layers.map(String.init).joined(separator: "-")) (\(parameters) parameters), \(describe(model))
-            training: \(optimizer.kind.rawValue) lr \(optimizer.learningRate)\(optimizer.kind == .momentum ? " momentum \(optimizer.momentum)" : ""), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed), \(configuration.gradientMode.rawValue) gradients\(augment)
+            training: \(optimizer.kind.rawValue) lr \(optimizer.learningRate)\(optimizer.kind == .momentum ? " momentum \(optimizer.momentum)" : ""), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed), \(configuration.gradientMode.rawValue) gradients\(configuration.sampling == .poisson ? ", Poisson sampling (each example with probability \(Format.significant(configuration.samplingRate(trainingSamples: split.train.count), 4)) per step)" : "")\(augment)
             data: \(split.train.name) \(split.train.count), \(split.test.name) \(split.test.count)
             \(privacy(configuration, split: split).map { $0 + "\n" } ?? "")pool: \(pool.count) workers, --bind \(pool.plan.bind.rawValue) --places \(pool.plan.places.rawValue), \(pinned) pinned; OpenBLAS \(BLAS.coreName) kernel, single-threaded per worker
             """
@@ -30,8 +30,9 @@ extension TrainCommand {
             + "after the \(steps) planned steps"
     }
 
-    /// The warning printed once for a run with noise: what the accountant assumes of the batches.
-    static let samplingWarning = "ε is computed, as Opacus computes it, for steps that include each example independently with probability q (Poisson sampling); these steps take the shuffled, fixed-size batches of each epoch, so the ε printed is the customary estimate for them, not a proven guarantee"
+    /// The warning printed once for a run with noise and shuffled batches: what the accountant
+    /// assumes of the batches.
+    static let samplingWarning = "ε is computed, as Opacus computes it, for steps that include each example independently with probability q (Poisson sampling); these steps take the shuffled, fixed-size batches of each epoch (--sampling shuffle), so the ε printed is the customary estimate for them, not a proven guarantee; --sampling poisson gives the guarantee"
 
     /// What the model is, as it trains: its hidden units, its dropout and its initial weights.
     static func describe(_ model: ModelConfiguration) -> String {

@@ -123,7 +123,7 @@ struct TrainCommand: ParsableCommand {
             print("resumed: \(resume) at epoch \(saved.epoch + 1), step \(saved.stepInEpoch) of it (\(saved.state.step) steps done); model, optimizer, batch and seed\(saved.dataIdentity == nil ? "" : " and data") come from the checkpoint")
         }
         BLASCheck.warnIfGeneric()
-        if configuration.privacy?.addsNoise == true { StandardError.warn(Self.samplingWarning) }
+        if configuration.privacy?.addsNoise == true, configuration.sampling == .shuffle { StandardError.warn(Self.samplingWarning) }
         StopSignal.install()
         // The header reaches a pipe now, not at the end of the first epoch.
         fflush(nil)

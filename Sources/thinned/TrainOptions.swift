@@ -61,6 +61,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "DP-SGD: the δ of the (ε, δ) reported (default: 1e-5).")
     var delta: Double?
 
+    @Option(help: "How each step chooses its batch: shuffle (each epoch a shuffle cut into full batches; the default) or poisson (each example independently with probability batch/N, as the privacy accountant assumes; batch sizes vary).")
+    var sampling: BatchSampling?
+
     /// The DP options that were given, for the messages that refuse them.
     var privacyOptions: [String] {
         [("--clip", clip.map { "\($0)" }), ("--noise-multiplier", noiseMultiplier.map { "\($0)" }), ("--delta", delta.map { "\($0)" })]
@@ -86,6 +89,7 @@ struct TrainOptions: ParsableArguments {
         configuration.optimizer = try optimizerConfiguration(base: base.optimizer)
         configuration.augmentation = try augmentation(base: base.augmentation)
         configuration.privacy = try privacy(base: base.privacy)
+        if let sampling { configuration.sampling = sampling }
         do {
             try configuration.validate()
         } catch {
@@ -184,3 +188,4 @@ extension DropoutKind: ExpressibleByArgument {}
 extension WeightInitialization: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension GradientMode: ExpressibleByArgument {}
+extension BatchSampling: ExpressibleByArgument {}

@@ -24,6 +24,7 @@ extension Checkpoint {
             .init("augment", .array(augmentation.transforms.map(\.rawValue).sorted().map { .string($0) })),
             .init("shift_px", .integer(augmentation.shiftPixels)), .init("rotate_deg", .real(augmentation.rotateDegrees)),
             .init("erase_size", .integer(augmentation.eraseSize)),
+            .init("sampling", .string(configuration.sampling.rawValue)),
             .init("privacy", configuration.privacy.map { privacy in
                 .object([.init("clip", .real(Double(privacy.clipNorm))), .init("noise_multiplier", .real(privacy.noiseMultiplier)),
                          .init("delta", .real(privacy.delta))])
@@ -104,7 +105,8 @@ extension Checkpoint {
         configuration.augmentation = Augmentation(transforms: transforms, shiftPixels: try settings.size("shift_px"),
                                                   rotateDegrees: try settings.double("rotate_deg"),
                                                   eraseSize: try settings.size("erase_size"))
-        // Absent from checkpoints written before DP-SGD: those trained without it.
+        // Absent from checkpoints written before DP-SGD: those trained on shuffled batches, without clipping.
+        if try settings.fieldIfPresent("sampling") != nil { configuration.sampling = try settings.choice("sampling", BatchSampling.self) }
         if let privacy = try settings.fieldIfPresent("privacy"), privacy != .null {
             var fields = FieldReader(json: privacy, path: path, prefix: "configuration.privacy.")
             configuration.privacy = PrivacyConfiguration(clipNorm: try fields.float("clip"),

@@ -34,6 +34,8 @@ public enum Dense {
                                       outputRange: Range<Int>, inputRange: Range<Int>, alpha: Float,
                                       into tile: UnsafeMutablePointer<Float>, leading: Int, rowsPerProduct: Int) {
         precondition(rowsPerProduct >= 1, "Dense.weightGradient: \(rowsPerProduct) rows per product")
+        // No rows (an empty Poisson batch): a sum of nothing.
+        if rows == 0 { for o in 0..<outputRange.count { (tile + o * leading).update(repeating: 0, count: inputRange.count) } }
         var first = 0
         while first < rows {
             let count = min(rowsPerProduct, rows - first)

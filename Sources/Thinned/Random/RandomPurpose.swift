@@ -17,4 +17,6 @@ public enum RandomPurpose: UInt32, Sendable, CaseIterable {
     case bagging = 7
     /// DP-SGD's Gaussian noise on the clipped gradient sum (`GaussianNoise`).
     case noise = 8
+    /// Poisson sampling's choice of each step's batch (`PoissonBatches`).
+    case batchSampling = 9
 }

@@ -12,7 +12,7 @@ extension FusedStep {
     /// `deltas[l]` (of the same shape; its own delta tiles may be cut into other columns, so those
     /// pages follow the forward tiles), the output blocks `outputs` and the losses.
     func firstTouch() {
-        for phase in phases { pool.forEachTask(phase.count, of: FirstTouch(step: self, tasks: phase)) }
+        for phase in phases(rows: capacity) { pool.forEachTask(phase.count, of: FirstTouch(step: self, tasks: phase)) }
         // Each worker's gradient tile, by that worker.
         let tiles = gradientTiles
         _ = pool.map { worker in

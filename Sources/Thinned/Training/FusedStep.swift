@@ -51,7 +51,13 @@ final class FusedStep: GradientEngine {
     let batchSize: Int
     let workspace: Workspace
     let tiles: TilePlan
+    /// The fork–joins of a step over `batchSize` samples.
     let phases: [[Task]]
+    /// The largest batch the step takes (above `batchSize` only for Poisson sampling).
+    let capacity: Int
+    let shardSize: Int
+    /// The phases of batches of other sizes, built as they come.
+    private var otherPhases: [Int: [[Task]]] = [:]
     /// Clipping and noise, or nil for the plain step.
     let privacy: PrivacyConfiguration?
     /// Whether each step measures every sample's gradient norm (always when clipping): then
@@ -69,66 +75,27 @@ final class FusedStep: GradientEngine {
     let gradientTiles: UnsafeMutablePointer<Float>
     static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
-    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, shardSize: Int,
+    /// A step for batches of `batchSize` samples — or, with `capacity`, of any size up to it
+    /// (Poisson sampling), the gradient still divided by `batchSize`, the expected size.
+    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, capacity: Int? = nil, shardSize: Int,
          privacy: PrivacyConfiguration? = nil, measuresNorms: Bool = false) {
         precondition(shardSize >= 1, "FusedStep: shard size \(shardSize) must be >= 1")
         precondition(network.model.maskKind?.sharesWeights ?? true,
                      "FusedStep: \(network.model.dropout) gives every sample its own weights; it needs the literal step")
+        let capacity = max(capacity ?? batchSize, batchSize)
         BLAS.useSingleThread()
         self.network = network
         self.pool = pool
         self.batchSize = batchSize
+        self.capacity = capacity
+        self.shardSize = shardSize
         self.privacy = privacy
         self.measuresNorms = measuresNorms || privacy != nil
-        sampleNorms = .allocate(capacity: batchSize)
-        sampleNorms.initialize(repeating: 0, count: batchSize)
-        self.workspace = Workspace(widths: network.model.layers, rows: batchSize, zeroed: false)
-        func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
-            stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
-        }
-        let shards = blocks(batchSize, shardSize), small = blocks(batchSize, Self.elementwiseRows)
-        let layers = network.layout.layers
-        let plan = TilePlan(widths: network.model.layers, rows: shardSize)
-        self.tiles = plan
-        func tiles(_ l: Int) -> [Task] {
-            blocks(layers[l].outputs, Self.tileOutputs).flatMap { o in
-                blocks(layers[l].inputs, Self.tileInputs).map { i in Task.gradient(layer: l, outputs: o, inputs: i) }
-            }
-        }
-        // Within a group of `TilePlan.groupShards` shards, column block by column block:
-        // consecutive tasks share their block of the weights, which stays in the worker's cache
-        // while the group's rows (which stay in cache too) stream past it.
-        let groups = stride(from: 0, to: shards.count, by: TilePlan.groupShards).map {
-            shards[$0..<min($0 + TilePlan.groupShards, shards.count)]
-        }
-        func grouped(_ columns: [Range<Int>], _ task: (Range<Int>, Range<Int>) -> Task) -> [Task] {
-            groups.flatMap { group in columns.flatMap { c in group.map { task($0, c) } } }
-        }
-        var phases: [[Task]] = [small.map { .input(rows: $0) }]
-        for l in 0..<(layers.count - 1) {
-            phases.append(grouped(blocks(layers[l].outputs, plan.forwardColumns[l])) {
-                Task.forward(layer: l, rows: $0, columns: $1)
-            })
-        }
-        phases.append(small.map { .output(rows: $0) })
-        if self.measuresNorms {
-            for l in stride(from: layers.count - 1, through: 1, by: -1) {
-                phases.append(grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
-                    Task.delta(layer: l, rows: $0, columns: $1)
-                })
-            }
-            phases.append(small.map { .clip(rows: $0) })
-            phases.append(stride(from: layers.count - 1, through: 0, by: -1).flatMap(tiles))
-        } else {
-            for l in stride(from: layers.count - 1, through: 1, by: -1) {
-                let deltas = grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
-                    Task.delta(layer: l, rows: $0, columns: $1)
-                }
-                phases.append(Self.interleave(l + 1 < layers.count ? tiles(l + 1) : [], deltas))
-            }
-            phases.append(Self.interleave(layers.count > 1 ? tiles(1) : [], tiles(0)))
-        }
-        self.phases = phases
+        sampleNorms = .allocate(capacity: capacity)
+        sampleNorms.initialize(repeating: 0, count: capacity)
+        self.workspace = Workspace(widths: network.model.layers, rows: capacity, zeroed: false)
+        tiles = TilePlan(widths: network.model.layers, rows: shardSize)
+        phases = Self.phases(rows: batchSize, network: network, shardSize: shardSize, plan: tiles, measuresNorms: self.measuresNorms)
         tileSquaredNorms = .allocate(capacity: phases.last?.count ?? 0)
         tileSquaredNorms.initialize(repeating: 0, count: phases.last?.count ?? 0)
         let bytes = pool.count * Self.tileStride * MemoryLayout<Float>.stride
@@ -150,6 +117,65 @@ final class FusedStep: GradientEngine {
         var sum = 0.0
         for t in last.indices { sum += tileSquaredNorms[t] }
         return sum
+    }
+
+    /// The fork–joins of a step over `rows` samples, each a fixed list of tasks (see the type's
+    /// summary): fixed by the rows, the shard size and the layer widths, never by the threads.
+    static func phases(rows batchSize: Int, network: Network, shardSize: Int, plan: TilePlan, measuresNorms: Bool) -> [[Task]] {
+        func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
+            stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
+        }
+        let shards = blocks(batchSize, shardSize), small = blocks(batchSize, Self.elementwiseRows)
+        let layers = network.layout.layers
+        func tiles(_ l: Int) -> [Task] {
+            blocks(layers[l].outputs, Self.tileOutputs).flatMap { o in
+                blocks(layers[l].inputs, Self.tileInputs).map { i in Task.gradient(layer: l, outputs: o, inputs: i) }
+            }
+        }
+        // Within a group of `TilePlan.groupShards` shards, column block by column block:
+        // consecutive tasks share their block of the weights, which stays in the worker's cache
+        // while the group's rows (which stay in cache too) stream past it.
+        let groups = stride(from: 0, to: shards.count, by: TilePlan.groupShards).map {
+            shards[$0..<min($0 + TilePlan.groupShards, shards.count)]
+        }
+        func grouped(_ columns: [Range<Int>], _ task: (Range<Int>, Range<Int>) -> Task) -> [Task] {
+            groups.flatMap { group in columns.flatMap { c in group.map { task($0, c) } } }
+        }
+        var phases: [[Task]] = [small.map { .input(rows: $0) }]
+        for l in 0..<(layers.count - 1) {
+            phases.append(grouped(blocks(layers[l].outputs, plan.forwardColumns[l])) {
+                Task.forward(layer: l, rows: $0, columns: $1)
+            })
+        }
+        phases.append(small.map { .output(rows: $0) })
+        if measuresNorms {
+            for l in stride(from: layers.count - 1, through: 1, by: -1) {
+                phases.append(grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
+                    Task.delta(layer: l, rows: $0, columns: $1)
+                })
+            }
+            phases.append(small.map { .clip(rows: $0) })
+            phases.append(stride(from: layers.count - 1, through: 0, by: -1).flatMap(tiles))
+        } else {
+            for l in stride(from: layers.count - 1, through: 1, by: -1) {
+                let deltas = grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
+                    Task.delta(layer: l, rows: $0, columns: $1)
+                }
+                phases.append(Self.interleave(l + 1 < layers.count ? tiles(l + 1) : [], deltas))
+            }
+            phases.append(Self.interleave(layers.count > 1 ? tiles(1) : [], tiles(0)))
+        }
+        return phases
+    }
+
+    /// The phases of a step over `rows` samples: `phases` for the batch size, others built once
+    /// and kept (Poisson sampling's batches).
+    func phases(rows: Int) -> [[Task]] {
+        if rows == batchSize { return phases }
+        if let known = otherPhases[rows] { return known }
+        let built = Self.phases(rows: rows, network: network, shardSize: shardSize, plan: tiles, measuresNorms: measuresNorms)
+        otherPhases[rows] = built
+        return built
     }
 
     /// `a` and `b` merged in proportion, each in its own order: element `i` of `a` goes where
@@ -191,7 +217,8 @@ final class FusedStep: GradientEngine {
     private var current: Current?
 
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
-        precondition(batch.count == batchSize, "FusedStep: batch of \(batch.count), built for \(batchSize)")
+        precondition(batch.count <= capacity, "FusedStep: batch of \(batch.count), built for at most \(capacity)")
+        let phases = self.phases(rows: batch.count)
         let noise = privacy.flatMap { $0.addsNoise ? GaussianNoise(generator: network.generator, step: state.step + 1) : nil }
         let noiseScale = privacy.map { Float($0.noiseMultiplier * Double($0.clipNorm) / Double(batchSize)) } ?? 0
         state.withPointers { p in
@@ -208,7 +235,7 @@ final class FusedStep: GradientEngine {
             }
             current = nil
         }
-        return Self.meanLoss(workspace.losses, count: batchSize)
+        return Self.meanLoss(workspace.losses, count: batch.count)
     }
 }
 
@@ -234,7 +261,7 @@ extension FusedStep: WorkerTasks {
         case let .gradient(layer, outputs, inputs):
             // The tile, `outputs.count` rows of `inputs.count`, then the bias of its outputs.
             let tile = gradientTiles + worker.index * Self.tileStride, bias = tile + Self.tileOutputs * Self.tileInputs
-            network.gradient(workspace, layer: layer, rows: batchSize, outputs: outputs, inputs: inputs,
+            network.gradient(workspace, layer: layer, rows: current.batch.count, outputs: outputs, inputs: inputs,
                              alpha: 1 / Float(batchSize), weights: tile, leading: inputs.count, bias: bias)
             let weights = network.layout.layers[layer]
             if measuresNorms {

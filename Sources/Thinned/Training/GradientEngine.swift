@@ -18,8 +18,10 @@ protocol GradientEngine: AnyObject {
 }
 
 extension GradientEngine {
-    /// The mean of `count` losses, summed in sample order in Double: what a step returns.
+    /// The mean of `count` losses, summed in sample order in Double: what a step returns (0 for
+    /// an empty batch, which Poisson sampling may draw).
     static func meanLoss(_ losses: UnsafePointer<Float>, count: Int) -> Float {
+        guard count > 0 else { return 0 }
         var sum = 0.0
         for r in 0..<count { sum += Double(losses[r]) }
         return Float(sum / Double(count))

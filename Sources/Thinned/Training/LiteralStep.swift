@@ -33,8 +33,15 @@ final class LiteralStep: GradientEngine {
     /// The squared norm of each parameter chunk of ∇_ave before noise (measuring norms).
     let chunkSquaredNorms: UnsafeMutablePointer<Double>
 
-    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, privacy: PrivacyConfiguration? = nil,
+    /// The largest batch the step takes (above `batchSize` only for Poisson sampling).
+    let capacity: Int
+
+    /// A step for batches of `batchSize` samples — or, with `capacity`, of any size up to it
+    /// (Poisson sampling), ∇_ave still divided by `batchSize`, the expected size.
+    init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, capacity: Int? = nil, privacy: PrivacyConfiguration? = nil,
          measuresNorms: Bool = false) {
+        let capacity = max(capacity ?? batchSize, batchSize)
+        self.capacity = capacity
         BLAS.useSingleThread()
         self.network = network
         self.pool = pool
@@ -42,12 +49,12 @@ final class LiteralStep: GradientEngine {
         workspaces = pool.map { _ in Workspace(widths: network.model.layers, rows: 1) }
         perSample = .allocate(capacity: Self.window * network.layout.count)
         perSample.initialize(repeating: 0, count: Self.window * network.layout.count)
-        losses = .allocate(capacity: batchSize)
-        losses.initialize(repeating: 0, count: batchSize)
+        losses = .allocate(capacity: capacity)
+        losses.initialize(repeating: 0, count: capacity)
         self.privacy = privacy
         self.measuresNorms = measuresNorms || privacy != nil
-        sampleNorms = .allocate(capacity: batchSize)
-        sampleNorms.initialize(repeating: 0, count: batchSize)
+        sampleNorms = .allocate(capacity: capacity)
+        sampleNorms.initialize(repeating: 0, count: capacity)
         let chunks = WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk)
         chunkSquaredNorms = .allocate(capacity: chunks)
         chunkSquaredNorms.initialize(repeating: 0, count: chunks)
@@ -104,7 +111,7 @@ final class LiteralStep: GradientEngine {
     private var current: Current?
 
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
-        precondition(batch.count == batchSize, "LiteralStep: batch of \(batch.count), built for \(batchSize)")
+        precondition(batch.count <= capacity, "LiteralStep: batch of \(batch.count), built for at most \(capacity)")
         let chunks = WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk)
         let noise = privacy.flatMap { $0.addsNoise ? GaussianNoise(generator: network.generator, step: state.step + 1) : nil }
         state.withPointers { p in
@@ -117,15 +124,15 @@ final class LiteralStep: GradientEngine {
                 }
             }
             run(.clear, tasks: chunks)
-            for start in stride(from: 0, to: batchSize, by: Self.window) {
-                let count = min(Self.window, batchSize - start)
+            for start in stride(from: 0, to: batch.count, by: Self.window) {
+                let count = min(Self.window, batch.count - start)
                 run(.samples(window: start), tasks: count)
                 run(.sum(count: count), tasks: chunks)
             }
             run(.update, tasks: chunks)
             current = nil
         }
-        return Self.meanLoss(losses, count: batchSize)
+        return Self.meanLoss(losses, count: batch.count)
     }
 
     /// ∇ᵢ: the gradient of the loss of the sample at batch `position` alone, through its own

@@ -27,7 +27,9 @@ public final class Trainer {
     public var dataIdentity: DatasetIdentity?
 
     let network: Network
-    let engine: GradientEngine
+    private(set) var engine: GradientEngine
+    /// Each step's batch under Poisson sampling; nil for shuffled batches.
+    let poisson: PoissonBatches?
     /// Whether epochs report `PerSampleStatistics`.
     let perSampleStatistics: Bool
     /// The statistics of the epoch under way (this call's steps), when collected.
@@ -66,14 +68,10 @@ public final class Trainer {
         self.epoch = checkpoint?.epoch ?? 0
         self.stepInEpoch = checkpoint?.stepInEpoch ?? 0
         self.epochLossSum = checkpoint?.epochLossSum ?? 0
-        switch configuration.stepMode {
-        case .fused:
-            engine = FusedStep(network: network, pool: pool, batchSize: configuration.batchSize,
-                               shardSize: configuration.shardSize, privacy: configuration.privacy, measuresNorms: perSampleStatistics)
-        case .literal:
-            engine = LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize, privacy: configuration.privacy,
-                                 measuresNorms: perSampleStatistics)
-        }
+        poisson = configuration.sampling == .poisson
+            ? PoissonBatches(count: data.train.count, batchSize: configuration.batchSize, seed: configuration.seed) : nil
+        engine = Self.engine(configuration, network: network, pool: pool, capacity: poisson?.typicalMaximum,
+                             measuresNorms: perSampleStatistics)
         self.perSampleStatistics = perSampleStatistics
         evaluator = Evaluator(network: network, pool: pool)
     }
@@ -143,19 +141,22 @@ public final class Trainer {
             accumulator = PerSampleAccumulator(batchSize: configuration.batchSize,
                                                clipNorm: configuration.privacy.map { Double($0.clipNorm) })
         }
-        var stepTimes: [Double] = []
+        var stepTimes: [Double] = [], samplesDone = 0
         stepTimes.reserveCapacity(order.batches - first)
         while stepInEpoch < order.batches {
             let begin = Clock.seconds()
-            let loss = train(batch: order.batch(stepInEpoch))
+            let batch = nextBatch(order)
+            let loss = train(batch: batch)
             stepTimes.append(Clock.seconds() - begin)
-            accumulator?.add(norms: engine.sampleNorms, batchGradientSquaredNorm: engine.batchGradientSquaredNorm)
+            accumulator?.add(norms: engine.sampleNorms, count: batch.count,
+                             batchGradientSquaredNorm: engine.batchGradientSquaredNorm)
             guard loss.isFinite else { throw diverge(.diverged(epoch: epoch + 1, step: stepInEpoch + 1, loss: loss)) }
             epochLossSum += Double(loss)
             stepInEpoch += 1
             let seconds = Clock.seconds() - start
+            samplesDone += batch.count
             onStep(StepReport(epoch: epoch + 1, step: stepInEpoch, steps: order.batches, loss: loss, seconds: seconds,
-                              samplesPerSecond: Double((stepInEpoch - first) * configuration.batchSize) / seconds))
+                              samplesPerSecond: Double(samplesDone) / seconds))
             if stepInEpoch < order.batches && shouldStop() { return nil }
         }
         let seconds = Clock.seconds() - start
@@ -172,9 +173,30 @@ public final class Trainer {
         }
         let spent = privacySpent
         return EpochReport(epoch: epoch, trainLoss: trainLoss, testAccuracy: test.accuracy, testLoss: test.meanLoss,
-                           samplesPerSecond: Double((order.batches - first) * configuration.batchSize) / seconds,
+                           samplesPerSecond: Double(samplesDone) / seconds,
                            seconds: seconds, medianStepSeconds: stepTimes.isEmpty ? 0 : ScaleMath.median(stepTimes),
                            epsilon: spent?.epsilon, epsilonOrder: spent?.order, perSample: accumulator?.statistics())
+    }
+
+    /// The step engine of `configuration` for batches of up to `capacity` samples (its batch
+    /// size when nil).
+    static func engine(_ configuration: TrainingConfiguration, network: Network, pool: any ForkJoinExecutor, capacity: Int?,
+                       measuresNorms: Bool) -> GradientEngine {
+        switch configuration.stepMode {
+        case .fused:
+            FusedStep(network: network, pool: pool, batchSize: configuration.batchSize, capacity: capacity,
+                      shardSize: configuration.shardSize, privacy: configuration.privacy, measuresNorms: measuresNorms)
+        case .literal:
+            LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize, capacity: capacity,
+                        privacy: configuration.privacy, measuresNorms: measuresNorms)
+        }
+    }
+
+    /// The training indices of the next step's batch: batch `stepInEpoch` of `order`, or
+    /// Poisson sampling's draw for the step.
+    func nextBatch(_ order: EpochOrder) -> ArraySlice<Int32> {
+        guard let poisson else { return order.batch(stepInEpoch) }
+        return poisson.batch(step: state.step + 1)[...]
     }
 
     /// Records why the run cannot go on, and returns it to throw.
@@ -190,6 +212,11 @@ public final class Trainer {
         configuration.privacy?.epsilon(steps: state.step, samplingRate: configuration.samplingRate(trainingSamples: data.train.count))
     }
 
+    /// The largest batch the engine takes.
+    var engineCapacity: Int {
+        (engine as? FusedStep)?.capacity ?? (engine as? LiteralStep)?.capacity ?? configuration.batchSize
+    }
+
     /// The run as it stands, to write to a file and resume from.
     public var checkpoint: Checkpoint {
         Checkpoint(configuration: configuration, state: state, epoch: epoch, stepInEpoch: stepInEpoch, epochLossSum: epochLossSum,
@@ -199,8 +226,13 @@ public final class Trainer {
     /// One step of Algorithm 5-8 on the training samples `indices`; returns the batch's mean loss.
     @discardableResult
     public func train(batch indices: ArraySlice<Int32>) -> Float {
-        precondition(indices.count == configuration.batchSize,
+        precondition(indices.count == configuration.batchSize || poisson != nil,
                      "Trainer.train: batch of \(indices.count), configured for \(configuration.batchSize)")
+        if let poisson, indices.count > engineCapacity {
+            // A Poisson batch beyond eight standard deviations: a larger engine, the same bits.
+            engine = Self.engine(configuration, network: network, pool: pool, capacity: max(indices.count, poisson.typicalMaximum),
+                                 measuresNorms: perSampleStatistics)
+        }
         let step = state.step + 1
         let update = configuration.optimizer.update(step: step)
         let engine = self.engine

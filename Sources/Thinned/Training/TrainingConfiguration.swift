@@ -20,6 +20,9 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
     public var augmentation: Augmentation = .none
     /// Per-sample clipping and DP-SGD's noise (nil, the default: the plain step of Algorithm 5-8).
     public var privacy: PrivacyConfiguration?
+    /// How each step chooses its batch: shuffled fixed-size batches (the default), or Poisson
+    /// sampling with expected size `batchSize`.
+    public var sampling: BatchSampling = .shuffle
 
     /// A configuration; the defaults train the reference model with Adam at its default rate, batch
     /// 100, 15 epochs, seed 1, fused, shards of 25, and no augmentation (set `augmentation` after).
