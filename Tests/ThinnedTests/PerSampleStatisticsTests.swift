@@ -27,7 +27,7 @@ import Parallel
                 for k in 0..<d { mean[k] += g[k] / Double(batch) }
             }
             norms.withUnsafeBufferPointer {
-                accumulator.add(norms: $0.baseAddress!, batchGradientSquaredNorm: mean.reduce(0) { $0 + $1 * $1 })
+                accumulator.add(norms: $0.baseAddress!, count: batch, batchGradientSquaredNorm: mean.reduce(0) { $0 + $1 * $1 })
             }
         }
         let expected = Double(d) * s * s / mu.reduce(0) { $0 + $1 * $1 }
@@ -39,7 +39,7 @@ import Parallel
     @Test func quantilesInterpolateAndClippingCounts() {
         var accumulator = PerSampleAccumulator(batchSize: 5, clipNorm: 3.5)
         let norms: [Float] = [4, 1, 5, 2, 3]
-        norms.withUnsafeBufferPointer { accumulator.add(norms: $0.baseAddress!, batchGradientSquaredNorm: 1) }
+        norms.withUnsafeBufferPointer { accumulator.add(norms: $0.baseAddress!, count: batch, batchGradientSquaredNorm: 1) }
         let statistics = accumulator.statistics()!
         #expect(statistics.normQuantiles == [1, 1.4, 3, 4.6, 5])
         #expect(statistics.clippedFraction == 0.4)
