@@ -38,6 +38,7 @@ struct ResumeCheck {
             ("--clip", requested.privacy.map { "\($0.clipNorm)" } ?? "none", old.privacy.map { "\($0.clipNorm)" } ?? "none"),
             ("--noise-multiplier", "\(requested.privacy?.noiseMultiplier ?? 0)", "\(old.privacy?.noiseMultiplier ?? 0)"),
             ("--delta", requested.privacy.map { "\($0.delta)" } ?? "none", old.privacy.map { "\($0.delta)" } ?? "none"),
+            ("--noise-seed", requested.privacy.map { "\($0.noiseSeed)" } ?? "none", old.privacy.map { "\($0.noiseSeed)" } ?? "none"),
         ]
         for field in fields where field.requested != field.saved {
             throw CommandFailure("\(field.option) \(field.requested) contradicts the run in \(path), trained with \(field.option) \(field.saved); \(Self.mayChange)")

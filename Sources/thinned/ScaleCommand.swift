@@ -130,6 +130,9 @@ struct ScaleCommand: ParsableCommand {
 
     /// Validates early: `--threads`, `--data` existence and `--out` are checked before measuring.
     func validate() throws {
+        if let delta = training.delta {
+            throw ValidationError("--delta \(delta): scale times steps and reports no ε")
+        }
         if training.sampling == .poisson {
             throw ValidationError("--sampling poisson: scale times fixed-size batches (shuffle), whose work is the same every step")
         }

@@ -50,7 +50,7 @@ struct TrainCommand: ParsableCommand {
     var stopAfter: Int?
 
     func validate() throws {
-        if resume == nil { _ = try configuration() }
+        if resume == nil { try training.requireNoiseForItsOptions(try configuration(), choosesNoise: targetEpsilon != nil) }
         if let targetEpsilon {
             guard targetEpsilon.isFinite && targetEpsilon > 0 else {
                 throw ValidationError("--target-epsilon \(targetEpsilon): expected a finite ε above 0")
@@ -99,7 +99,11 @@ struct TrainCommand: ParsableCommand {
         }
         let split = try DataOptions.load(source.source, limit: source.limit, features: model.inputs, classes: model.classes,
                                          seed: configuration.seed)
-        if let targetEpsilon { configuration = try Self.choosingNoise(for: targetEpsilon, configuration, split: split) }
+        if let targetEpsilon {
+            // The batch against the data first: the accountant needs a sampling rate of at most 1.
+            do { try configuration.validate(for: split) } catch { throw ValidationError(error.description) }
+            configuration = try Self.choosingNoise(for: targetEpsilon, configuration, split: split)
+        }
         let identity = DatasetIdentity(split, source: source.source, limit: source.limit)
         try check?.check(identity)
         var metricsFile = try metrics.map(MetricsFile.init(path:))
@@ -152,7 +156,8 @@ struct TrainCommand: ParsableCommand {
                   + "\(Format.fixed(report.samplesPerSecond, 0)) samples/s  \(Format.fixed(report.seconds, 1)) s  "
                   + "(median step \(Format.fixed(report.medianStepSeconds * 1000, 2)) ms: "
                   + "\(Format.fixed(report.medianStepSeconds > 0 ? Double(configuration.batchSize) / report.medianStepSeconds : 0, 0)) samples/s)"
-                  + (report.epsilon.map { "  ε \(Format.fixed($0, 3)) (δ \(configuration.privacy!.delta))" } ?? "")
+                  + (configuration.privacy?.addsNoise == true
+                      ? "  ε \(report.epsilon.map { Format.fixed($0, 3) } ?? "∞") (δ \(configuration.privacy!.delta))" : "")
                   + (report.perSample.map(Self.describe) ?? ""))
             if !warnedLoss, let warning = Self.lossWarning(report, classes: model.classes) {
                 warnedLoss = true
@@ -182,7 +187,7 @@ struct TrainCommand: ParsableCommand {
         let quantiles = statistics.normQuantiles.map { Format.significant($0, 3) }.joined(separator: "/")
         return "  ‖∇ᵢ‖ min/10%/50%/90%/max \(quantiles)"
             + (statistics.clippedFraction.map { "  clipped \(Format.fixed($0 * 100, 1))%" } ?? "")
-            + "  B_simple " + (statistics.noiseScale.map { Format.significant($0, 3) } ?? "n/a (|G|² estimate ≤ 0)")
+            + "  B_simple " + (statistics.noiseScale.map { Format.significant($0, 3) } ?? "n/a (batches of one sample, or the estimate of |G|² is not positive)")
     }
 
     /// A finite blow-up: an epoch's mean training loss far above ln(classes), the loss of a

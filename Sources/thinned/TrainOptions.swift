@@ -53,7 +53,7 @@ struct TrainOptions: ParsableArguments {
     var shard: Int?
 
     @Option(help: "Clip each sample's whole gradient (every layer) to this norm before averaging: min(1, C/‖∇ᵢ‖)·∇ᵢ.")
-    var clip: Float?
+    var clip: Double?
 
     @Option(help: "DP-SGD: add Gaussian noise of standard deviation σ·C to every coordinate of the clipped sum (needs --clip; default 0: no noise).")
     var noiseMultiplier: Double?
@@ -61,12 +61,16 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "DP-SGD: the δ of the (ε, δ) reported (default: 1e-5).")
     var delta: Double?
 
+    @Option(help: "DP-SGD: the key of the noise (default: drawn from the system's random source and kept in the checkpoint; give it to reproduce a run's bits — whoever knows it can remove the noise).")
+    var noiseSeed: UInt64?
+
     @Option(help: "How each step chooses its batch: shuffle (each epoch a shuffle cut into full batches; the default) or poisson (each example independently with probability batch/N, as the privacy accountant assumes; batch sizes vary).")
     var sampling: BatchSampling?
 
     /// The DP options that were given, for the messages that refuse them.
     var privacyOptions: [String] {
-        [("--clip", clip.map { "\($0)" }), ("--noise-multiplier", noiseMultiplier.map { "\($0)" }), ("--delta", delta.map { "\($0)" })]
+        [("--clip", clip.map { "\($0)" }), ("--noise-multiplier", noiseMultiplier.map { "\($0)" }), ("--delta", delta.map { "\($0)" }),
+         ("--noise-seed", noiseSeed.map { "\($0)" })]
             .compactMap { option, value in value.map { "\(option) \($0)" } }
     }
 
@@ -142,15 +146,28 @@ struct TrainOptions: ParsableArguments {
     }
 
     private func privacy(base: PrivacyConfiguration?) throws -> PrivacyConfiguration? {
-        guard var result = base ?? clip.map({ PrivacyConfiguration(clipNorm: $0) }) else {
+        if let clip, !(clip > 0 && clip <= Double(Float.greatestFiniteMagnitude)) {
+            throw ValidationError("--clip \(clip): expected a finite norm above 0")
+        }
+        guard var result = base ?? clip.map({ PrivacyConfiguration(clipNorm: Float($0)) }) else {
             if let noiseMultiplier { throw ValidationError("--noise-multiplier \(noiseMultiplier): needs --clip C (the noise is σ·C)") }
             if let delta { throw ValidationError("--delta \(delta): there is no privacy guarantee without --clip and --noise-multiplier") }
+            if let noiseSeed { throw ValidationError("--noise-seed \(noiseSeed): there is no noise without --clip and --noise-multiplier") }
             return nil
         }
-        if let clip { result.clipNorm = clip }
+        if let clip { result.clipNorm = Float(clip) }
         if let noiseMultiplier { result.noiseMultiplier = noiseMultiplier }
         if let delta { result.delta = delta }
+        if let noiseSeed { result.noiseSeed = noiseSeed }
         return result
+    }
+
+    /// Refuses `--delta` and `--noise-seed` where the configuration adds no noise (`choosesNoise`:
+    /// a command that will choose σ itself, as `train --target-epsilon` does).
+    func requireNoiseForItsOptions(_ configuration: TrainingConfiguration, choosesNoise: Bool = false) throws {
+        guard configuration.privacy?.addsNoise != true, !choosesNoise else { return }
+        if let delta { throw ValidationError("--delta \(delta): no noise is added (give --noise-multiplier or --target-epsilon), so there is no (ε, δ) to report") }
+        if let noiseSeed { throw ValidationError("--noise-seed \(noiseSeed): no noise is added (give --noise-multiplier or --target-epsilon)") }
     }
 
     private func augmentation(base: Augmentation) throws -> Augmentation {

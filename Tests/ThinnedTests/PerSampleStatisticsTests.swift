@@ -8,8 +8,11 @@ import Parallel
 @Suite struct PerSampleStatisticsTests {
     /// Per-sample gradients drawn i.i.d. from N(μ, s²I) in d dimensions have tr(Σ) = d·s² and
     /// |G|² = |μ|², so B_simple = d·s²/|μ|²; the estimator is unbiased in numerator and
-    /// denominator, so over many steps it converges to that.
-    @Test func noiseScaleConvergesToTheTrueOne() {
+    /// denominator, so over many steps it converges to that — also for batches whose size varies
+    /// around the expected one (Poisson sampling), whose sums the engine divides by the expected
+    /// size.
+    @Test(arguments: [false, true])
+    func noiseScaleConvergesToTheTrueOne(variableBatches: Bool) {
         let d = 50, batch = 20, steps = 4000, s = 0.5
         var stream = RandomStream(Philox(seed: 9), .syntheticData)
         let mu = (0..<d).map { _ in Double(stream.nextUniform()) - 0.25 }
@@ -18,16 +21,18 @@ import Parallel
             return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
         }
         var accumulator = PerSampleAccumulator(batchSize: batch, clipNorm: nil)
-        var norms = [Float](repeating: 0, count: batch)
-        for _ in 0..<steps {
-            var mean = [Double](repeating: 0, count: d)
-            for i in 0..<batch {
+        var norms = [Float](repeating: 0, count: 2 * batch)
+        for step in 0..<steps {
+            let count = variableBatches ? batch / 2 + step % (batch + 1) : batch
+            var sum = [Double](repeating: 0, count: d)
+            for i in 0..<count {
                 let g = mu.map { $0 + s * normal() }
                 norms[i] = Float(g.reduce(0) { $0 + $1 * $1 }.squareRoot())
-                for k in 0..<d { mean[k] += g[k] / Double(batch) }
+                for k in 0..<d { sum[k] += g[k] }
             }
             norms.withUnsafeBufferPointer {
-                accumulator.add(norms: $0.baseAddress!, count: batch, batchGradientSquaredNorm: mean.reduce(0) { $0 + $1 * $1 })
+                accumulator.add(norms: $0.baseAddress!, count: count,
+                                batchGradientSquaredNorm: sum.reduce(0) { $0 + ($1 / Double(batch)) * ($1 / Double(batch)) })
             }
         }
         let expected = Double(d) * s * s / mu.reduce(0) { $0 + $1 * $1 }
@@ -39,7 +44,7 @@ import Parallel
     @Test func quantilesInterpolateAndClippingCounts() {
         var accumulator = PerSampleAccumulator(batchSize: 5, clipNorm: 3.5)
         let norms: [Float] = [4, 1, 5, 2, 3]
-        norms.withUnsafeBufferPointer { accumulator.add(norms: $0.baseAddress!, count: batch, batchGradientSquaredNorm: 1) }
+        norms.withUnsafeBufferPointer { accumulator.add(norms: $0.baseAddress!, count: 5, batchGradientSquaredNorm: 1) }
         let statistics = accumulator.statistics()!
         #expect(statistics.normQuantiles == [1, 1.4, 3, 4.6, 5])
         #expect(statistics.clippedFraction == 0.4)

@@ -11,7 +11,13 @@ import Testing
         (["--delta", "1e-6"], "--delta 1e-06: there is no privacy guarantee without --clip and --noise-multiplier"),
         (["--clip", "0"], "--clip 0.0: expected a finite norm above 0"),
         (["--clip", "inf"], "--clip inf: expected a finite norm above 0"),
-        (["--clip", "1", "--noise-multiplier", "-1"], "--noise-multiplier -1.0: expected a finite σ of 0 or more"),
+        (["--clip", "1", "--noise-multiplier", "-1"], "--noise-multiplier -1.0: expected a σ from 0 to 10⁶"),
+        (["--clip", "1", "--noise-multiplier", "1e300"], "--noise-multiplier 1e+300: expected a σ from 0 to 10⁶"),
+        (["--clip", "1e39"], "--clip 1e+39: expected a finite norm above 0"),
+        (["--clip", "1", "--delta", "1e-6"], "--delta 1e-06: no noise is added"),
+        (["--noise-seed", "5"], "--noise-seed 5: there is no noise without --clip"),
+        (["--clip", "1", "--noise-seed", "5"], "--noise-seed 5: no noise is added"),
+        (["--clip", "1", "--target-epsilon", "3", "--batch", "5000"], "--batch 5000: expected at most the 500 training samples"),
         (["--clip", "1", "--noise-multiplier", "1", "--delta", "1"], "--delta 1.0: expected a probability in (0, 1)"),
         (["--clip", "1", "--noise-multiplier", "1", "--delta", "0"], "--delta 0.0: expected a probability in (0, 1)"),
         (["--target-epsilon", "2"], "--target-epsilon 2.0: needs --clip C"),
@@ -40,7 +46,7 @@ import Testing
     @Test func epsilonIsReportedAndResumeCountsOn() throws {
         let folder = NSTemporaryDirectory() + "thinned-dp-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let dp = ["--clip", "1", "--noise-multiplier", "1.1"]
+        let dp = ["--clip", "1", "--noise-multiplier", "1.1", "--noise-seed", "77"]
         let whole = try ThinnedBinary.run(Self.small + dp + ["--metrics", folder + "-whole.jsonl"])
         defer { try? FileManager.default.removeItem(atPath: folder + "-whole.jsonl") }
         #expect(whole.status == 0, "\(whole.stderr)")
@@ -59,7 +65,8 @@ import Testing
         let state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/trainer_state.json")))
             as? [String: Any])
         let privacy = try #require((state["configuration"] as? [String: Any])?["privacy"] as? [String: Any])
-        #expect(privacy["clip"] as? Double == 1 && privacy["noise_multiplier"] as? Double == 1.1 && privacy["delta"] as? Double == 1e-5)
+        #expect(privacy["clip"] as? Double == 1 && privacy["noise_multiplier"] as? Double == 1.1 && privacy["delta"] as? Double == 1e-5
+                && (privacy["noise_seed"] as? NSNumber)?.uint64Value == 77)
         #expect((state["epsilon"] as? Double).map { $0 > 0 && $0 < finalEpsilon } == true)
 
         let refused = try ThinnedBinary.run(["train", "--resume", folder, "--epochs", "2", "--noise-multiplier", "2"])
@@ -72,6 +79,63 @@ import Testing
         let lastEpoch = try #require(resumed.stdout.split(separator: "\n").last { $0.hasPrefix("epoch 2/2") && $0.contains("ε") })
         let wholeLast = try #require(epochs.last)
         #expect(lastEpoch.split(separator: " ε ").last == wholeLast.split(separator: " ε ").last)
+    }
+
+    /// Without `--noise-seed` the noise's key is a fresh secret: two runs differ; with the same
+    /// key they agree. Noise too small to bound anything reports ε = ∞ and does not hang; a huge
+    /// target ends.
+    @Test func theNoiseKeyIsSecretUnlessGiven() throws {
+        let dp = Self.small + ["--epochs", "1", "--clip", "1", "--noise-multiplier", "1"]
+        let a = try ThinnedBinary.run(dp), b = try ThinnedBinary.run(dp)
+        #expect(a.status == 0 && b.status == 0)
+        #expect(TrainCommandTests.digest(a.stdout) != TrainCommandTests.digest(b.stdout))
+        let c = try ThinnedBinary.run(dp + ["--noise-seed", "9"]), d = try ThinnedBinary.run(dp + ["--noise-seed", "9"])
+        #expect(TrainCommandTests.digest(c.stdout) == TrainCommandTests.digest(d.stdout))
+        let tiny = try ThinnedBinary.run(Self.small + ["--epochs", "1", "--clip", "1", "--noise-multiplier", "1e-154"])
+        #expect(tiny.status == 0 && tiny.stdout.contains("ε ∞ (δ 1e-05)"), "\(tiny.stdout)\(tiny.stderr)")
+        let huge = try ThinnedBinary.run(Self.small + ["--epochs", "1", "--clip", "1", "--target-epsilon", "1e15"])
+        #expect(huge.status == 0, "\(huge.stderr)")
+    }
+
+    /// A damaged privacy record in a checkpoint is refused naming the field.
+    @Test func aDamagedPrivacyRecordIsRefused() throws {
+        let folder = NSTemporaryDirectory() + "thinned-dpbad-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let trained = try ThinnedBinary.run(Self.small + ["--epochs", "1", "--clip", "1", "--noise-multiplier", "1", "--checkpoint", folder])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let path = folder + "/trainer_state.json"
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        for (from, to, field) in [("\"clip\":1.0", "\"clip\":-1.0", "configuration"), ("\"noise_seed\":", "\"noise_seed\":\"x\",\"y\":", "configuration.privacy.noise_seed"),
+                                  ("\"delta\":", "\"extra\":1,\"delta\":", "configuration.privacy.extra"),
+                                  ("\"epsilon\":", "\"epsilon\":\"lots\",\"x\":", "epsilon")] {
+            #expect(original.contains(from), "\(from) not in \(original)")
+            try original.replacingOccurrences(of: from, with: to).write(toFile: path, atomically: true, encoding: .utf8)
+            let resumed = try ThinnedBinary.run(["train", "--resume", folder, "--epochs", "2"])
+            #expect(resumed.status != 0 && resumed.stderr.contains(field), "\(to): \(resumed.stderr)")
+            #expect(!resumed.stderr.contains("Fatal error"))
+        }
+    }
+
+    /// Poisson sampling: recorded in the checkpoint, resumed to the same bits, no warning about
+    /// shuffled batches, refused by scale.
+    @Test func poissonSamplingResumesAndIsRecorded() throws {
+        let folder = NSTemporaryDirectory() + "thinned-poisson-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let dp = ["--clip", "1", "--noise-multiplier", "1", "--noise-seed", "3", "--sampling", "poisson"]
+        let whole = try ThinnedBinary.run(Self.small + dp)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(whole.stdout.contains("Poisson sampling (each example with probability 0.1 per step)"))
+        #expect(!whole.stderr.contains("Poisson sampling); these steps take the shuffled"))
+        let first = try ThinnedBinary.run(Self.small + dp + ["--epochs", "1", "--checkpoint", folder])
+        #expect(first.status == 0, "\(first.stderr)")
+        let state = try String(contentsOfFile: folder + "/trainer_state.json", encoding: .utf8)
+        #expect(state.contains("\"sampling\":\"poisson\""))
+        let contradicting = try ThinnedBinary.run(["train", "--resume", folder, "--epochs", "2", "--sampling", "shuffle"])
+        #expect(contradicting.status != 0 && contradicting.stderr.contains("--sampling shuffle contradicts the run"))
+        let resumed = try ThinnedBinary.run(["train", "--resume", folder, "--epochs", "2"])
+        #expect(TrainCommandTests.digest(resumed.stdout) == TrainCommandTests.digest(whole.stdout))
+        let scale = try ThinnedBinary.run(["scale", "--sampling", "poisson", "--threads", "1", "--batch", "10", "--layers", "784,8,10"])
+        #expect(scale.status != 0 && scale.stderr.contains("--sampling poisson: scale times fixed-size batches"))
     }
 
     @Test func perSampleStatisticsAreReported() throws {

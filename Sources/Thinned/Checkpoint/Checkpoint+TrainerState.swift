@@ -24,12 +24,17 @@ extension Checkpoint {
             .init("augment", .array(augmentation.transforms.map(\.rawValue).sorted().map { .string($0) })),
             .init("shift_px", .integer(augmentation.shiftPixels)), .init("rotate_deg", .real(augmentation.rotateDegrees)),
             .init("erase_size", .integer(augmentation.eraseSize)),
-            .init("sampling", .string(configuration.sampling.rawValue)),
-            .init("privacy", configuration.privacy.map { privacy in
-                .object([.init("clip", .real(Double(privacy.clipNorm))), .init("noise_multiplier", .real(privacy.noiseMultiplier)),
-                         .init("delta", .real(privacy.delta))])
-            } ?? .null),
         ]
+        // Written only where they say something, so that a plain run's checkpoint stays readable
+        // by a thinned from before them.
+        var extras: [JSONValue.Member] = []
+        if configuration.sampling != .shuffle { extras.append(.init("sampling", .string(configuration.sampling.rawValue))) }
+        if let privacy = configuration.privacy {
+            extras.append(.init("privacy", .object([
+                .init("clip", .real(Double(privacy.clipNorm))), .init("noise_multiplier", .real(privacy.noiseMultiplier)),
+                .init("delta", .real(privacy.delta)), .init("noise_seed", .integer(privacy.noiseSeed)),
+            ])))
+        }
         let data: JSONValue = dataIdentity.map { identity in
             .object([.init("source", .string(identity.source)), .init("files", .array(identity.files.map { .string($0) })),
                      .init("limit", identity.limit.map { .integer($0) } ?? .null),
@@ -38,11 +43,10 @@ extension Checkpoint {
         } ?? .null
         return .object([
             .init("format", .string("thinned")), .init("format_version", .integer(Self.formatVersion)),
-            .init("configuration", .object(settings)),
+            .init("configuration", .object(settings + extras)),
             .init("epoch", .integer(epoch)), .init("step", .integer(state.step)), .init("step_in_epoch", .integer(stepInEpoch)),
             .init("epoch_loss_sum", .real(epochLossSum)), .init("data", data),
-            .init("epsilon", epsilonSpent.map { .real($0) } ?? .null),
-        ])
+        ] + (epsilonSpent.map { [.init("epsilon", .real($0))] } ?? []))
     }
 
     /// The ε (at the configuration's δ) the run's steps have spent, for the reader of
@@ -50,7 +54,8 @@ extension Checkpoint {
     /// training set's size. A resumed run recomputes it from the step count.
     public var epsilonSpent: Double? {
         guard let privacy = configuration.privacy, let samples = dataIdentity?.trainCount, samples > 0 else { return nil }
-        return privacy.epsilon(steps: state.step, samplingRate: configuration.samplingRate(trainingSamples: samples))?.epsilon
+        return privacy.epsilon(steps: state.step, samplingRate: configuration.samplingRate(trainingSamples: samples))
+            .flatMap { $0.epsilon.isFinite ? $0.epsilon : nil }
     }
 
     /// The largest `trainer_state.json` read (1 MB): thinned writes a few kB, and a larger file is
@@ -107,11 +112,14 @@ extension Checkpoint {
                                                   eraseSize: try settings.size("erase_size"))
         // Absent from checkpoints written before DP-SGD: those trained on shuffled batches, without clipping.
         if try settings.fieldIfPresent("sampling") != nil { configuration.sampling = try settings.choice("sampling", BatchSampling.self) }
-        if let privacy = try settings.fieldIfPresent("privacy"), privacy != .null {
+        if let privacy = try settings.fieldIfPresent("privacy") {
             var fields = FieldReader(json: privacy, path: path, prefix: "configuration.privacy.")
+            guard let noiseSeed = try fields.field("noise_seed").unsigned else {
+                throw .badMetadata(path: path, field: "configuration.privacy.noise_seed", reason: "not a whole number in 0...\(UInt64.max)")
+            }
             configuration.privacy = PrivacyConfiguration(clipNorm: try fields.float("clip"),
                                                          noiseMultiplier: try fields.double("noise_multiplier"),
-                                                         delta: try fields.double("delta"))
+                                                         delta: try fields.double("delta"), noiseSeed: noiseSeed)
             try fields.finish()
         }
         try settings.finish()
@@ -137,7 +145,9 @@ extension Checkpoint {
                                 stepInEpoch: try reader.size("step_in_epoch"), epochLossSum: try reader.double("epoch_loss_sum"),
                                 dataIdentity: identity)
         // Written for people and tools; the run recomputes it from the step count.
-        _ = try reader.fieldIfPresent("epsilon")
+        if let epsilon = try reader.fieldIfPresent("epsilon"), epsilon.double.map({ $0 >= 0 }) != true {
+            throw .badMetadata(path: path, field: "epsilon", reason: "\(epsilon.encoded) is not a number of 0 or more")
+        }
         try reader.finish()
         try checkPosition(epoch: position.epoch, step: position.step, stepInEpoch: position.stepInEpoch,
                           batchesPerEpoch: identity.map { $0.trainCount / configuration.batchSize }, path: path)

@@ -32,9 +32,11 @@ public enum PrivacyAccountant {
         for alpha in orders {
             let rdp = Double(steps) * renyi(samplingRate: q, noiseMultiplier: sigma, order: alpha)
             let eps = rdp - (log(delta) + log(alpha)) / (alpha - 1) + log((alpha - 1) / alpha)
-            if eps < best.epsilon { best = (eps, alpha) }
+            // An order whose series lost all precision (σ so small that its terms overflow) says nothing.
+            if !eps.isNaN, eps < best.epsilon { best = (eps, alpha) }
         }
-        return best
+        // The conversion can go below 0 for δ near 1; no mechanism spends less than nothing.
+        return (max(0, best.epsilon), best.order)
     }
 
     /// The RDP of order `alpha` of one step of the sampled Gaussian mechanism.
@@ -45,6 +47,10 @@ public enum PrivacyAccountant {
         let logA = alpha == alpha.rounded() ? logAInteger(q, sigma, Int(alpha)) : logAFractional(q, sigma, alpha)
         return logA / (alpha - 1)
     }
+
+    /// The most terms of the fractional-order series summed (a few hundred at most for any σ
+    /// that protects anything).
+    static let maximumTerms = 100_000
 
     /// log A_α for integer α: log Σᵢ C(α, i) qⁱ (1 − q)^(α−i) exp((i² − i)/(2σ²)).
     static func logAInteger(_ q: Double, _ sigma: Double, _ alpha: Int) -> Double {
@@ -58,7 +64,8 @@ public enum PrivacyAccountant {
     }
 
     /// log A_α for fractional α: the two series of Mironov et al. (Section 3.3), summed until
-    /// both terms fall below e⁻³⁰.
+    /// both terms fall below e⁻³⁰ — or +∞ when they have not after `maximumTerms` terms, or
+    /// overflow (σ so small that the terms grow without bound: no privacy worth the name).
     static func logAFractional(_ q: Double, _ sigma: Double, _ alpha: Double) -> Double {
         var logA0 = -Double.infinity, logA1 = -Double.infinity
         let z0 = sigma * sigma * log(1 / q - 1) + 0.5
@@ -80,6 +87,7 @@ public enum PrivacyAccountant {
                 logA1 = logSubtract(logA1, logS1)
             }
             if max(logS0, logS1) < -30 { break }
+            if !logS0.isFinite && logS0 > 0 || !logS1.isFinite && logS1 > 0 || i >= Double(maximumTerms) { return .infinity }
             coefficient *= (alpha - i) / (i + 1)
             i += 1
         }
@@ -98,12 +106,12 @@ public enum PrivacyAccountant {
         return log1p(exp(a - b)) + b
     }
 
-    /// log(eˣ − eʸ) for x ≥ y without overflow.
+    /// log(eˣ − eʸ) without overflow; −∞ where rounding has made y ≥ x (the difference is lost).
     static func logSubtract(_ x: Double, _ y: Double) -> Double {
         if y == -.infinity { return x }
-        if x == y { return -.infinity }
-        precondition(x > y, "PrivacyAccountant: log(eˣ − eʸ) of a negative number (x = \(x), y = \(y))")
-        return log(expm1(x - y)) + y
+        guard x > y else { return -.infinity }
+        let d = x - y
+        return d > 30 ? x + log1p(-exp(-d)) : log(expm1(d)) + y
     }
 
     /// log erfc(x), also where erfc(x) underflows (its asymptotic series beyond x = 25).
@@ -115,7 +123,8 @@ public enum PrivacyAccountant {
 
     /// The smallest noise multiplier, to Opacus's tolerance, whose ε after `steps` steps at
     /// sampling rate `q` is at most `targetEpsilon`: Opacus 1.6's `get_noise_multiplier` —
-    /// double σ from 20 until ε ≤ target, then bisect until ε is within `tolerance` below it.
+    /// double σ from 20 until ε ≤ target, then bisect until ε is within `tolerance` below it (or,
+    /// where floating point cannot get that close, for at most 200 halvings).
     /// Nil when no σ up to 10⁶ reaches the target.
     public static func noiseMultiplier(targetEpsilon: Double, delta: Double, samplingRate q: Double, steps: Int,
                                        tolerance: Double = 0.01) -> Double? {
@@ -126,7 +135,9 @@ public enum PrivacyAccountant {
             if high > 1e6 { return nil }
             epsilonHigh = epsilon(samplingRate: q, noiseMultiplier: high, steps: steps, delta: delta).epsilon
         }
-        while targetEpsilon - epsilonHigh > tolerance {
+        var halvings = 0
+        while targetEpsilon - epsilonHigh > tolerance && halvings < 200 {
+            halvings += 1
             let sigma = (low + high) / 2
             let eps = epsilon(samplingRate: q, noiseMultiplier: sigma, steps: steps, delta: delta).epsilon
             if eps < targetEpsilon {

@@ -11,12 +11,24 @@ public struct PrivacyConfiguration: Hashable, Sendable, Codable {
     public var noiseMultiplier: Double
     /// δ of the (ε, δ) the run reports.
     public var delta: Double
+    /// The key of the noise's Philox stream (`GaussianNoise`), apart from the run's seed: the
+    /// seed is printed and shared, and noise anyone can regenerate from it protects nothing. So
+    /// it is drawn from the operating system's random source unless given; a checkpoint records
+    /// it (so a resumed run adds the noise the uninterrupted one would have), and whoever holds it
+    /// can subtract the noise: it is as secret as the data.
+    public var noiseSeed: UInt64
 
-    /// Clipping to `clipNorm`, noise `noiseMultiplier`·C, and ε reported for `delta` (default 10⁻⁵).
-    public init(clipNorm: Float, noiseMultiplier: Double = 0, delta: Double = 1e-5) {
+    /// The largest noise multiplier accepted (Opacus's search stops there too): beyond it the
+    /// noise's scale σ·C/|𝔹| overflows nothing useful, only Float.
+    public static let maximumNoiseMultiplier = 1e6
+
+    /// Clipping to `clipNorm`, noise `noiseMultiplier`·C keyed by `noiseSeed` (default: a fresh
+    /// secret from the system's random source), and ε reported for `delta` (default 10⁻⁵).
+    public init(clipNorm: Float, noiseMultiplier: Double = 0, delta: Double = 1e-5, noiseSeed: UInt64 = .random(in: .min ... .max)) {
         self.clipNorm = clipNorm
         self.noiseMultiplier = noiseMultiplier
         self.delta = delta
+        self.noiseSeed = noiseSeed
     }
 
     /// Whether the steps add noise: only then is there a privacy guarantee to report.
@@ -27,8 +39,8 @@ public struct PrivacyConfiguration: Hashable, Sendable, Codable {
         guard clipNorm.isFinite && clipNorm > 0 else {
             throw .invalid(option: "--clip", value: "\(clipNorm)", expected: "a finite norm above 0")
         }
-        guard noiseMultiplier.isFinite && noiseMultiplier >= 0 else {
-            throw .invalid(option: "--noise-multiplier", value: "\(noiseMultiplier)", expected: "a finite σ of 0 or more")
+        guard noiseMultiplier.isFinite && noiseMultiplier >= 0 && noiseMultiplier <= Self.maximumNoiseMultiplier else {
+            throw .invalid(option: "--noise-multiplier", value: "\(noiseMultiplier)", expected: "a σ from 0 to 10⁶")
         }
         guard delta > 0 && delta < 1 else {
             throw .invalid(option: "--delta", value: "\(delta)", expected: "a probability in (0, 1)")

@@ -113,7 +113,7 @@ final class LiteralStep: GradientEngine {
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
         precondition(batch.count <= capacity, "LiteralStep: batch of \(batch.count), built for at most \(capacity)")
         let chunks = WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk)
-        let noise = privacy.flatMap { $0.addsNoise ? GaussianNoise(generator: network.generator, step: state.step + 1) : nil }
+        let noise = privacy.flatMap { $0.addsNoise ? GaussianNoise(generator: Philox(seed: $0.noiseSeed), step: state.step + 1) : nil }
         state.withPointers { p in
             func run(_ phase: Phase, tasks: Int) {
                 current = Current(p: p, batch: batch, update: update, phase: phase, noise: noise)

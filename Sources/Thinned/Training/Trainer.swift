@@ -111,7 +111,7 @@ public final class Trainer {
         /// reports for the same step.
         public let medianStepSeconds: Double
         /// The ε of (ε, δ)-DP spent by every step so far (resumed ones included), when the steps
-        /// add noise.
+        /// add noise and it is finite (nil too for noise so small that it bounds nothing).
         public let epsilon: Double?
         /// The Rényi order at which the accountant found that ε.
         public let epsilonOrder: Double?
@@ -175,7 +175,8 @@ public final class Trainer {
         return EpochReport(epoch: epoch, trainLoss: trainLoss, testAccuracy: test.accuracy, testLoss: test.meanLoss,
                            samplesPerSecond: Double(samplesDone) / seconds,
                            seconds: seconds, medianStepSeconds: stepTimes.isEmpty ? 0 : ScaleMath.median(stepTimes),
-                           epsilon: spent?.epsilon, epsilonOrder: spent?.order, perSample: accumulator?.statistics())
+                           epsilon: spent.flatMap { $0.epsilon.isFinite ? $0.epsilon : nil },
+                           epsilonOrder: spent.flatMap { $0.epsilon.isFinite ? $0.order : nil }, perSample: accumulator?.statistics())
     }
 
     /// The step engine of `configuration` for batches of up to `capacity` samples (its batch
