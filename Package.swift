@@ -40,7 +40,8 @@ let package = Package(
         ),
         // Counts heap allocations with glibc; linked into the executable only (see counter.c).
         .target(name: "CAllocationCounter"),
-        // C kernels with an AVX-512 path chosen at run time: dropout multipliers from Philox, Adam.
+        // C kernels with an AVX-512 path chosen at run time, each with the same bits as its portable
+        // twin: dropout multipliers and Gaussian noise from Philox, Adam, squared norms for clipping.
         .target(name: "CKernels"),
         // The spin-wait hint, which Swift has no word for; header only.
         .systemLibrary(name: "CSupport"),
