@@ -121,13 +121,18 @@ import Testing
 /// The squared norms of per-sample clipping: both paths the same bits, and close to the sum in
 /// order.
 @Suite struct SquaredNormTests {
+    /// Eight lanes of Double against the sum in order: both round squares of Floats exactly
+    /// (24-bit mantissas square into 48 bits), so only the additions' order differs.
+    static let orderTolerance = 1e-12
+
     @Test(arguments: [0, 1, 7, 8, 9, 16, 17, 511, 512, 784])
     func pathsAgree(count: Int) throws {
         var stream = RandomStream(Philox(seed: 3), .syntheticData, a: count)
         let x = (0..<count).map { _ in stream.nextUniform() * 4 - 2 }
-        let portable = thinned_squared_norm_portable(x, count), dispatched = thinned_squared_norm(x, count)
-        #expect(portable.bitPattern == dispatched.bitPattern)
+        let portable = thinned_squared_norm_portable(x, count)
         let ordered = x.reduce(0.0) { $0 + Double($1) * Double($1) }
-        #expect(abs(portable - ordered) <= 1e-12 * max(1, ordered))
+        #expect(abs(portable - ordered) <= Self.orderTolerance * max(1, ordered))
+        try #require(thinned_cpu_has_avx512f() == 1, "this machine has no AVX-512 path to compare")
+        #expect(portable.bitPattern == thinned_squared_norm(x, count).bitPattern)
     }
 }

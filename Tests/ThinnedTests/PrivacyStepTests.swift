@@ -103,7 +103,7 @@ import Parallel
     }
 
     /// Clipping and noise keep the contract: the same bits for 1, 2 and 3 workers, on the pool
-    /// and on Dispatch, fused and literal, over three steps.
+    /// and on Dispatch, fused and literal, over two steps.
     @Test(arguments: [GradientMode.fused, .literal])
     func clippedNoisyStepsGiveTheSameBitsOnAnyPool(mode: GradientMode) throws {
         let privacy = PrivacyConfiguration(clipNorm: 0.5, noiseMultiplier: 1.1)
