@@ -25,7 +25,7 @@ struct AugmentCommand: ParsableCommand {
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
         if epoch < 0 { throw ValidationError("--epoch must be 0 or more, got \(epoch)") }
-        if let given = training.privacyOptions.first {
+        if let given = training.privacyOptions.first ?? training.sampling.map({ "--sampling \($0.rawValue)" }) {
             throw ValidationError("\(given): augment only draws transforms; clipping and noise belong to thinned train")
         }
     }

@@ -45,25 +45,38 @@ struct PerSampleCommand: ParsableCommand {
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
-        if let masksOfStep, masksOfStep < 1 { throw ValidationError("--masks-of-step \(masksOfStep): steps are counted from 1") }
-        _ = try Self.indices(samples)
+        if let masksOfStep, !(1...Int(UInt32.max)).contains(masksOfStep) {
+            throw ValidationError("--masks-of-step \(masksOfStep): steps are counted from 1 to \(UInt32.max)")
+        }
+        _ = try Self.selection(samples)
     }
 
-    /// The indices `text` names, in order: `A..<B`, `A...B` or `i,j,k`.
-    static func indices(_ text: String) throws -> [Int] {
+    /// The samples `text` names: a range `A..<B` or `A...B` (its bounds only, nothing built yet),
+    /// or the list `i,j,k`.
+    enum Selection {
+        case range(Range<Int>)
+        case list([Int])
+
+        /// The largest index named, to check against the training set before anything is built.
+        var last: Int { switch self { case let .range(r): r.upperBound - 1; case let .list(l): l.max()! } }
+
+        var indices: [Int] { switch self { case let .range(r): Array(r); case let .list(l): l } }
+    }
+
+    static func selection(_ text: String) throws -> Selection {
         let expected = "expected A..<B, A...B or a comma-separated list of indices, as 0..<100"
         for (separator, closed) in [("..<", false), ("...", true)] {
             let parts = text.components(separatedBy: separator)
             guard parts.count == 2 else { continue }
             guard let low = Int(parts[0].trimmingBlanks), let high = Int(parts[1].trimmingBlanks), low >= 0,
-                  closed ? high >= low : high > low else {
+                  closed ? high >= low && high < Int.max : high > low else {
                 throw ValidationError("--samples \(text): \(expected), with 0 ≤ A and at least one sample")
             }
-            return Array(low..<(closed ? high + 1 : high))
+            return .range(low..<(closed ? high + 1 : high))
         }
         let list = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingBlanks) }
         guard !list.isEmpty, list.allSatisfy({ ($0 ?? -1) >= 0 }) else { throw ValidationError("--samples \(text): \(expected)") }
-        return list.map { $0! }
+        return .list(list.map { $0! })
     }
 
     func run() throws {
@@ -71,11 +84,16 @@ struct PerSampleCommand: ParsableCommand {
         do { saved = try Checkpoint(path: checkpoint) } catch { throw ValidationError("--checkpoint \(error)") }
         let configuration = saved.configuration, model = configuration.model
         let source = data ?? saved.dataIdentity?.source ?? DataSplit.defaultDirectory
-        let train = try DataOptions.load(source, limit: limit ?? (data == nil ? saved.dataIdentity?.limit : nil), features: model.inputs,
-                                         classes: model.classes, seed: configuration.seed).train
-        let indices = try Self.indices(samples)
-        if let bad = indices.first(where: { $0 >= train.count }) {
-            throw ValidationError("--samples \(samples): sample \(bad) is past the \(train.count) training samples of \(train.name)")
+        let limitUsed = limit ?? saved.dataIdentity?.limit
+        let split = try DataOptions.load(source, limit: limitUsed, features: model.inputs, classes: model.classes, seed: configuration.seed)
+        let train = split.train
+        let selection = try Self.selection(samples)
+        guard selection.last < train.count else {
+            throw ValidationError("--samples \(samples): sample \(selection.last) is past the \(train.count) training samples of \(train.name)")
+        }
+        let indices = selection.indices
+        if let identity = saved.dataIdentity, DatasetIdentity(split, source: source, limit: limitUsed).digest != identity.digest {
+            StandardError.warn("\(source)\(limitUsed.map { " (first \($0))" } ?? "") is not the data the run in \(checkpoint) trained on (\(identity.source)\(identity.limit.map { ", first \($0)" } ?? "")): the indices name other samples")
         }
         let layout = ParameterLayout(widths: model.layers), n = indices.count
         var entries: [(name: String, shape: [Int])] = [("loss", [n]), ("norm", [n]), ("index", [n])]
@@ -87,8 +105,16 @@ struct PerSampleCommand: ParsableCommand {
         let (gradientBytes, overflow) = n.multipliedReportingOverflow(by: layout.count * 4)
         let bytes = prefix.bytes.count + 12 * n + gradientBytes
         try Self.requireSpace(bytes: overflow ? Int.max : bytes, for: out)
+        if Self.isInside(out, folder: checkpoint) {
+            throw ValidationError("--out \(out): inside the checkpoint \(checkpoint); write it elsewhere")
+        }
+        // Written beside `out` and renamed over it at the end: a failure or a kill part-way
+        // leaves any file already at `out` as it was.
+        let temporary = Self.temporary(for: out)
         let file: OutputFile
-        do { file = try OutputFile(path: out) } catch { throw ValidationError("--out \(out): \(error)") }
+        do { file = try OutputFile(path: temporary) } catch { throw ValidationError("--out \(out): \(error)") }
+        var renamed = false
+        defer { if !renamed { unlink(temporary) } }
         let workers = try pool.startForBLAS()
         print("per-sample: \(n) samples of \(train.name) at \(checkpoint) (step \(saved.state.step)), masks: \(masks); \(MemoryError.format(bytes)) to \(out)")
         let data = prefix.bytes.count
@@ -123,7 +149,24 @@ struct PerSampleCommand: ParsableCommand {
         } catch let error as SystemError {
             throw CommandFailure("--out \(out): \(error)")
         }
+        guard rename(temporary, out) == 0 else { throw CommandFailure("--out \(out): \(SystemError())") }
+        renamed = true
         print("written: \(out)")
+    }
+
+    /// Whether `path`'s folder is `folder` or inside it (both resolved: links, `..`).
+    static func isInside(_ path: String, folder: String) -> Bool {
+        guard let parent = realpath(Path.folder(of: path).isEmpty ? "." : Path.folder(of: path), nil),
+              let base = realpath(folder, nil) else { return false }
+        defer { free(parent); free(base) }
+        let p = String(cString: parent), b = String(cString: base)
+        return p == b || p.hasPrefix(b.hasSuffix("/") ? b : b + "/")
+    }
+
+    /// A name beside `path` for the file while it is written.
+    static func temporary(for path: String) -> String {
+        let (folder, name) = Path.split(path)
+        return Path.joined(folder, ".\(name).tmp-\(getpid())")
     }
 
     /// Refuses a file of `bytes` that the file system holding `path` has no room for.

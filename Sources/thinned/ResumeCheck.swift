@@ -9,7 +9,7 @@ struct ResumeCheck {
     let path: String
     let saved: Checkpoint
 
-    static let mayChange = "a resumed run may change only --epochs, --threads, --bind, --places, --oversubscribe, the checkpoint cadence and --metrics"
+    static let mayChange = "a resumed run may change only --epochs, --threads, --bind, --places, --oversubscribe, the checkpoint cadence, --metrics and --per-sample-stats"
 
     /// Refuses `requested` (the options applied on top of the checkpoint's configuration) where it
     /// differs from the checkpoint's.
@@ -41,6 +41,10 @@ struct ResumeCheck {
             ("--noise-seed", requested.privacy.map { "\($0.noiseSeed)" } ?? "none", old.privacy.map { "\($0.noiseSeed)" } ?? "none"),
         ]
         for field in fields where field.requested != field.saved {
+            if field.option == "--noise-seed" {
+                // Not echoed: the key removes the noise.
+                throw CommandFailure("--noise-seed contradicts the run in \(path), whose noise has another key; \(Self.mayChange)")
+            }
             throw CommandFailure("\(field.option) \(field.requested) contradicts the run in \(path), trained with \(field.option) \(field.saved); \(Self.mayChange)")
         }
         var expected = old

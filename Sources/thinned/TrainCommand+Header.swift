@@ -26,7 +26,7 @@ extension TrainCommand {
         let steps = configuration.epochs * (split.train.count / configuration.batchSize)
         let planned = privacy.epsilon(steps: steps, samplingRate: q)!
         return "privacy: DP-SGD, gradients clipped to norm \(privacy.clipNorm), noise σ \(Format.significant(privacy.noiseMultiplier, 4)) × C, "
-            + "sampling rate q = \(Format.significant(q, 4)); RDP accountant: ε \(planned.epsilon.isFinite ? Format.fixed(planned.epsilon, 3) : "∞") at δ \(privacy.delta) "
+            + "sampling rate q = \(Format.significant(q, 4)); RDP accountant: ε \(planned.epsilon.isFinite ? formatEpsilon(planned.epsilon) : "∞") at δ \(privacy.delta) "
             + "after the \(steps) planned steps; the noise's key is in the checkpoint's trainer_state.json: keep that file as private as the data"
     }
 

@@ -157,7 +157,7 @@ struct TrainCommand: ParsableCommand {
                   + "(median step \(Format.fixed(report.medianStepSeconds * 1000, 2)) ms: "
                   + "\(Format.fixed(report.medianStepSeconds > 0 ? Double(configuration.batchSize) / report.medianStepSeconds : 0, 0)) samples/s)"
                   + (configuration.privacy?.addsNoise == true
-                      ? "  ε \(report.epsilon.map { Format.fixed($0, 3) } ?? "∞") (δ \(configuration.privacy!.delta))" : "")
+                      ? "  ε \(report.epsilon.map(Self.formatEpsilon) ?? "∞") (δ \(configuration.privacy!.delta))" : "")
                   + (report.perSample.map(Self.describe) ?? ""))
             if !warnedLoss, let warning = Self.lossWarning(report, classes: model.classes) {
                 warnedLoss = true
@@ -172,6 +172,11 @@ struct TrainCommand: ParsableCommand {
                 Self.save(trainer, to: checkpointPath)
             }
             fflush(nil)
+            // Asked between epochs too: an epoch of one step never asks within it.
+            if trainer.epoch < configuration.epochs,
+               StopSignal.received != nil || stopAfter.map({ trainer.state.step - startStep >= $0 }) ?? false {
+                return try stop(trainer, path: checkpointPath ?? Self.unusedDefaultPath(), source: source)
+            }
         }
         if let checkpointPath {
             try trainer.checkpoint.write(to: checkpointPath)
@@ -180,6 +185,11 @@ struct TrainCommand: ParsableCommand {
         let test = trainer.evaluate(split.test)
         print("test accuracy: \(Format.fixed(test.accuracy * 100, 2))% (\(test.correct) of \(test.count))")
         print("weights sha256: \(trainer.weightsDigest)")
+    }
+
+    /// ε as a person reads it: three decimals, or four significant digits once it is large.
+    static func formatEpsilon(_ epsilon: Double) -> String {
+        epsilon < 1000 ? Format.fixed(epsilon, 3) : Format.significant(epsilon, 4)
     }
 
     /// The per-sample part of an epoch's line.

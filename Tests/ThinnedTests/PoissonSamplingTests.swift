@@ -69,6 +69,27 @@ import Parallel
         }
     }
 
+    /// The epoch's training loss is the mean over the samples its steps drew: each step's mean
+    /// weighs by its batch's size, and an empty batch adds nothing (batch 1 of 20: q = 0.05,
+    /// most steps empty).
+    @Test func theEpochLossWeighsEachBatchBySize() throws {
+        let data = DataSplit.synthetic(features: 7, classes: 4, trainCount: 20, testCount: 4, seed: 3)
+        var configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: .sgd, learningRate: 0.01), batchSize: 1,
+                                                  epochs: 1, seed: 5, gradientMode: .fused, shardSize: 1)
+        configuration.sampling = .poisson
+        let trainer = try Trainer(configuration: configuration, data: data, pool: try Fixture.pool(threads: 2, bind: .none))
+        let sampler = PoissonBatches(count: 20, batchSize: 1, seed: 5)
+        var weighted = 0.0, empty = 0, step = 0
+        let report = try #require(try trainer.trainEpoch(onStep: { report in
+            step += 1
+            let count = sampler.batch(step: step).count
+            if count == 0 { empty += 1 }
+            weighted += Double(report.loss) * Double(count)
+        }))
+        #expect(empty > 0)
+        #expect(abs(report.trainLoss - weighted / Double(step)) <= 1e-12 * max(1, report.trainLoss))
+    }
+
     /// An empty batch: nothing to average, so the step is its noise alone (divided by the
     /// expected batch size), or nothing at all without noise.
     @Test(arguments: [GradientMode.fused, .literal])

@@ -49,11 +49,18 @@ import Parallel
             (["--samples", "0..<501"], "--samples 0..<501: sample 500 is past the 500 training samples"),
             (["--samples", "1,x"], "--samples 1,x: expected"),
             (["--samples", "1", "--masks-of-step", "0"], "--masks-of-step 0: steps are counted from 1"),
+            (["--samples", "1", "--masks-of-step", "4294967296"], "--masks-of-step 4294967296: steps are counted from 1 to 4294967295"),
+            // Refused from its bounds, before a list of 10¹⁶ indices is built.
+            (["--samples", "0..<9999999999999999"], "sample 9999999999999998 is past the 500 training samples"),
+            (["--samples", "0...9223372036854775807"], "--samples 0...9223372036854775807: expected"),
         ] {
             let result = try ThinnedBinary.run(base + extra)
             #expect(result.status != 0 && result.stderr.contains(message), "\(extra): \(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: folder + "/x.safetensors"))
         }
+        let inside = try ThinnedBinary.run(["per-sample", "--checkpoint", folder + "/run", "--samples", "1", "--out", folder + "/run/model.safetensors"])
+        #expect(inside.status != 0 && inside.stderr.contains("inside the checkpoint"), "\(inside.stderr)")
+        #expect(try Checkpoint(path: folder + "/run").state.parameters.count > 0)
         let missing = try ThinnedBinary.run(["per-sample", "--checkpoint", folder + "/none", "--samples", "1", "--out", folder + "/y"])
         #expect(missing.status != 0 && missing.stderr.contains("--checkpoint"), "\(missing.stderr)")
     }

@@ -134,6 +134,11 @@ import Testing
         #expect(contradicting.status != 0 && contradicting.stderr.contains("--sampling shuffle contradicts the run"))
         let resumed = try ThinnedBinary.run(["train", "--resume", folder, "--epochs", "2"])
         #expect(TrainCommandTests.digest(resumed.stdout) == TrainCommandTests.digest(whole.stdout))
+        // An epoch of one step (batch = the training set) still stops when asked, between epochs.
+        let single = try ThinnedBinary.run(["train", "--data", "synthetic", "--layers", "784,32,10", "--limit", "500", "--batch", "500",
+                                            "--epochs", "3", "--sampling", "poisson", "--stop-after", "1", "--checkpoint", folder + "-one"])
+        defer { try? FileManager.default.removeItem(atPath: folder + "-one") }
+        #expect(single.status == 3 && single.stdout.contains("stopped after 1 steps at epoch 2, step 0"), "\(single.stdout)\(single.stderr)")
         let scale = try ThinnedBinary.run(["scale", "--sampling", "poisson", "--threads", "1", "--batch", "10", "--layers", "784,8,10"])
         #expect(scale.status != 0 && scale.stderr.contains("--sampling poisson: scale times fixed-size batches"))
     }

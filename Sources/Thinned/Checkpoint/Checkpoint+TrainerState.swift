@@ -112,7 +112,7 @@ extension Checkpoint {
                                                   eraseSize: try settings.size("erase_size"))
         // Absent from checkpoints written before DP-SGD: those trained on shuffled batches, without clipping.
         if try settings.fieldIfPresent("sampling") != nil { configuration.sampling = try settings.choice("sampling", BatchSampling.self) }
-        if let privacy = try settings.fieldIfPresent("privacy") {
+        if let privacy = try settings.fieldIfPresent("privacy"), privacy != .null {
             var fields = FieldReader(json: privacy, path: path, prefix: "configuration.privacy.")
             guard let noiseSeed = try fields.field("noise_seed").unsigned else {
                 throw .badMetadata(path: path, field: "configuration.privacy.noise_seed", reason: "not a whole number in 0...\(UInt64.max)")
@@ -145,7 +145,7 @@ extension Checkpoint {
                                 stepInEpoch: try reader.size("step_in_epoch"), epochLossSum: try reader.double("epoch_loss_sum"),
                                 dataIdentity: identity)
         // Written for people and tools; the run recomputes it from the step count.
-        if let epsilon = try reader.fieldIfPresent("epsilon"), epsilon.double.map({ $0 >= 0 }) != true {
+        if let epsilon = try reader.fieldIfPresent("epsilon"), epsilon != .null, epsilon.double.map({ $0 >= 0 }) != true {
             throw .badMetadata(path: path, field: "epsilon", reason: "\(epsilon.encoded) is not a number of 0 or more")
         }
         try reader.finish()

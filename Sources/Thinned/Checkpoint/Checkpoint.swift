@@ -72,7 +72,9 @@ public struct Checkpoint: Sendable {
         try checkFinite(path: path)
         try CheckpointFolder.write([(CheckpointFolder.modelFile, modelFile.encoded()),
                                     (CheckpointFolder.optimizerFile, optimizerFile.encoded()),
-                                    (CheckpointFolder.trainerStateFile, Data((trainerState.encoded + "\n").utf8))], to: path)
+                                    (CheckpointFolder.trainerStateFile, Data((trainerState.encoded + "\n").utf8))], to: path,
+                                   // It holds the noise's key, which removes the noise: its owner alone may read it.
+                                   ownerOnly: configuration.privacy?.addsNoise == true ? [CheckpointFolder.trainerStateFile] : [])
     }
 
     /// Checks, before any training, that a checkpoint can be written at `path` — found out now,

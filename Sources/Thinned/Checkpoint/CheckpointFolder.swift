@@ -51,8 +51,9 @@ public enum CheckpointFolder {
     static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
     /// Writes `files` (name, bytes) as the folder `path`, replacing the checkpoint there
-    /// atomically (see the type's description).
-    static func write(_ files: [(name: String, bytes: Data)], to path: String) throws(CheckpointError) {
+    /// atomically (see the type's description); the files named in `ownerOnly` readable by their
+    /// owner alone (mode 0600).
+    static func write(_ files: [(name: String, bytes: Data)], to path: String, ownerOnly: Set<String> = []) throws(CheckpointError) {
         try checkReplaceable(path)
         let (parent, name) = Path.split(path)
         removeStaleTemporaries(parent: parent, name: name)
@@ -60,7 +61,9 @@ public enum CheckpointFolder {
         try? FileManager.default.removeItem(atPath: temporary)
         guard mkdir(temporary, 0o755) == 0 else { throw .unwritable(path: path, reason: "\(temporary): \(errorText())") }
         do {
-            for file in files { try writeFile(file.bytes, to: Path.joined(temporary, file.name), for: path) }
+            for file in files {
+                try writeFile(file.bytes, to: Path.joined(temporary, file.name), for: path, mode: ownerOnly.contains(file.name) ? 0o600 : 0o644)
+            }
             try flush(folder: temporary, for: path)
             try swap(temporary, into: path, parent: parent, name: name)
         } catch {
@@ -99,8 +102,8 @@ public enum CheckpointFolder {
     }
 
     /// Writes `bytes` to a new file and flushes it to the disk.
-    static func writeFile(_ bytes: Data, to file: String, for path: String) throws(CheckpointError) {
-        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    static func writeFile(_ bytes: Data, to file: String, for path: String, mode: mode_t = 0o644) throws(CheckpointError) {
+        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .unwritable(path: path, reason: "\(file): \(errorText())") }
         defer { close(fd) }
         var failure: String?

@@ -8,7 +8,7 @@ import CKernels
 ///
 /// Batch sizes follow Binomial(N, q): mean `batchSize`, standard deviation √(batch·(1 − q));
 /// a batch may be empty.
-public final class PoissonBatches: @unchecked Sendable {   // Sound: `draws` is used by one caller at a time.
+public final class PoissonBatches {
     /// The training examples drawn from.
     public let count: Int
     /// The expected batch size.

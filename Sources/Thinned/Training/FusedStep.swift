@@ -56,8 +56,10 @@ final class FusedStep: GradientEngine {
     /// The largest batch the step takes (above `batchSize` only for Poisson sampling).
     let capacity: Int
     let shardSize: Int
-    /// The phases of batches of other sizes, built as they come.
-    private var otherPhases: [Int: [[Task]]] = [:]
+    /// The phases of the last batch of another size (Poisson sampling), kept while sizes repeat.
+    /// Changed only by the calling thread, in `step` and `firstTouch`, between fork–joins; the
+    /// workers read only `current.tasks`.
+    private var otherPhases: (rows: Int, phases: [[Task]])?
     /// Clipping and noise, or nil for the plain step.
     let privacy: PrivacyConfiguration?
     /// Whether each step measures every sample's gradient norm (always when clipping): then
@@ -168,13 +170,15 @@ final class FusedStep: GradientEngine {
         return phases
     }
 
-    /// The phases of a step over `rows` samples: `phases` for the batch size, others built once
-    /// and kept (Poisson sampling's batches).
+    /// The phases of a step over `rows` samples: `phases` for the batch size, others built when
+    /// a batch of that size comes (Poisson sampling).
     func phases(rows: Int) -> [[Task]] {
         if rows == batchSize { return phases }
-        if let known = otherPhases[rows] { return known }
+        if let known = otherPhases, known.rows == rows { return known.phases }
+        // Built again for each new size, not kept: Poisson batches take some 16σ sizes, and
+        // building a step's lists costs little beside running the step.
         let built = Self.phases(rows: rows, network: network, shardSize: shardSize, plan: tiles, measuresNorms: measuresNorms)
-        otherPhases[rows] = built
+        otherPhases = (rows, built)
         return built
     }
 

@@ -151,7 +151,8 @@ public final class Trainer {
             accumulator?.add(norms: engine.sampleNorms, count: batch.count,
                              batchGradientSquaredNorm: engine.batchGradientSquaredNorm)
             guard loss.isFinite else { throw diverge(.diverged(epoch: epoch + 1, step: stepInEpoch + 1, loss: loss)) }
-            epochLossSum += Double(loss)
+            // A Poisson batch weighs by its size: the epoch's loss is the mean over its samples.
+            epochLossSum += poisson == nil ? Double(loss) : Double(loss) * Double(batch.count) / Double(configuration.batchSize)
             stepInEpoch += 1
             let seconds = Clock.seconds() - start
             samplesDone += batch.count
