@@ -39,13 +39,7 @@ import Parallel
             var point = theta.map(Double.init)
             #expect(abs(Double(loss) - reference.loss(parameters: point, image: image, label: label)) < 1e-5)
             for j in 0..<point.count {
-                let h = Self.finiteDifferenceStep
-                point[j] += h
-                let plus = reference.loss(parameters: point, image: image, label: label)
-                point[j] -= 2 * h
-                let minus = reference.loss(parameters: point, image: image, label: label)
-                point[j] += h
-                let numeric = (plus - minus) / (2 * h)
+                let numeric = reference.slope(at: &point, j, image: image, label: label, h: Self.finiteDifferenceStep).numeric
                 let analytic = Double(gradient[j])
                 #expect(abs(analytic - numeric) <= Self.absoluteTolerance + Self.relativeTolerance * abs(numeric),
                         "sample \(position), parameter \(j): literal \(analytic), finite difference \(numeric)")

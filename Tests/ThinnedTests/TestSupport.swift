@@ -103,6 +103,20 @@ struct ReferenceNetwork {
         return exps.map { $0 / sum }
     }
 
+    /// ∂loss/∂θⱼ at `point` by central differences with step `h` (`point` is left as it was),
+    /// and whether a ReLU kink lies within `h` of it: then the one-sided slopes disagree and no
+    /// derivative exists to compare with.
+    func slope(at point: inout [Double], _ j: Int, image: [Double], label: Int, h: Double) -> (numeric: Double, kink: Bool) {
+        let center = loss(parameters: point, image: image, label: label)
+        point[j] += h
+        let plus = loss(parameters: point, image: image, label: label)
+        point[j] -= 2 * h
+        let minus = loss(parameters: point, image: image, label: label)
+        point[j] += h
+        let numeric = (plus - minus) / (2 * h)
+        return (numeric, abs((plus - center) - (center - minus)) / h > 1e-3 * (1 + abs(numeric)))
+    }
+
     /// The loss of the sample: log Σ exp(s) − s[label] of its logits s.
     func loss(parameters theta: [Double], image x: [Double], label: Int) -> Double {
         let s = logits(parameters: theta, image: x)

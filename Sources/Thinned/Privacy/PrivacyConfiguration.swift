@@ -56,6 +56,17 @@ public struct PrivacyConfiguration: Hashable, Sendable, Codable {
 }
 
 extension PrivacyConfiguration {
+    /// The noise of step `step`, or nil when the steps add none.
+    func noise(step: Int) -> GaussianNoise? {
+        addsNoise ? GaussianNoise(generator: Philox(seed: noiseSeed), step: step) : nil
+    }
+
+    /// σ·C/|𝔹|: what each standard normal is multiplied by before it is added to ∇_ave, the
+    /// clipped sum over `batchSize` (the expected batch size under Poisson sampling).
+    func noiseScale(batchSize: Int) -> Float {
+        Float(noiseMultiplier * Double(clipNorm) / Double(batchSize))
+    }
+
     /// cᵢ = min(1, C/‖∇ᵢ‖): what a sample's gradient of norm `norm` is multiplied by (1 for a
     /// zero gradient).
     static func clipFactor(norm: Double, clipNorm: Double) -> Float {

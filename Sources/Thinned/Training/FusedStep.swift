@@ -223,8 +223,7 @@ final class FusedStep: GradientEngine {
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
         precondition(batch.count <= capacity, "FusedStep: batch of \(batch.count), built for at most \(capacity)")
         let phases = self.phases(rows: batch.count)
-        let noise = privacy.flatMap { $0.addsNoise ? GaussianNoise(generator: Philox(seed: $0.noiseSeed), step: state.step + 1) : nil }
-        let noiseScale = privacy.map { Float($0.noiseMultiplier * Double($0.clipNorm) / Double(batchSize)) } ?? 0
+        let noise = privacy?.noise(step: state.step + 1), noiseScale = privacy?.noiseScale(batchSize: batchSize) ?? 0
         state.withPointers { p in
             // By index: a `for … in` over the array of arrays goes through the array's `read`
             // accessor, whose coroutine frame an unoptimised build allocates on the heap.

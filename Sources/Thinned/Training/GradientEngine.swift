@@ -10,6 +10,8 @@ protocol GradientEngine: AnyObject {
     /// `sampleNorms[i]`: the norm of the last step's gradient of batch sample `i`, before
     /// clipping; written only by a step that measures norms (`measuresNorms`; every step that clips).
     var sampleNorms: UnsafeMutablePointer<Float> { get }
+    /// The largest batch a step takes: the batch size, or more for Poisson sampling's batches.
+    var capacity: Int { get }
     /// Whether each step measures the per-sample norms and `batchGradientSquaredNorm`.
     var measuresNorms: Bool { get }
     /// |G_B|²: the squared norm of the last step's averaged gradient (of the clipped per-sample

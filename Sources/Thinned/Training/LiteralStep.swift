@@ -113,7 +113,7 @@ final class LiteralStep: GradientEngine {
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
         precondition(batch.count <= capacity, "LiteralStep: batch of \(batch.count), built for at most \(capacity)")
         let chunks = WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk)
-        let noise = privacy.flatMap { $0.addsNoise ? GaussianNoise(generator: Philox(seed: $0.noiseSeed), step: state.step + 1) : nil }
+        let noise = privacy?.noise(step: state.step + 1)
         state.withPointers { p in
             func run(_ phase: Phase, tasks: Int) {
                 current = Current(p: p, batch: batch, update: update, phase: phase, noise: noise)
@@ -194,8 +194,7 @@ extension LiteralStep: WorkerTasks {
             for j in chunk { p.gradient[j] *= inverse }
             if measuresNorms { chunkSquaredNorms[task] = Network.squaredNorm(p.gradient + chunk.lowerBound, count: chunk.count) }
             if let noise = current.noise, let privacy {
-                noise.add(chunk, of: network.layout, scale: Float(privacy.noiseMultiplier * Double(privacy.clipNorm) / Double(batchSize)),
-                          into: p.gradient)
+                noise.add(chunk, of: network.layout, scale: privacy.noiseScale(batchSize: batchSize), into: p.gradient)
             }
             p.apply(current.update, chunk)
             profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - start)

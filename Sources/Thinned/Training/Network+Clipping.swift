@@ -8,7 +8,9 @@ extension Network {
     /// - Complexity: O(Σₗ (inputsₗ + outputsₗ)).
     func gradientNorm(_ workspace: Workspace, row r: Int) -> Double {
         var squared = 0.0
-        for (l, layer) in layout.layers.enumerated() {
+        // By index: an unoptimised build allocates `enumerated()`'s iterator, and this runs per sample.
+        for l in layout.layers.indices {
+            let layer = layout.layers[l]
             let delta = Self.squaredNorm(workspace.delta(layer: l) + r * layer.outputs, count: layer.outputs)
             let input = Self.squaredNorm(workspace.inputs[l] + r * layer.inputs, count: layer.inputs)
             squared += delta * (input + 1)
@@ -20,7 +22,8 @@ extension Network {
     /// linear in its deltas, the gradient products then sum cᵢ ∇ᵢ.
     func scaleDeltas(_ workspace: Workspace, row r: Int, by c: Float) {
         guard c != 1 else { return }
-        for (l, layer) in layout.layers.enumerated() {
+        for l in layout.layers.indices {
+            let layer = layout.layers[l]
             let delta = workspace.delta(layer: l) + r * layer.outputs
             for j in 0..<layer.outputs { delta[j] *= c }
         }

@@ -214,11 +214,6 @@ public final class Trainer {
         configuration.privacy?.epsilon(steps: state.step, samplingRate: configuration.samplingRate(trainingSamples: data.train.count))
     }
 
-    /// The largest batch the engine takes.
-    var engineCapacity: Int {
-        (engine as? FusedStep)?.capacity ?? (engine as? LiteralStep)?.capacity ?? configuration.batchSize
-    }
-
     /// The run as it stands, to write to a file and resume from.
     public var checkpoint: Checkpoint {
         Checkpoint(configuration: configuration, state: state, epoch: epoch, stepInEpoch: stepInEpoch, epochLossSum: epochLossSum,
@@ -230,7 +225,7 @@ public final class Trainer {
     public func train(batch indices: ArraySlice<Int32>) -> Float {
         precondition(indices.count == configuration.batchSize || poisson != nil,
                      "Trainer.train: batch of \(indices.count), configured for \(configuration.batchSize)")
-        if let poisson, indices.count > engineCapacity {
+        if let poisson, indices.count > engine.capacity {
             // A Poisson batch beyond eight standard deviations: a larger engine, the same bits.
             engine = Self.engine(configuration, network: network, pool: pool, capacity: max(indices.count, poisson.typicalMaximum),
                                  measuresNorms: perSampleStatistics)
