@@ -69,8 +69,11 @@ extension BLAS {
             // Not even one worker fits: fewer --threads cannot help, a larger limit can. A running
             // pool's start may have taken less than it will under a larger limit (glibc skips
             // malloc arenas it cannot map), so the advice counts the whole start again.
+            // Rounded up to whole MiB, and one more: the program's own mappings differ by a page or
+            // so from one run to the next (a CI run asked for exactly this much, and was a page short).
             let needed = addressBytes(workers: workers, started: false)
-            let raised = (address.limitBytes - address.bytesLeft + needed + 1023) / 1024
+            let mebibyte = 1 << 20
+            let raised = ((address.limitBytes - address.bytesLeft + needed + mebibyte - 1) / mebibyte + 1) * 1024
             throw .invalid(option: "ulimit -v", value: "\(address.limitBytes / 1024)",
                            expected: "room for at least one worker: \(workers == 1 ? "1 worker needs" : "\(workers) workers need") \(needed) bytes of address space, but the limit leaves \(address.bytesLeft) bytes; raise ulimit -v to at least \(raised) (\(costWording(started: false)))")
         }
