@@ -15,73 +15,79 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-// ln m for m ∈ [√½, √2), f = m − 1: f − f²/2 + f³·P(f), P of degree 8, and ln 2 split in two so
-// that e·ln 2 adds exactly (Moshier's Cephes logf: its coefficients, ~1 ulp over the range).
-#define log_p0 7.0376836292e-2f
-#define log_p1 -1.1514610310e-1f
-#define log_p2 1.1676998740e-1f
-#define log_p3 -1.2420140846e-1f
-#define log_p4 1.4249322787e-1f
-#define log_p5 -1.6668057665e-1f
-#define log_p6 2.0000714765e-1f
-#define log_p7 -2.4999993993e-1f
-#define log_p8 3.3333331174e-1f
+// ln u₁ as k·ln 2 + ln c + ln(1 + r): u₁'s bits, less those of 0.69921875, give k (so that
+// z = u₁·2⁻ᵏ ∈ [0.69921875, 1.3984375)) and one of 16 intervals of z, each with a float 1/c near
+// the reciprocal of its middle and ln c = −ln(1/c) rounded to float; r = z·(1/c) − 1, one fused
+// multiply-add, |r| < 0.03, and ln(1 + r) = r − r²/2 + r³/3 − r⁴/4 + r⁵/5 (the first term left
+// out is below 2⁻³³). The interval holding 1 has c = 1, so that ln u₁ near 0 keeps its relative
+// precision. (The reduction is glibc's logf's; the table and the polynomial are ours, in float.)
+// Each entry is the float nearest to its formula (PhiloxNormalsTests recomputes them).
+#define log_offset 0x3F330000u
+const float thinned_noise_inverse_centres[16] = {
+    0x1.661ec6p+0f, 0x1.571ed4p+0f, 0x1.49539ep+0f, 0x1.3c995ap+0f,
+    0x1.30d19p+0f, 0x1.25e228p+0f, 0x1.1bb4a4p+0f, 0x1.12358ep+0f,
+    0x1.0953f4p+0f, 0x1p+0f, 0x1.e573acp-1f, 0x1.ca4b3p-1f,
+    0x1.b20364p-1f, 0x1.9c2d14p-1f, 0x1.886e6p-1f, 0x1.767dcep-1f};
+const float thinned_noise_log_centres[16] = {
+    -0x1.57bf74p-2f, -0x1.2bef08p-2f, -0x1.01eae4p-2f, -0x1.b31d84p-3f,
+    -0x1.6574ecp-3f, -0x1.1aa2bep-3f, -0x1.a4e764p-4f, -0x1.1973b6p-4f,
+    -0x1.252f4p-5f, 0x0p+0f, 0x1.b42de0p-5f, 0x1.c5e54cp-4f,
+    0x1.526e5ep-3f, 0x1.bc286cp-3f, 0x1.1058bep-2f, 0x1.40430ap-2f};
 #define ln2_high 0.693359375f
 #define ln2_low -2.12194440e-4f
-// sin x = x + x³·(−1/6 + x²/120 − x⁴/5040 + x⁶/362880) and cos x = 1 + x²·(−1/2 + x²/24 − x⁴/720
-// + x⁶/40320 − x⁸/3628800) for |x| ≤ π/4: the first terms left out are below 2⁻²⁸.
-#define half_pi 1.57079632679490f
+// cos 2πu₂ and sin 2πu₂ as the rotation of (cos α, sin α), α = 2πj/32 from a table, by
+// θ = 2πu₂ − α ∈ [−π/32, π/32): sin θ = θ − θ³/6 + θ⁵/120 and cos θ − 1 = −θ²/2 + θ⁴/24 (the first
+// terms left out are below 2⁻³⁵ and 2⁻²⁹).
+const float thinned_noise_cosines[32] = {
+    0x1p+0f, 0x1.f6297cp-1f, 0x1.d906bcp-1f, 0x1.a9b662p-1f,
+    0x1.6a09e6p-1f, 0x1.1c73b4p-1f, 0x1.87de2ap-2f, 0x1.8f8b84p-3f,
+    0x0p+0f, -0x1.8f8b84p-3f, -0x1.87de2ap-2f, -0x1.1c73b4p-1f,
+    -0x1.6a09e6p-1f, -0x1.a9b662p-1f, -0x1.d906bcp-1f, -0x1.f6297cp-1f,
+    -0x1p+0f, -0x1.f6297cp-1f, -0x1.d906bcp-1f, -0x1.a9b662p-1f,
+    -0x1.6a09e6p-1f, -0x1.1c73b4p-1f, -0x1.87de2ap-2f, -0x1.8f8b84p-3f,
+    0x0p+0f, 0x1.8f8b84p-3f, 0x1.87de2ap-2f, 0x1.1c73b4p-1f,
+    0x1.6a09e6p-1f, 0x1.a9b662p-1f, 0x1.d906bcp-1f, 0x1.f6297cp-1f};
+const float thinned_noise_sines[32] = {
+    0x0p+0f, 0x1.8f8b84p-3f, 0x1.87de2ap-2f, 0x1.1c73b4p-1f,
+    0x1.6a09e6p-1f, 0x1.a9b662p-1f, 0x1.d906bcp-1f, 0x1.f6297cp-1f,
+    0x1p+0f, 0x1.f6297cp-1f, 0x1.d906bcp-1f, 0x1.a9b662p-1f,
+    0x1.6a09e6p-1f, 0x1.1c73b4p-1f, 0x1.87de2ap-2f, 0x1.8f8b84p-3f,
+    0x0p+0f, -0x1.8f8b84p-3f, -0x1.87de2ap-2f, -0x1.1c73b4p-1f,
+    -0x1.6a09e6p-1f, -0x1.a9b662p-1f, -0x1.d906bcp-1f, -0x1.f6297cp-1f,
+    -0x1p+0f, -0x1.f6297cp-1f, -0x1.d906bcp-1f, -0x1.a9b662p-1f,
+    -0x1.6a09e6p-1f, -0x1.1c73b4p-1f, -0x1.87de2ap-2f, -0x1.8f8b84p-3f};
+#define two_pi_ulp 0x1.921fb6p-22f   // 2π·2⁻²⁴
 
 // One pair of normals from the words (a, b): *zc = r·cos 2πu₂, *zs = r·sin 2πu₂.
 static inline void box_muller(uint32_t a, uint32_t b, float *zc, float *zs) {
-    float u1 = (float)((a >> 8) + 1u) * 0x1p-24f;
-    float u2 = (float)(b >> 8) * 0x1p-24f;
-    // ln u₁ = e·ln 2 + ln m, with u₁ = m·2ᵉ and m ∈ [√½, √2).
+    // u₁ = v·2⁻²⁴ with v = (a >> 8) + 1 ∈ [1, 2²⁴], exact as a float.
+    float fv = (float)((a >> 8) + 1u);
     uint32_t bits;
-    memcpy(&bits, &u1, sizeof bits);
-    int32_t exponent = (int32_t)(bits >> 23) - 127;
-    uint32_t mantissa = (bits & 0x007FFFFFu) | 0x3F800000u;
-    if (mantissa > 0x3FB504F3u) {
-        mantissa -= 0x00800000u;
-        exponent += 1;
-    }
-    float m, e = (float)exponent;
-    memcpy(&m, &mantissa, sizeof m);
-    float f = m - 1.0f, z = f * f;
-    float y = log_p0;
-    y = fmaf(y, f, log_p1);
-    y = fmaf(y, f, log_p2);
-    y = fmaf(y, f, log_p3);
-    y = fmaf(y, f, log_p4);
-    y = fmaf(y, f, log_p5);
-    y = fmaf(y, f, log_p6);
-    y = fmaf(y, f, log_p7);
-    y = fmaf(y, f, log_p8);
-    y = (y * f) * z;
-    y = fmaf(e, ln2_low, y);
-    y = fmaf(-0.5f, z, y);
-    float ln = fmaf(e, ln2_high, f + y);
-    float r = sqrtf(-2.0f * ln);
-    // 2πu₂ = (k + t)·π/2 with k = ⌊4u₂ + ½⌋ and t = 4u₂ − k ∈ [−½, ½], both exact.
-    float q = u2 * 4.0f;
-    int32_t k = (int32_t)(q + 0.5f);
-    float x = (q - (float)k) * half_pi;
-    float x2 = x * x;
-    float sp = fmaf(1.0f / 362880.0f, x2, -1.0f / 5040.0f);
-    sp = fmaf(sp, x2, 1.0f / 120.0f);
-    sp = fmaf(sp, x2, -1.0f / 6.0f);
-    float sine = fmaf(x * x2, sp, x);
-    float cp = fmaf(-1.0f / 3628800.0f, x2, 1.0f / 40320.0f);
-    cp = fmaf(cp, x2, -1.0f / 720.0f);
-    cp = fmaf(cp, x2, 1.0f / 24.0f);
-    cp = fmaf(cp, x2, -0.5f);
-    float cosine = fmaf(x2, cp, 1.0f);
-    // Turn by k quarter turns: (cos, sin) → (−sin, cos) per quarter.
-    float c = (k & 1) ? sine : cosine, s = (k & 1) ? cosine : sine;
-    if ((k + 1) & 2) c = -c;
-    if (k & 2) s = -s;
-    *zc = r * c;
-    *zs = r * s;
+    memcpy(&bits, &fv, sizeof bits);
+    uint32_t t = bits - log_offset;
+    uint32_t interval = (t >> 19) & 15u, zbits = bits - (t & 0xFF800000u);
+    float z, k = (float)(((int32_t)t >> 23) - 24);
+    memcpy(&z, &zbits, sizeof z);
+    float r = fmaf(z, thinned_noise_inverse_centres[interval], -1.0f), r2 = r * r;
+    float p = fmaf(r, 0.2f, -0.25f);
+    p = fmaf(p, r, 1.0f / 3.0f);
+    p = fmaf(p, r, -0.5f);
+    float y = fmaf(p, r2, r);
+    float ln = fmaf(k, ln2_high, thinned_noise_log_centres[interval]) + fmaf(k, ln2_low, y);
+    float radius = sqrtf(-2.0f * ln);
+    // 2πu₂ = 2π(w + 2¹⁸ − 2¹⁸)·2⁻²⁴, w = b >> 8: j = the top five bits of w + 2¹⁸, the rest less
+    // 2¹⁸ the offset from α, exact in integers.
+    uint32_t shifted = (b >> 8) + (1u << 18);
+    uint32_t j = (shifted >> 19) & 31u;
+    float theta = (float)((int32_t)(shifted & 0x7FFFFu) - (1 << 18)) * two_pi_ulp, theta2 = theta * theta;
+    float sp = fmaf(theta2, 1.0f / 120.0f, -1.0f / 6.0f);
+    float sine = fmaf(theta * theta2, sp, theta);
+    float cosineLessOne = theta2 * fmaf(theta2, 1.0f / 24.0f, -0.5f);
+    float ca = thinned_noise_cosines[j], sa = thinned_noise_sines[j];
+    float c = fmaf(-sa, sine, fmaf(ca, cosineLessOne, ca));
+    float s = fmaf(ca, sine, fmaf(sa, cosineLessOne, sa));
+    *zc = radius * c;
+    *zs = radius * s;
 }
 
 void thinned_philox_normals_add_portable(uint32_t key0, uint32_t key1, long first, uint32_t word1, uint32_t word2,
@@ -106,60 +112,42 @@ void thinned_philox_normals_add_portable(uint32_t key0, uint32_t key1, long firs
 
 #if defined(__x86_64__)
 
-// box_muller on sixteen pairs: the same operations, lane for lane.
+// box_muller on sixteen pairs: the same operations, lane for lane (the tables by permutes).
 __attribute__((target("avx512f"), always_inline)) static inline void box_muller_wide(__m512i a, __m512i b, __m512 *zc,
                                                                                      __m512 *zs) {
-    const __m512 unit = _mm512_set1_ps(0x1p-24f);
-    __m512 u1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_srli_epi32(a, 8), _mm512_set1_epi32(1))), unit);
-    __m512 u2 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(b, 8)), unit);
-    __m512i bits = _mm512_castps_si512(u1);
-    __m512i exponent = _mm512_sub_epi32(_mm512_srli_epi32(bits, 23), _mm512_set1_epi32(127));
-    __m512i mantissa = _mm512_or_si512(_mm512_and_si512(bits, _mm512_set1_epi32(0x007FFFFF)), _mm512_set1_epi32(0x3F800000));
-    __mmask16 high = _mm512_cmpgt_epu32_mask(mantissa, _mm512_set1_epi32(0x3FB504F3));
-    mantissa = _mm512_mask_sub_epi32(mantissa, high, mantissa, _mm512_set1_epi32(0x00800000));
-    exponent = _mm512_mask_add_epi32(exponent, high, exponent, _mm512_set1_epi32(1));
-    __m512 e = _mm512_cvtepi32_ps(exponent);
-    __m512 f = _mm512_sub_ps(_mm512_castsi512_ps(mantissa), _mm512_set1_ps(1.0f));
-    __m512 z = _mm512_mul_ps(f, f);
-    __m512 y = _mm512_set1_ps(log_p0);
-    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(log_p1));
-    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(log_p2));
-    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(log_p3));
-    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(log_p4));
-    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(log_p5));
-    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(log_p6));
-    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(log_p7));
-    y = _mm512_fmadd_ps(y, f, _mm512_set1_ps(log_p8));
-    y = _mm512_mul_ps(_mm512_mul_ps(y, f), z);
-    y = _mm512_fmadd_ps(e, _mm512_set1_ps(ln2_low), y);
-    y = _mm512_fmadd_ps(_mm512_set1_ps(-0.5f), z, y);
-    __m512 ln = _mm512_fmadd_ps(e, _mm512_set1_ps(ln2_high), _mm512_add_ps(f, y));
-    __m512 r = _mm512_sqrt_ps(_mm512_mul_ps(_mm512_set1_ps(-2.0f), ln));
-    __m512 q = _mm512_mul_ps(u2, _mm512_set1_ps(4.0f));
-    __m512i k = _mm512_cvttps_epi32(_mm512_add_ps(q, _mm512_set1_ps(0.5f)));
-    __m512 x = _mm512_mul_ps(_mm512_sub_ps(q, _mm512_cvtepi32_ps(k)), _mm512_set1_ps(half_pi));
-    __m512 x2 = _mm512_mul_ps(x, x);
-    __m512 sp = _mm512_fmadd_ps(_mm512_set1_ps(1.0f / 362880.0f), x2, _mm512_set1_ps(-1.0f / 5040.0f));
-    sp = _mm512_fmadd_ps(sp, x2, _mm512_set1_ps(1.0f / 120.0f));
-    sp = _mm512_fmadd_ps(sp, x2, _mm512_set1_ps(-1.0f / 6.0f));
-    __m512 sine = _mm512_fmadd_ps(_mm512_mul_ps(x, x2), sp, x);
-    __m512 cp = _mm512_fmadd_ps(_mm512_set1_ps(-1.0f / 3628800.0f), x2, _mm512_set1_ps(1.0f / 40320.0f));
-    cp = _mm512_fmadd_ps(cp, x2, _mm512_set1_ps(-1.0f / 720.0f));
-    cp = _mm512_fmadd_ps(cp, x2, _mm512_set1_ps(1.0f / 24.0f));
-    cp = _mm512_fmadd_ps(cp, x2, _mm512_set1_ps(-0.5f));
-    __m512 cosine = _mm512_fmadd_ps(x2, cp, _mm512_set1_ps(1.0f));
-    __mmask16 odd = _mm512_test_epi32_mask(k, _mm512_set1_epi32(1));
-    __m512 c = _mm512_mask_blend_ps(odd, cosine, sine), s = _mm512_mask_blend_ps(odd, sine, cosine);
-    const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
-    __mmask16 negateC = _mm512_test_epi32_mask(_mm512_add_epi32(k, _mm512_set1_epi32(1)), _mm512_set1_epi32(2));
-    __mmask16 negateS = _mm512_test_epi32_mask(k, _mm512_set1_epi32(2));
-    c = _mm512_castsi512_ps(_mm512_mask_xor_epi32(_mm512_castps_si512(c), negateC, _mm512_castps_si512(c), sign));
-    s = _mm512_castsi512_ps(_mm512_mask_xor_epi32(_mm512_castps_si512(s), negateS, _mm512_castps_si512(s), sign));
-    *zc = _mm512_mul_ps(r, c);
-    *zs = _mm512_mul_ps(r, s);
+    __m512 fv = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_srli_epi32(a, 8), _mm512_set1_epi32(1)));
+    __m512i bits = _mm512_castps_si512(fv);
+    __m512i t = _mm512_sub_epi32(bits, _mm512_set1_epi32((int)log_offset));
+    __m512i interval = _mm512_srli_epi32(t, 19);   // vpermps reads its low four bits
+    __m512 z = _mm512_castsi512_ps(_mm512_sub_epi32(bits, _mm512_and_si512(t, _mm512_set1_epi32((int)0xFF800000u))));
+    __m512 k = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srai_epi32(t, 23), _mm512_set1_epi32(24)));
+    __m512 inverse = _mm512_permutexvar_ps(interval, _mm512_loadu_ps(thinned_noise_inverse_centres));
+    __m512 logCentre = _mm512_permutexvar_ps(interval, _mm512_loadu_ps(thinned_noise_log_centres));
+    __m512 r = _mm512_fmadd_ps(z, inverse, _mm512_set1_ps(-1.0f)), r2 = _mm512_mul_ps(r, r);
+    __m512 p = _mm512_fmadd_ps(r, _mm512_set1_ps(0.2f), _mm512_set1_ps(-0.25f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 3.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(-0.5f));
+    __m512 y = _mm512_fmadd_ps(p, r2, r);
+    __m512 ln = _mm512_add_ps(_mm512_fmadd_ps(k, _mm512_set1_ps(ln2_high), logCentre),
+                              _mm512_fmadd_ps(k, _mm512_set1_ps(ln2_low), y));
+    __m512 radius = _mm512_sqrt_ps(_mm512_mul_ps(_mm512_set1_ps(-2.0f), ln));
+    __m512i shifted = _mm512_add_epi32(_mm512_srli_epi32(b, 8), _mm512_set1_epi32(1 << 18));
+    __m512i j = _mm512_srli_epi32(shifted, 19);   // vpermt2ps reads its low five bits
+    __m512i offset = _mm512_sub_epi32(_mm512_and_si512(shifted, _mm512_set1_epi32(0x7FFFF)), _mm512_set1_epi32(1 << 18));
+    __m512 theta = _mm512_mul_ps(_mm512_cvtepi32_ps(offset), _mm512_set1_ps(two_pi_ulp));
+    __m512 theta2 = _mm512_mul_ps(theta, theta);
+    __m512 sp = _mm512_fmadd_ps(theta2, _mm512_set1_ps(1.0f / 120.0f), _mm512_set1_ps(-1.0f / 6.0f));
+    __m512 sine = _mm512_fmadd_ps(_mm512_mul_ps(theta, theta2), sp, theta);
+    __m512 cosineLessOne = _mm512_mul_ps(theta2, _mm512_fmadd_ps(theta2, _mm512_set1_ps(1.0f / 24.0f), _mm512_set1_ps(-0.5f)));
+    __m512 ca = _mm512_permutex2var_ps(_mm512_loadu_ps(thinned_noise_cosines), j, _mm512_loadu_ps(thinned_noise_cosines + 16));
+    __m512 sa = _mm512_permutex2var_ps(_mm512_loadu_ps(thinned_noise_sines), j, _mm512_loadu_ps(thinned_noise_sines + 16));
+    __m512 c = _mm512_fnmadd_ps(sa, sine, _mm512_fmadd_ps(ca, cosineLessOne, ca));
+    __m512 s = _mm512_fmadd_ps(ca, sine, _mm512_fmadd_ps(sa, cosineLessOne, sa));
+    *zc = _mm512_mul_ps(radius, c);
+    *zs = _mm512_mul_ps(radius, s);
 }
 
-// `groups` windows of 64 normals (≤ 4, a constant once inlined), their Philox rounds in flight
+// `groups` windows of 64 normals (≤ 2, a constant once inlined), their Philox rounds in flight
 // together: window g is normals base[g] … base[g] + 63 of the row whose word 3 is word3s[g], of
 // which those in [first, end) are added into `o[g]` (at normal `first`).
 __attribute__((target("avx512f"), always_inline)) static inline void
@@ -192,17 +180,18 @@ __attribute__((target("avx512f"))) static void normals_add_wide(uint32_t key0, u
                                                                 uint32_t word2, uint32_t word3, int rows, int count,
                                                                 long stride, float scale, float *out) {
     const __m512 scales = _mm512_set1_ps(scale);
-    long base[4];
-    uint32_t word3s[4];
-    float *o[4];
+    // Two windows in flight: their Philox rounds fill the registers (philox_rounds_wide).
+    long base[2];
+    uint32_t word3s[2];
+    float *o[2];
     int waiting = 0;
     for (int row = 0; row < rows; row++) {
         for (long b = first & ~63L; b < first + count; b += 64) {
             base[waiting] = b;
             word3s[waiting] = word3 + (uint32_t)row;
             o[waiting] = out + (long)row * stride;
-            if (++waiting == 4) {
-                add_windows(key0, key1, word1, word2, base, word3s, o, first, first + count, 4, scales);
+            if (++waiting == 2) {
+                add_windows(key0, key1, word1, word2, base, word3s, o, first, first + count, 2, scales);
                 waiting = 0;
             }
         }

@@ -77,6 +77,29 @@ import Testing
         #expect(worst < 2e-6, "largest relative error \(worst)")
     }
 
+    /// The transform's tables, recomputed in Double: each entry the float nearest to its formula
+    /// (1/c the float nearest the reciprocal of its interval's middle, but 1 for the interval
+    /// holding 1; ln c from that float 1/c; cos and sin of 2πj/32, with 0 where they vanish).
+    @Test func tablesAreTheirFormulasRounded() {
+        func nearest(_ x: Double) -> Float { abs(x) < 1e-12 ? 0 : Float(x) }
+        let offset: UInt32 = 0x3F33_0000
+        func tableFloats(_ table: UnsafePointer<Float>, _ count: Int) -> [Float] { Array(UnsafeBufferPointer(start: table, count: count)) }
+        let inverses = withUnsafePointer(to: thinned_noise_inverse_centres) { $0.withMemoryRebound(to: Float.self, capacity: 16) { tableFloats($0, 16) } }
+        let logs = withUnsafePointer(to: thinned_noise_log_centres) { $0.withMemoryRebound(to: Float.self, capacity: 16) { tableFloats($0, 16) } }
+        let cosines = withUnsafePointer(to: thinned_noise_cosines) { $0.withMemoryRebound(to: Float.self, capacity: 32) { tableFloats($0, 32) } }
+        let sines = withUnsafePointer(to: thinned_noise_sines) { $0.withMemoryRebound(to: Float.self, capacity: 32) { tableFloats($0, 32) } }
+        for i in 0..<16 {
+            let low = Double(Float(bitPattern: offset + UInt32(i) << 19)), high = Double(Float(bitPattern: offset + UInt32(i + 1) << 19))
+            let inverse: Float = low <= 1 && 1 < high ? 1 : Float(2 / (low + high))
+            #expect(inverses[i] == inverse, "1/c of interval \(i)")
+            #expect(logs[i] == Float(-log(Double(inverse))), "ln c of interval \(i)")
+        }
+        for j in 0..<32 {
+            #expect(cosines[j] == nearest(cos(2 * .pi * Double(j) / 32)), "cos of \(j)")
+            #expect(sines[j] == nearest(sin(2 * .pi * Double(j) / 32)), "sin of \(j)")
+        }
+    }
+
     @Test func momentsAreThoseOfTheStandardNormal() {
         let count = 1 << 20
         let z = Self.normals(first: 4000, count: count, path: Self.dispatched)

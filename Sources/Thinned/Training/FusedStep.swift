@@ -66,10 +66,13 @@ final class FusedStep: GradientEngine {
     /// the backward phases take the clipping order (all deltas, the norms, all gradient tiles),
     /// which gives the plain step's bits when nothing is clipped.
     let measuresNorms: Bool
+    /// Whether each step also measures `batchGradientSquaredNorm` (per-sample statistics: a
+    /// pass over every gradient tile, which clipping alone does not need).
+    let measuresStatistics: Bool
     /// `sampleNorms[r]`: the norm of the last step's gradient of the sample in row `r`, before
     /// clipping (written only when measuring norms).
     let sampleNorms: UnsafeMutablePointer<Float>
-    /// The squared norm of each gradient tile of the last phase, before noise (measuring norms).
+    /// The squared norm of each gradient tile of the last phase, before noise (measuring statistics).
     let tileSquaredNorms: UnsafeMutablePointer<Double>
     /// One weight-gradient tile (`tileOutputs × tileInputs`, then `tileOutputs` bias entries) per
     /// worker, `tileStride` floats apart; worker `i` uses only its own (the worker's index picks
@@ -80,7 +83,7 @@ final class FusedStep: GradientEngine {
     /// A step for batches of `batchSize` samples — or, with `capacity`, of any size up to it
     /// (Poisson sampling), the gradient still divided by `batchSize`, the expected size.
     init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, capacity: Int? = nil, shardSize: Int,
-         privacy: PrivacyConfiguration? = nil, measuresNorms: Bool = false) {
+         privacy: PrivacyConfiguration? = nil, measuresStatistics: Bool = false) {
         precondition(shardSize >= 1, "FusedStep: shard size \(shardSize) must be >= 1")
         precondition(network.model.maskKind?.sharesWeights ?? true,
                      "FusedStep: \(network.model.dropout) gives every sample its own weights; it needs the literal step")
@@ -92,7 +95,8 @@ final class FusedStep: GradientEngine {
         self.capacity = capacity
         self.shardSize = shardSize
         self.privacy = privacy
-        self.measuresNorms = measuresNorms || privacy != nil
+        self.measuresNorms = measuresStatistics || privacy != nil
+        self.measuresStatistics = measuresStatistics
         sampleNorms = .allocate(capacity: capacity)
         sampleNorms.initialize(repeating: 0, count: capacity)
         self.workspace = Workspace(widths: network.model.layers, rows: capacity, zeroed: false)
@@ -113,9 +117,9 @@ final class FusedStep: GradientEngine {
     }
 
     /// |G_B|², the squared norm of the last step's averaged (clipped) gradient before noise,
-    /// summed over its tiles in task order; 0 unless the step measures norms.
+    /// summed over its tiles in task order; 0 unless the step measures statistics.
     var batchGradientSquaredNorm: Double {
-        guard measuresNorms, let last = phases.last else { return 0 }
+        guard measuresStatistics, let last = phases.last else { return 0 }
         var sum = 0.0
         for t in last.indices { sum += tileSquaredNorms[t] }
         return sum
@@ -267,7 +271,7 @@ extension FusedStep: WorkerTasks {
             network.gradient(workspace, layer: layer, rows: current.batch.count, outputs: outputs, inputs: inputs,
                              alpha: 1 / Float(batchSize), weights: tile, leading: inputs.count, bias: bias)
             let weights = network.layout.layers[layer]
-            if measuresNorms {
+            if measuresStatistics {
                 tileSquaredNorms[index] = Network.squaredNorm(tile, count: outputs.count * inputs.count)
                     + (inputs.lowerBound == 0 ? Network.squaredNorm(bias, count: outputs.count) : 0)
             }

@@ -12,10 +12,12 @@ protocol GradientEngine: AnyObject {
     var sampleNorms: UnsafeMutablePointer<Float> { get }
     /// The largest batch a step takes: the batch size, or more for Poisson sampling's batches.
     var capacity: Int { get }
-    /// Whether each step measures the per-sample norms and `batchGradientSquaredNorm`.
+    /// Whether each step measures the per-sample norms (every step that clips, or that keeps
+    /// per-sample statistics).
     var measuresNorms: Bool { get }
     /// |G_B|²: the squared norm of the last step's averaged gradient (of the clipped per-sample
-    /// gradients, when clipping), before any noise; 0 unless the step measures norms.
+    /// gradients, when clipping), before any noise; 0 unless the step was built to keep per-sample
+    /// statistics (`measuresStatistics`: one more pass over the gradient, which clipping alone skips).
     var batchGradientSquaredNorm: Double { get }
 }
 

@@ -28,6 +28,8 @@ final class LiteralStep: GradientEngine {
     let privacy: PrivacyConfiguration?
     /// Whether each step measures every ∇ᵢ's norm (always when clipping).
     let measuresNorms: Bool
+    /// Whether each step also measures `batchGradientSquaredNorm` (per-sample statistics).
+    let measuresStatistics: Bool
     /// `sampleNorms[i]`: the norm of the last step's ∇ᵢ before clipping (written only when measuring).
     let sampleNorms: UnsafeMutablePointer<Float>
     /// The squared norm of each parameter chunk of ∇_ave before noise (measuring norms).
@@ -39,7 +41,7 @@ final class LiteralStep: GradientEngine {
     /// A step for batches of `batchSize` samples — or, with `capacity`, of any size up to it
     /// (Poisson sampling), ∇_ave still divided by `batchSize`, the expected size.
     init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, capacity: Int? = nil, privacy: PrivacyConfiguration? = nil,
-         measuresNorms: Bool = false) {
+         measuresStatistics: Bool = false) {
         let capacity = max(capacity ?? batchSize, batchSize)
         self.capacity = capacity
         BLAS.useSingleThread()
@@ -52,7 +54,8 @@ final class LiteralStep: GradientEngine {
         losses = .allocate(capacity: capacity)
         losses.initialize(repeating: 0, count: capacity)
         self.privacy = privacy
-        self.measuresNorms = measuresNorms || privacy != nil
+        self.measuresNorms = measuresStatistics || privacy != nil
+        self.measuresStatistics = measuresStatistics
         sampleNorms = .allocate(capacity: capacity)
         sampleNorms.initialize(repeating: 0, count: capacity)
         let chunks = WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk)
@@ -61,9 +64,9 @@ final class LiteralStep: GradientEngine {
     }
 
     /// |G_B|², the squared norm of the last step's ∇_ave (of clipped gradients) before noise,
-    /// summed over its chunks in order; 0 unless the step measures norms.
+    /// summed over its chunks in order; 0 unless the step measures statistics.
     var batchGradientSquaredNorm: Double {
-        guard measuresNorms else { return 0 }
+        guard measuresStatistics else { return 0 }
         var sum = 0.0
         for c in 0..<WorkerPool.chunkCount(of: network.layout.count, size: Self.chunk) { sum += chunkSquaredNorms[c] }
         return sum
@@ -192,7 +195,7 @@ extension LiteralStep: WorkerTasks {
         case .update:
             let inverse = 1 / Float(batchSize)
             for j in chunk { p.gradient[j] *= inverse }
-            if measuresNorms { chunkSquaredNorms[task] = Network.squaredNorm(p.gradient + chunk.lowerBound, count: chunk.count) }
+            if measuresStatistics { chunkSquaredNorms[task] = Network.squaredNorm(p.gradient + chunk.lowerBound, count: chunk.count) }
             if let noise = current.noise, let privacy {
                 noise.add(chunk, of: network.layout, scale: privacy.noiseScale(batchSize: batchSize), into: p.gradient)
             }

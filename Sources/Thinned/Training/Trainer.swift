@@ -71,7 +71,7 @@ public final class Trainer {
         poisson = configuration.sampling == .poisson
             ? PoissonBatches(count: data.train.count, batchSize: configuration.batchSize, seed: configuration.seed) : nil
         engine = Self.engine(configuration, network: network, pool: pool, capacity: poisson?.typicalMaximum,
-                             measuresNorms: perSampleStatistics)
+                             measuresStatistics: perSampleStatistics)
         self.perSampleStatistics = perSampleStatistics
         evaluator = Evaluator(network: network, pool: pool)
     }
@@ -183,14 +183,14 @@ public final class Trainer {
     /// The step engine of `configuration` for batches of up to `capacity` samples (its batch
     /// size when nil).
     static func engine(_ configuration: TrainingConfiguration, network: Network, pool: any ForkJoinExecutor, capacity: Int?,
-                       measuresNorms: Bool) -> GradientEngine {
+                       measuresStatistics: Bool) -> GradientEngine {
         switch configuration.stepMode {
         case .fused:
             FusedStep(network: network, pool: pool, batchSize: configuration.batchSize, capacity: capacity,
-                      shardSize: configuration.shardSize, privacy: configuration.privacy, measuresNorms: measuresNorms)
+                      shardSize: configuration.shardSize, privacy: configuration.privacy, measuresStatistics: measuresStatistics)
         case .literal:
             LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize, capacity: capacity,
-                        privacy: configuration.privacy, measuresNorms: measuresNorms)
+                        privacy: configuration.privacy, measuresStatistics: measuresStatistics)
         }
     }
 
@@ -228,7 +228,7 @@ public final class Trainer {
         if let poisson, indices.count > engine.capacity {
             // A Poisson batch beyond eight standard deviations: a larger engine, the same bits.
             engine = Self.engine(configuration, network: network, pool: pool, capacity: max(indices.count, poisson.typicalMaximum),
-                                 measuresNorms: perSampleStatistics)
+                                 measuresStatistics: perSampleStatistics)
         }
         let step = state.step + 1
         let update = configuration.optimizer.update(step: step)
