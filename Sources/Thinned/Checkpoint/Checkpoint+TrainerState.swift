@@ -29,6 +29,9 @@ extension Checkpoint {
         // by a thinned from before them.
         var extras: [JSONValue.Member] = []
         if configuration.sampling != .shuffle { extras.append(.init("sampling", .string(configuration.sampling.rawValue))) }
+        if let groupSize = configuration.exactGroupSize {
+            extras.append(.init("reduce", .object([.init("mode", .string("exact")), .init("group_size", .integer(groupSize))])))
+        }
         if let privacy = configuration.privacy {
             extras.append(.init("privacy", .object([
                 .init("clip", .real(Double(privacy.clipNorm))), .init("noise_multiplier", .real(privacy.noiseMultiplier)),
@@ -112,6 +115,13 @@ extension Checkpoint {
                                                   eraseSize: try settings.size("erase_size"))
         // Absent from checkpoints written before DP-SGD: those trained on shuffled batches, without clipping.
         if try settings.fieldIfPresent("sampling") != nil { configuration.sampling = try settings.choice("sampling", BatchSampling.self) }
+        if let reduce = try settings.fieldIfPresent("reduce"), reduce != .null {
+            var fields = FieldReader(json: reduce, path: path, prefix: "configuration.reduce.")
+            guard try fields.field("mode").string == "exact" else {
+                throw .badMetadata(path: path, field: "configuration.reduce.mode", reason: "not \"exact\"")
+            }
+            configuration.exactGroupSize = try fields.size("group_size")
+        }
         if let privacy = try settings.fieldIfPresent("privacy"), privacy != .null {
             var fields = FieldReader(json: privacy, path: path, prefix: "configuration.privacy.")
             guard let noiseSeed = try fields.field("noise_seed").unsigned else {

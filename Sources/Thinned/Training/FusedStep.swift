@@ -38,6 +38,13 @@ final class FusedStep: GradientEngine {
         case delta(layer: Int, rows: Range<Int>, columns: Range<Int>)
         case gradient(layer: Int, outputs: Range<Int>, inputs: Range<Int>)
         case clip(rows: Range<Int>)
+        /// `--reduce exact`: the tile's sum over the rows of this process's group `group` (0 for
+        /// its first), into that group's gradient.
+        case groupGradient(group: Int, layer: Int, outputs: Range<Int>, inputs: Range<Int>)
+        /// `--reduce exact`: chunk `chunk`'s integers, summed over this process's groups.
+        case combine(chunk: Int)
+        /// `--reduce exact`: chunk `chunk` of the summed gradient back to Floats, its noise, its update.
+        case apply(chunk: Int)
     }
 
     /// Weight-gradient tiles are this many outputs × inputs (fixed, whatever the thread count).
@@ -62,6 +69,9 @@ final class FusedStep: GradientEngine {
     private var otherPhases: (rows: Int, phases: [[Task]])?
     /// Clipping and noise, or nil for the plain step.
     let privacy: PrivacyConfiguration?
+    /// `--reduce exact`: this process's groups of the batch and what sums them with the other
+    /// processes' (`FusedStep+Groups.swift`); nil for the sum over the whole batch in tiles.
+    let exact: ExactGroups?
     /// Whether each step measures every sample's gradient norm (always when clipping): then
     /// the backward phases take the clipping order (all deltas, the norms, all gradient tiles),
     /// which gives the plain step's bits when nothing is clipped.
@@ -83,7 +93,7 @@ final class FusedStep: GradientEngine {
     /// A step for batches of `batchSize` samples — or, with `capacity`, of any size up to it
     /// (Poisson sampling), the gradient still divided by `batchSize`, the expected size.
     init(network: Network, pool: any ForkJoinExecutor, batchSize: Int, capacity: Int? = nil, shardSize: Int,
-         privacy: PrivacyConfiguration? = nil, measuresStatistics: Bool = false) {
+         privacy: PrivacyConfiguration? = nil, measuresStatistics: Bool = false, exact: ExactGroups? = nil) {
         precondition(shardSize >= 1, "FusedStep: shard size \(shardSize) must be >= 1")
         precondition(network.model.maskKind?.sharesWeights ?? true,
                      "FusedStep: \(network.model.dropout) gives every sample its own weights; it needs the literal step")
@@ -97,11 +107,17 @@ final class FusedStep: GradientEngine {
         self.privacy = privacy
         self.measuresNorms = measuresStatistics || privacy != nil
         self.measuresStatistics = measuresStatistics
+        self.exact = exact
+        precondition(exact == nil || capacity == batchSize, "FusedStep: --reduce exact takes fixed-size batches")
+        // Under --reduce exact the workspace holds this process's rows only.
+        let rows = exact?.rows.count ?? capacity
         sampleNorms = .allocate(capacity: capacity)
         sampleNorms.initialize(repeating: 0, count: capacity)
-        self.workspace = Workspace(widths: network.model.layers, rows: capacity, zeroed: false)
+        self.workspace = Workspace(widths: network.model.layers, rows: rows, zeroed: false)
         tiles = TilePlan(widths: network.model.layers, rows: shardSize)
-        phases = Self.phases(rows: batchSize, network: network, shardSize: shardSize, plan: tiles, measuresNorms: self.measuresNorms)
+        phases = Self.phases(rows: exact?.rows.count ?? batchSize, network: network, shardSize: shardSize, plan: tiles,
+                             measuresNorms: self.measuresNorms, exactGroups: exact.map { ($0.localGroups, $0.plan.groupSize) })
+        exact?.reserveTileMaxima(2 * (phases.last?.count ?? 0))
         tileSquaredNorms = .allocate(capacity: phases.last?.count ?? 0)
         tileSquaredNorms.initialize(repeating: 0, count: phases.last?.count ?? 0)
         let bytes = pool.count * Self.tileStride * MemoryLayout<Float>.stride
@@ -120,6 +136,11 @@ final class FusedStep: GradientEngine {
     /// summed over its tiles in task order; 0 unless the step measures statistics.
     var batchGradientSquaredNorm: Double {
         guard measuresStatistics, let last = phases.last else { return 0 }
+        if let exact {
+            var sum = 0.0
+            for c in exact.chunks.indices { sum += exact.chunkSquaredNorms[c] }
+            return sum
+        }
         var sum = 0.0
         for t in last.indices { sum += tileSquaredNorms[t] }
         return sum
@@ -127,7 +148,12 @@ final class FusedStep: GradientEngine {
 
     /// The fork–joins of a step over `rows` samples, each a fixed list of tasks (see the type's
     /// summary): fixed by the rows, the shard size and the layer widths, never by the threads.
-    static func phases(rows batchSize: Int, network: Network, shardSize: Int, plan: TilePlan, measuresNorms: Bool) -> [[Task]] {
+    ///
+    /// With `exactGroups` (`--reduce exact`: `count` groups of `size` rows, `rows` in all), the
+    /// backward phases take the clipping order, with the norms phase only when measuring norms,
+    /// and the last phase computes every group's gradient tiles apart.
+    static func phases(rows batchSize: Int, network: Network, shardSize: Int, plan: TilePlan, measuresNorms: Bool,
+                       exactGroups: (count: Int, size: Int)? = nil) -> [[Task]] {
         func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
             stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
         }
@@ -154,14 +180,24 @@ final class FusedStep: GradientEngine {
             })
         }
         phases.append(small.map { .output(rows: $0) })
-        if measuresNorms {
+        if measuresNorms || exactGroups != nil {
             for l in stride(from: layers.count - 1, through: 1, by: -1) {
                 phases.append(grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
                     Task.delta(layer: l, rows: $0, columns: $1)
                 })
             }
-            phases.append(small.map { .clip(rows: $0) })
-            phases.append(stride(from: layers.count - 1, through: 0, by: -1).flatMap(tiles))
+            if measuresNorms { phases.append(small.map { .clip(rows: $0) }) }
+            let all = stride(from: layers.count - 1, through: 0, by: -1).flatMap(tiles)
+            if let exactGroups {
+                phases.append((0..<exactGroups.count).flatMap { g in
+                    all.map { task -> Task in
+                        guard case let .gradient(l, o, i) = task else { preconditionFailure("FusedStep: \(task) is no gradient tile") }
+                        return .groupGradient(group: g, layer: l, outputs: o, inputs: i)
+                    }
+                })
+            } else {
+                phases.append(all)
+            }
         } else {
             for l in stride(from: layers.count - 1, through: 1, by: -1) {
                 let deltas = grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
@@ -177,7 +213,7 @@ final class FusedStep: GradientEngine {
     /// The phases of a step over `rows` samples: `phases` for the batch size, others built when
     /// a batch of that size comes (Poisson sampling).
     func phases(rows: Int) -> [[Task]] {
-        if rows == batchSize { return phases }
+        if rows == batchSize || exact != nil { return phases }
         if let known = otherPhases, known.rows == rows { return known.phases }
         // Built again for each new size, not kept: Poisson batches take some 16σ sizes, and
         // building a step's lists costs little beside running the step.
@@ -213,7 +249,7 @@ final class FusedStep: GradientEngine {
 
     /// What the running step's tasks read: set by `step` before each phase, read by the workers
     /// (the pool's fork–join orders the two).
-    private struct Current {
+    struct Current {
         let p: StatePointers
         let batch: Network.Batch
         let update: OptimizerUpdate
@@ -222,10 +258,11 @@ final class FusedStep: GradientEngine {
         let noise: GaussianNoise?
         let noiseScale: Float
     }
-    private var current: Current?
+    var current: Current?
 
     func step(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate) -> Float {
         precondition(batch.count <= capacity, "FusedStep: batch of \(batch.count), built for at most \(capacity)")
+        if let exact { return exactStep(&state, batch: batch, update: update, exact: exact) }
         let phases = self.phases(rows: batch.count)
         let noise = privacy?.noise(step: state.step + 1), noiseScale = privacy?.noiseScale(batchSize: batchSize) ?? 0
         state.withPointers { p in
@@ -249,17 +286,18 @@ final class FusedStep: GradientEngine {
 extension FusedStep: WorkerTasks {
     func run(task index: Int, on worker: Worker) {
         let current = self.current.unsafelyUnwrapped, p = current.p, profiler = self.profiler
+        let rowOffset = exact?.rows.lowerBound ?? 0
         let start = profiler == nil ? 0 : Clock.seconds()
         switch current.tasks[index] {
         case let .input(rows):
-            network.maskInputs(workspace, rows: rows, positionOffset: 0, batch: current.batch)
+            network.maskInputs(workspace, rows: rows, positionOffset: rowOffset, batch: current.batch)
             profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .forward(layer, rows, columns):
-            network.forwardTile(workspace, layer: layer, rows: rows, columns: columns, positionOffset: 0,
+            network.forwardTile(workspace, layer: layer, rows: rows, columns: columns, positionOffset: rowOffset,
                                 batch: current.batch, parameters: p.theta)
             profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .output(rows):
-            network.output(workspace, rows: rows, positionOffset: 0, batch: current.batch, parameters: p.theta)
+            network.output(workspace, rows: rows, positionOffset: rowOffset, batch: current.batch, parameters: p.theta)
             profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .delta(layer, rows, columns):
             network.backwardDeltaTile(workspace, layer: layer, rows: rows, columns: columns, parameters: p.theta,
@@ -300,6 +338,9 @@ extension FusedStep: WorkerTasks {
                 network.scaleDeltas(workspace, row: r, by: PrivacyConfiguration.clipFactor(norm: norm, clipNorm: clipNorm))
             }
             profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
+        case .groupGradient, .combine, .apply:
+            runExact(task: index, current.tasks[index], p: p, update: current.update, noise: current.noise,
+                     noiseScale: current.noiseScale, worker: worker, start: start)
         }
         profiler?.log(task: index, start: start, end: Clock.seconds())
     }

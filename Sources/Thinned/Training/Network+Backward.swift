@@ -38,10 +38,11 @@ extension Network {
     /// The same tile written anywhere: the weight gradient at `weights` (the tile's first
     /// element, rows `leading` floats apart), and, for the tile whose inputs start at 0, the bias
     /// gradient of its outputs at `bias` (the first output's).
-    func gradient(_ workspace: Workspace, layer l: Int, rows: Int, outputs: Range<Int>, inputs: Range<Int>, alpha: Float,
-                  weights: UnsafeMutablePointer<Float>, leading: Int, bias: UnsafeMutablePointer<Float>) {
-        let layer = layout.layers[l], dy = workspace.delta(layer: l)
-        Dense.weightGradient(dy: dy, x: workspace.inputs[l], rows: rows, inputs: layer.inputs, outputs: layer.outputs,
+    /// `firstRow`: the sum over rows `firstRow ..< firstRow + rows` (a group of `--reduce exact`).
+    func gradient(_ workspace: Workspace, layer l: Int, rows: Int, firstRow: Int = 0, outputs: Range<Int>, inputs: Range<Int>,
+                  alpha: Float, weights: UnsafeMutablePointer<Float>, leading: Int, bias: UnsafeMutablePointer<Float>) {
+        let layer = layout.layers[l], dy = workspace.delta(layer: l) + firstRow * layer.outputs
+        Dense.weightGradient(dy: dy, x: workspace.inputs[l] + firstRow * layer.inputs, rows: rows, inputs: layer.inputs, outputs: layer.outputs,
                              outputRange: outputs, inputRange: inputs, alpha: alpha, into: weights, leading: leading,
                              rowsPerProduct: TilePlan.gradientRows)
         if inputs.lowerBound == 0 {

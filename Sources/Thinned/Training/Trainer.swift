@@ -35,15 +35,28 @@ public final class Trainer {
     /// The statistics of the epoch under way (this call's steps), when collected.
     private var accumulator: PerSampleAccumulator?
     let evaluator: Evaluator
+    /// The processes that share each step (one, without MPI).
+    public let communicator: Communicator
 
     /// A run from its first step, or from `checkpoint` (whose configuration must equal
     /// `configuration` but for the number of epochs).
     ///
     /// `perSampleStatistics`: measure every sample's gradient norm each step and report the
     /// epoch's `PerSampleStatistics` (it changes no bits).
+    ///
+    /// `communicator`: the processes that share each step under `--reduce exact` (every process
+    /// builds its trainer with the same configuration and data, and gets the same bits).
     public init(configuration: TrainingConfiguration, data: DataSplit, pool: any ForkJoinExecutor,
-                resumingFrom checkpoint: Checkpoint? = nil, perSampleStatistics: Bool = false) throws(ConfigurationError) {
+                resumingFrom checkpoint: Checkpoint? = nil, perSampleStatistics: Bool = false,
+                communicator: Communicator = LocalCommunicator()) throws(ConfigurationError) {
         try configuration.validate(for: data)
+        if communicator.size > 1, configuration.exactGroupSize == nil {
+            throw .invalid(option: "--reduce", value: "none", expected: "exact when \(communicator.size) processes train together")
+        }
+        if let groupSize = configuration.exactGroupSize,
+           let problem = GroupPlan.problem(batchSize: configuration.batchSize, groupSize: groupSize, ranks: communicator.size) {
+            throw .invalid(option: "--group-size", value: "\(groupSize)", expected: "groups every process has at least one of: \(problem)")
+        }
         try BLAS.requireCapacity(workers: pool.count)
         try Self.requireMemory(for: configuration, workers: pool.count)
         if let checkpoint {
@@ -70,8 +83,9 @@ public final class Trainer {
         self.epochLossSum = checkpoint?.epochLossSum ?? 0
         poisson = configuration.sampling == .poisson
             ? PoissonBatches(count: data.train.count, batchSize: configuration.batchSize, seed: configuration.seed) : nil
+        self.communicator = communicator
         engine = Self.engine(configuration, network: network, pool: pool, capacity: poisson?.typicalMaximum,
-                             measuresStatistics: perSampleStatistics)
+                             measuresStatistics: perSampleStatistics, communicator: communicator)
         self.perSampleStatistics = perSampleStatistics
         evaluator = Evaluator(network: network, pool: pool)
     }
@@ -183,11 +197,15 @@ public final class Trainer {
     /// The step engine of `configuration` for batches of up to `capacity` samples (its batch
     /// size when nil).
     static func engine(_ configuration: TrainingConfiguration, network: Network, pool: any ForkJoinExecutor, capacity: Int?,
-                       measuresStatistics: Bool) -> GradientEngine {
+                       measuresStatistics: Bool, communicator: Communicator) -> GradientEngine {
         switch configuration.stepMode {
         case .fused:
             FusedStep(network: network, pool: pool, batchSize: configuration.batchSize, capacity: capacity,
-                      shardSize: configuration.shardSize, privacy: configuration.privacy, measuresStatistics: measuresStatistics)
+                      shardSize: configuration.shardSize, privacy: configuration.privacy, measuresStatistics: measuresStatistics,
+                      exact: configuration.exactGroupSize.map { groupSize in
+                          ExactGroups(plan: GroupPlan(batchSize: configuration.batchSize, groupSize: groupSize, ranks: communicator.size)!,
+                                      communicator: communicator, layout: network.layout)
+                      })
         case .literal:
             LiteralStep(network: network, pool: pool, batchSize: configuration.batchSize, capacity: capacity,
                         privacy: configuration.privacy, measuresStatistics: measuresStatistics)
@@ -228,7 +246,7 @@ public final class Trainer {
         if let poisson, indices.count > engine.capacity {
             // A Poisson batch beyond eight standard deviations: a larger engine, the same bits.
             engine = Self.engine(configuration, network: network, pool: pool, capacity: max(indices.count, poisson.typicalMaximum),
-                                 measuresStatistics: perSampleStatistics)
+                                 measuresStatistics: perSampleStatistics, communicator: communicator)
         }
         let step = state.step + 1
         let update = configuration.optimizer.update(step: step)

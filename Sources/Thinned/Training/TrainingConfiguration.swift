@@ -23,6 +23,11 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
     /// How each step chooses its batch: shuffled fixed-size batches (the default), or Poisson
     /// sampling with expected size `batchSize`.
     public var sampling: BatchSampling = .shuffle
+    /// `--reduce exact`: the batch is cut into groups of this many consecutive samples, each
+    /// group's gradient summed apart and the groups added exactly (`ExactReduction`), so that the
+    /// bits are the same however the groups are spread over processes (MPI ranks). nil (the
+    /// default): the gradient summed over the whole batch in tiles (one process only).
+    public var exactGroupSize: Int?
 
     /// A configuration; the defaults train the reference model with Adam at its default rate, batch
     /// 100, 15 epochs, seed 1, fused, shards of 25, and no augmentation (set `augmentation` after).
@@ -52,6 +57,24 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
         guard epochs >= 1 else { throw .invalid(option: "--epochs", value: "\(epochs)", expected: "at least 1") }
         guard shardSize >= 1 else { throw .invalid(option: "--shard", value: "\(shardSize)", expected: "at least 1 sample") }
         try privacy?.validate()
+        if let groupSize = exactGroupSize {
+            guard groupSize >= 1, groupSize % shardSize == 0 else {
+                throw .invalid(option: "--group-size", value: "\(groupSize)",
+                               expected: "a multiple of the shard size \(shardSize) (each group's rows cut into the same shards wherever it runs)")
+            }
+            guard batchSize % groupSize == 0 else {
+                throw .invalid(option: "--batch", value: "\(batchSize)",
+                               expected: "a multiple of the group size \(groupSize) under --reduce exact")
+            }
+            guard sampling == .shuffle else {
+                throw .invalid(option: "--sampling", value: sampling.rawValue,
+                               expected: "shuffle under --reduce exact (Poisson batches vary in size and do not divide into groups)")
+            }
+            guard stepMode == .fused else {
+                throw .invalid(option: "--grad-mode", value: stepMode.rawValue,
+                               expected: "fused under --reduce exact (DropConnect and the literal path sum per sample)")
+            }
+        }
         guard augmentation.shiftPixels >= 0 else {
             throw .invalid(option: "--shift-px", value: "\(augmentation.shiftPixels)", expected: "0 or more pixels")
         }

@@ -1,0 +1,38 @@
+/// The processes of one training run and the collectives the exact reduction needs: every
+/// process calls each of them in the same order with the same counts.
+///
+/// `LocalCommunicator` is the one process of a plain run; the `thinned` tool built with the `MPI`
+/// trait has one over MPI's `MPI_COMM_WORLD`.
+public protocol Communicator: AnyObject {
+    /// This process's rank, 0 ..< `size`.
+    var rank: Int { get }
+    /// The number of processes.
+    var size: Int { get }
+    /// Every process's `values` replaced by the elementwise maximum over the processes.
+    func maximum(_ values: UnsafeMutableBufferPointer<Float>)
+    /// Every process's `values` replaced by the elementwise sum over the processes (integers:
+    /// exact in any order).
+    func sum(_ values: UnsafeMutableBufferPointer<Int64>)
+    /// Every process's `all` filled with the processes' `mine` in rank order: process r's at
+    /// `offsets[r]`, `counts[r]` Floats (the same `counts` and `offsets` on every process).
+    func gather(_ mine: UnsafeBufferPointer<Float>, into all: UnsafeMutableBufferPointer<Float>, counts: [Int], offsets: [Int])
+    /// Every process's `bytes` replaced by rank 0's (the same count on every process).
+    func broadcast(_ bytes: UnsafeMutableRawBufferPointer)
+    /// Whether any process's `flag` is true (every process gets the answer).
+    func any(_ flag: Bool) -> Bool
+}
+
+/// The one process of a run without MPI: every collective leaves its values as they are.
+public final class LocalCommunicator: Communicator {
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public func maximum(_ values: UnsafeMutableBufferPointer<Float>) {}
+    public func sum(_ values: UnsafeMutableBufferPointer<Int64>) {}
+    public func gather(_ mine: UnsafeBufferPointer<Float>, into all: UnsafeMutableBufferPointer<Float>, counts: [Int], offsets: [Int]) {
+        precondition(counts == [mine.count] && offsets == [0], "LocalCommunicator.gather: one process holds everything")
+        _ = all.initialize(from: mine)
+    }
+    public func broadcast(_ bytes: UnsafeMutableRawBufferPointer) {}
+    public func any(_ flag: Bool) -> Bool { flag }
+}
