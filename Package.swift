@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "Parallel", targets: ["Parallel"]),
         .executable(name: "thinned", targets: ["thinned"]),
     ],
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training over MPI (mpirun, srun): `swift build --traits MPI`, with Open MPI from Debian (libopenmpi-dev; Tools/setup --mpi installs it)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
@@ -32,6 +35,12 @@ let package = Package(
             name: "CBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
+        ),
+        // Open MPI (Debian: libopenmpi-dev), for the MPI trait only.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
         ),
         .systemLibrary(
             name: "CZlib",
@@ -72,6 +81,7 @@ let package = Package(
                 "Parallel",
                 "CAllocationCounter",
                 "CZlib",
+                .target(name: "CMPI", condition: .when(traits: ["MPI"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

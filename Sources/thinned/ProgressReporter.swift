@@ -6,7 +6,7 @@ import Darwin
 import Thinned
 
 /// Progress within an epoch on standard error: a live bar on a terminal, plain lines (every
-/// tenth of an epoch) otherwise.
+/// tenth of an epoch) otherwise; in an MPI job from rank 0 alone.
 final class ProgressReporter {
     let epochs: Int
     let isTerminal = isatty(STDERR_FILENO) != 0
@@ -18,6 +18,8 @@ final class ProgressReporter {
     /// Called after every step; draws at most ten times a second (terminal) or ten times an
     /// epoch (plain lines), and builds no text otherwise.
     func step(_ report: Trainer.StepReport) {
+        // One voice in an MPI job: rank 0's.
+        guard Launch.rank == 0 else { return }
         let fraction = Double(report.step) / Double(report.steps)
         if isTerminal {
             guard report.seconds - lastDraw >= 0.1 || report.step == report.steps else { return }
@@ -39,7 +41,7 @@ final class ProgressReporter {
     }
 
     func finishEpoch() {
-        if isTerminal { StandardError.write("\r\u{1B}[K") }
+        if isTerminal, Launch.rank == 0 { StandardError.write("\r\u{1B}[K") }
         lastTenth = 0
         lastDraw = 0
     }

@@ -35,6 +35,8 @@ struct ResumeCheck {
             ("--rotate-deg", "\(requested.augmentation.rotateDegrees)", "\(old.augmentation.rotateDegrees)"),
             ("--erase-size", "\(requested.augmentation.eraseSize)", "\(old.augmentation.eraseSize)"),
             ("--sampling", requested.sampling.rawValue, old.sampling.rawValue),
+            ("--reduce", requested.exactGroupSize == nil ? "tiles" : "exact", old.exactGroupSize == nil ? "tiles" : "exact"),
+            ("--group-size", requested.exactGroupSize.map(String.init) ?? "none", old.exactGroupSize.map(String.init) ?? "none"),
             ("--clip", requested.privacy.map { "\($0.clipNorm)" } ?? "none", old.privacy.map { "\($0.clipNorm)" } ?? "none"),
             ("--noise-multiplier", "\(requested.privacy?.noiseMultiplier ?? 0)", "\(old.privacy?.noiseMultiplier ?? 0)"),
             ("--delta", requested.privacy.map { "\($0.delta)" } ?? "none", old.privacy.map { "\($0.delta)" } ?? "none"),

@@ -14,6 +14,8 @@ enum StandardError {
         text.withUTF8 { _ = OutputFile.write(UnsafeRawBufferPointer($0), to: STDERR_FILENO) }
     }
 
-    /// "warning: `message`" on a line of its own.
-    static func warn(_ message: String) { write("warning: \(message)\n") }
+    /// "warning: `message`" on a line of its own (from rank 0 alone, in an MPI job).
+    static func warn(_ message: String) {
+        if Launch.rank == 0 { write("warning: \(message)\n") }
+    }
 }

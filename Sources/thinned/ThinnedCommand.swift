@@ -56,6 +56,10 @@ struct ThinnedCommand: ParsableCommand {
     /// `thinned evaluate` under `ulimit -v 125000` spun for 15 minutes). Nothing of ours needs an
     /// exit handler: every file we write is closed when the command returns.
     static func leave(withError error: Error?) -> Never {
+        // One rank of an MPI job: a failure here ends the whole job (the other ranks may wait in
+        // a collective for this one); a finished or stopped run, which every rank ends together,
+        // finishes MPI.
+        if Launch.started, let error, !(error is ExitCode) { Launch.abort(error) }
         var code = ExitCode.success
         if let error {
             code = exitCode(for: error)
@@ -69,6 +73,7 @@ struct ThinnedCommand: ParsableCommand {
             StandardError.write("Error: cannot write to standard output: \(String(cString: strerror(errno)))\n")
             code = .failure
         }
+        Launch.finish()
         _exit(code.rawValue)
     }
 }

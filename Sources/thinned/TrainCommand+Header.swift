@@ -3,7 +3,8 @@ import Thinned
 
 extension TrainCommand {
     /// The lines printed before the first epoch: the model, the training, the data and the pool.
-    static func header(_ configuration: TrainingConfiguration, split: DataSplit, pool: WorkerPool) -> String {
+    static func header(_ configuration: TrainingConfiguration, split: DataSplit, pool: WorkerPool,
+                       communicator: Communicator = LocalCommunicator()) -> String {
         let model = configuration.model
         let parameters = ParameterLayout(widths: model.layers).count
         let optimizer = configuration.optimizer
@@ -14,8 +15,16 @@ extension TrainCommand {
             model: \(model.layers.map(String.init).joined(separator: "-")) (\(parameters) parameters), \(describe(model))
             training: \(optimizer.kind.rawValue) lr \(optimizer.learningRate)\(optimizer.kind == .momentum ? " momentum \(optimizer.momentum)" : ""), batch \(configuration.batchSize), \(configuration.epochs) epochs, seed \(configuration.seed), \(configuration.gradientMode.rawValue) gradients\(configuration.sampling == .poisson ? ", Poisson sampling (each example with probability \(Format.significant(configuration.samplingRate(trainingSamples: split.train.count), 4)) per step)" : "")\(augment)
             data: \(split.train.name) \(split.train.count), \(split.test.name) \(split.test.count)
-            \(privacy(configuration, split: split).map { $0 + "\n" } ?? "")pool: \(pool.count) workers, --bind \(pool.plan.bind.rawValue) --places \(pool.plan.places.rawValue), \(pinned) pinned; OpenBLAS \(BLAS.coreName) kernel, single-threaded per worker
+            \(privacy(configuration, split: split).map { $0 + "\n" } ?? "")\(reduction(configuration, communicator: communicator).map { $0 + "\n" } ?? "")pool: \(pool.count) workers, --bind \(pool.plan.bind.rawValue) --places \(pool.plan.places.rawValue), \(pinned) pinned; OpenBLAS \(BLAS.coreName) kernel, single-threaded per worker
             """
+    }
+
+    /// The reduction line under `--reduce exact`: processes, groups, and rank 0's share; nil otherwise.
+    static func reduction(_ configuration: TrainingConfiguration, communicator: Communicator) -> String? {
+        guard let groupSize = configuration.exactGroupSize,
+              let plan = GroupPlan(batchSize: configuration.batchSize, groupSize: groupSize, ranks: communicator.size) else { return nil }
+        let shares = (0..<plan.ranks).map { plan.groups(of: $0).count }
+        return "reduce: exact, \(plan.groups) groups of \(groupSize) samples per batch on \(communicator.size) process\(communicator.size == 1 ? "" : "es") (groups per process: \(shares.map(String.init).joined(separator: ", "))); the same bits for any number of processes"
     }
 
     /// The privacy line: clipping, noise and the accountant's assumptions; nil for a plain run.

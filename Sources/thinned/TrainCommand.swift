@@ -75,6 +75,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let communicator = try Launch.communicator()
+        let rank = communicator.rank
         let check = try resume.map { path in
             do { return ResumeCheck(path: path, saved: try Checkpoint(path: path)) } catch { throw CommandFailure("--resume \(error)") }
         }
@@ -91,6 +93,17 @@ struct TrainCommand: ParsableCommand {
         } else {
             configuration = try self.configuration()
             source = (data.data, data.limit)
+            // Under a launcher the ranks sum exactly unless told otherwise (a resumed run keeps
+            // its checkpoint's reduction: the Trainer refuses one that several ranks cannot share).
+            if Launch.announcedSize != nil, training.reduce == nil, configuration.exactGroupSize == nil {
+                configuration.exactGroupSize = configuration.shardSize
+                do { try configuration.validate() } catch { throw ValidationError(error.description) }
+            }
+        }
+        if communicator.size > 1, var privacy = configuration.privacy {
+            // One noise for all: rank 0's key (drawn by each rank unless --noise-seed gave it).
+            withUnsafeMutableBytes(of: &privacy.noiseSeed) { communicator.broadcast($0) }
+            configuration.privacy = privacy
         }
         let model = configuration.model
         // Before the data are loaded: a model that cannot fit is refused at once.
@@ -106,9 +119,10 @@ struct TrainCommand: ParsableCommand {
         }
         let identity = DatasetIdentity(split, source: source.source, limit: source.limit)
         try check?.check(identity)
-        var metricsFile = try metrics.map(MetricsFile.init(path:))
+        try Self.requireAgreement(communicator, configuration: configuration, identity: identity, split: split)
+        var metricsFile = rank == 0 ? try metrics.map(MetricsFile.init(path:)) : nil
         let checkpointPath = checkpoint ?? resume
-        if let checkpointPath {
+        if let checkpointPath, rank == 0 {
             // Found out now, not after hours of training.
             do { try Checkpoint.prepareDestination(checkpointPath) } catch { throw CommandFailure("--checkpoint \(error)") }
         }
@@ -116,13 +130,13 @@ struct TrainCommand: ParsableCommand {
         let trainer: Trainer
         do {
             trainer = try Trainer(configuration: configuration, data: split, pool: workers, resumingFrom: saved,
-                                  perSampleStatistics: perSampleStats)
+                                  perSampleStatistics: perSampleStats, communicator: communicator)
         } catch {
             throw ValidationError(error.description)
         }
         trainer.dataIdentity = identity
 
-        print(Self.header(configuration, split: split, pool: workers))
+        print(Self.header(configuration, split: split, pool: workers, communicator: communicator))
         if let saved, let resume {
             print("resumed: \(resume) at epoch \(saved.epoch + 1), step \(saved.stepInEpoch) of it (\(saved.state.step) steps done); model, optimizer, batch and seed\(saved.dataIdentity == nil ? "" : " and data") come from the checkpoint")
         }
@@ -139,10 +153,13 @@ struct TrainCommand: ParsableCommand {
             do {
                 report = try trainer.trainEpoch(onStep: { step in
                     progress.step(step)
-                    if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0 {
+                    if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0, rank == 0 {
                         Self.save(trainer, to: checkpointPath)
                     }
-                }, shouldStop: { StopSignal.received != nil || stopAfter.map { trainer.state.step - startStep >= $0 } ?? false })
+                }, shouldStop: {
+                    // Asked of every rank together: they stop after the same step.
+                    communicator.any(StopSignal.received != nil || stopAfter.map { trainer.state.step - startStep >= $0 } ?? false)
+                })
             } catch {
                 progress.finishEpoch()
                 fflush(nil)
@@ -168,17 +185,17 @@ struct TrainCommand: ParsableCommand {
                 StandardError.warn("\(error); no more metrics are written")
                 metricsFile = nil
             }
-            if let every = checkpointEvery, let checkpointPath, report.epoch % every == 0, report.epoch < configuration.epochs {
+            if let every = checkpointEvery, let checkpointPath, report.epoch % every == 0, report.epoch < configuration.epochs, rank == 0 {
                 Self.save(trainer, to: checkpointPath)
             }
             fflush(nil)
             // Asked between epochs too: an epoch of one step never asks within it.
             if trainer.epoch < configuration.epochs,
-               StopSignal.received != nil || stopAfter.map({ trainer.state.step - startStep >= $0 }) ?? false {
+               communicator.any(StopSignal.received != nil || stopAfter.map({ trainer.state.step - startStep >= $0 }) ?? false) {
                 return try stop(trainer, path: checkpointPath ?? Self.unusedDefaultPath(), source: source)
             }
         }
-        if let checkpointPath {
+        if let checkpointPath, rank == 0 {
             try trainer.checkpoint.write(to: checkpointPath)
             print("checkpoint: \(checkpointPath)")
         }
@@ -218,7 +235,7 @@ struct TrainCommand: ParsableCommand {
 
     /// Writes the checkpoint after an interruption and says how to resume.
     private func stop(_ trainer: Trainer, path: String, source: (source: String, limit: Int?)) throws {
-        try trainer.checkpoint.write(to: path)
+        if trainer.communicator.rank == 0 { try trainer.checkpoint.write(to: path) }
         let why = StopSignal.received.map { "interrupted (\($0))" } ?? "stopped after \(stopAfter ?? 0) steps"
         print("\(why) at epoch \(trainer.epoch + 1), step \(trainer.stepInEpoch); checkpoint written to \(path)")
         print("resume with: " + Self.resumeCommand(path: path, epochs: epochs, data: source.source, limit: source.limit))

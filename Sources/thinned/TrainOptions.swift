@@ -67,6 +67,12 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "How each step chooses its batch: shuffle (each epoch a shuffle cut into full batches; the default) or poisson (each example independently with probability batch/N, as the privacy accountant assumes; batch sizes vary).")
     var sampling: BatchSampling?
 
+    @Option(help: "How a step's gradient is summed: tiles (over the whole batch at once; the default of a single process) or exact (the batch cut into groups of --group-size samples, each summed apart and the groups added exactly: the same bits on any number of MPI processes; the default under mpirun or srun).")
+    var reduce: ReduceMode?
+
+    @Option(help: "--reduce exact: samples per group, a multiple of --shard that divides the batch; each process gets whole groups (default: the shard size).")
+    var groupSize: Int?
+
     /// The DP options that were given, for the messages that refuse them.
     var privacyOptions: [String] {
         [("--clip", clip.map { "\($0)" }), ("--noise-multiplier", noiseMultiplier.map { "\($0)" }), ("--delta", delta.map { "\($0)" }),
@@ -94,6 +100,14 @@ struct TrainOptions: ParsableArguments {
         configuration.augmentation = try augmentation(base: base.augmentation)
         configuration.privacy = try privacy(base: base.privacy)
         if let sampling { configuration.sampling = sampling }
+        switch reduce {
+        case .tiles?: configuration.exactGroupSize = nil
+        case .exact?: configuration.exactGroupSize = groupSize ?? base.exactGroupSize ?? configuration.shardSize
+        case nil: if let groupSize, base.exactGroupSize != nil { configuration.exactGroupSize = groupSize }
+        }
+        if let groupSize, configuration.exactGroupSize == nil {
+            throw ValidationError("--group-size \(groupSize): groups are summed apart only with --reduce exact")
+        }
         do {
             try configuration.validate()
         } catch {
@@ -206,3 +220,8 @@ extension WeightInitialization: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension GradientMode: ExpressibleByArgument {}
 extension BatchSampling: ExpressibleByArgument {}
+
+/// `--reduce`: how a step's gradient is summed (`TrainingConfiguration.exactGroupSize`).
+enum ReduceMode: String, CaseIterable, ExpressibleByArgument {
+    case tiles, exact
+}

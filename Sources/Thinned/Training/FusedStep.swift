@@ -157,7 +157,13 @@ final class FusedStep: GradientEngine {
         func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
             stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
         }
-        let shards = blocks(batchSize, shardSize), small = blocks(batchSize, Self.elementwiseRows)
+        let shards = blocks(batchSize, shardSize)
+        // The output phase's product is one GEMM per block of rows, so under --reduce exact its
+        // blocks stay within groups: each group's rows are then multiplied the same way whichever
+        // process holds them (a block across two groups would be cut where a process's rows end).
+        let small = exactGroups.map { groups in
+            (0..<groups.count).flatMap { g in blocks(groups.size, Self.elementwiseRows).map { ($0.lowerBound + g * groups.size)..<($0.upperBound + g * groups.size) } }
+        } ?? blocks(batchSize, Self.elementwiseRows)
         let layers = network.layout.layers
         func tiles(_ l: Int) -> [Task] {
             blocks(layers[l].outputs, Self.tileOutputs).flatMap { o in

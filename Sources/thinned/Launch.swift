@@ -1,0 +1,140 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Thinned
+#if MPI
+import CMPI
+#endif
+
+/// How this process was started: alone, or as one rank of several by an MPI launcher (`mpirun`,
+/// Slurm's `srun`), and the communicator that joins the ranks.
+///
+/// Only rank 0 speaks: every other rank's standard output goes to /dev/null and its warnings are
+/// dropped; an error on any rank is printed with the rank's number and ends the whole job.
+enum Launch {
+    /// The ranks the launcher announces in the environment (Open MPI's, PMIx's, PMI's or Slurm's),
+    /// or nil when no launcher started this process.
+    static var announcedSize: Int? {
+        let environment = ProcessInfo.processInfo.environment
+        for name in ["OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"] {
+            if let text = environment[name], let size = Int(text) { return size }
+        }
+        // srun sets SLURM_NTASKS in every task; plain sbatch scripts have it too, so it counts
+        // only together with SLURM_PROCID (set per task by srun).
+        if environment["SLURM_PROCID"] != nil, let text = environment["SLURM_NTASKS"], let size = Int(text) { return size }
+        return nil
+    }
+
+    /// This process's rank (0 without a launcher), for the messages.
+    nonisolated(unsafe) static var rank = 0
+    /// Whether MPI was started and must be finished before the process exits.
+    nonisolated(unsafe) static var started = false
+
+    /// The communicator of this run: MPI's when a launcher started this process (MPI
+    /// initialised here), else the one local process. A thinned built without the MPI trait
+    /// refuses to run as one of several ranks (each would train alone and write the same files).
+    static func communicator() throws -> Communicator {
+        guard let size = announcedSize else { return LocalCommunicator() }
+        #if MPI
+        let communicator = MPICommunicator()
+        started = true
+        rank = communicator.rank
+        if rank != 0 { silence() }
+        return communicator
+        #else
+        guard size <= 1 else {
+            throw CommandFailure("this process is one of \(size) started by an MPI launcher, but this thinned was built without MPI: build it with `swift build -c release --traits MPI` (Tools/setup --mpi installs Open MPI)")
+        }
+        return LocalCommunicator()
+        #endif
+    }
+
+    /// Ends MPI after a run every rank finished (or stopped) together.
+    static func finish() {
+        #if MPI
+        if started { thinned_mpi_finalize() }
+        started = false
+        #endif
+    }
+
+    /// Ends the whole job after `error` on this rank: printed with the rank, then MPI_Abort (the
+    /// other ranks may be waiting in a collective for this one).
+    static func abort(_ error: any Error) -> Never {
+        #if MPI
+        StandardError.write("thinned (rank \(rank)): \(ThinnedCommand.fullMessage(for: error))\n")
+        fflush(nil)
+        thinned_mpi_abort(1)
+        #endif
+        exit(1)
+    }
+
+    /// Rank ≠ 0: standard output to /dev/null (the progress, the epoch lines).
+    private static func silence() {
+        let null = open("/dev/null", O_WRONLY)
+        if null >= 0 {
+            fflush(nil)
+            dup2(null, STDOUT_FILENO)
+            close(null)
+        }
+    }
+}
+
+#if MPI
+/// MPI's `MPI_COMM_WORLD` as the run's communicator (MPI_THREAD_FUNNELED: only the main thread
+/// calls it).
+final class MPICommunicator: Communicator {
+    let rank: Int
+    let size: Int
+
+    init() {
+        let provided = thinned_mpi_init()
+        rank = Int(thinned_mpi_rank())
+        size = Int(thinned_mpi_size())
+        if provided < thinned_mpi_funneled() {
+            StandardError.write("thinned (rank \(rank)): this MPI gives no thread support (MPI_THREAD_FUNNELED); the worker pool needs it\n")
+            thinned_mpi_abort(1)
+        }
+    }
+
+    /// MPI counts are `int`s: longer buffers go in pieces.
+    private static let piece = 1 << 28
+
+    func maximum(_ values: UnsafeMutableBufferPointer<Float>) {
+        var first = 0
+        while first < values.count {
+            let count = min(Self.piece, values.count - first)
+            thinned_mpi_max_floats(values.baseAddress! + first, Int32(count))
+            first += count
+        }
+    }
+
+    func sum(_ values: UnsafeMutableBufferPointer<Int64>) {
+        var first = 0
+        while first < values.count {
+            let count = min(Self.piece, values.count - first)
+            thinned_mpi_sum_int64s(values.baseAddress! + first, Int32(count))
+            first += count
+        }
+    }
+
+    func gather(_ mine: UnsafeBufferPointer<Float>, into all: UnsafeMutableBufferPointer<Float>, counts: [Int], offsets: [Int]) {
+        let counts32 = counts.map { Int32($0) }, offsets32 = offsets.map { Int32($0) }
+        thinned_mpi_gather_floats(mine.baseAddress, Int32(mine.count), all.baseAddress, counts32, offsets32)
+    }
+
+    func broadcast(_ bytes: UnsafeMutableRawBufferPointer) {
+        thinned_mpi_broadcast(bytes.baseAddress, Int32(bytes.count))
+    }
+
+    func any(_ flag: Bool) -> Bool {
+        thinned_mpi_any(flag ? 1 : 0) != 0
+    }
+}
+#endif
