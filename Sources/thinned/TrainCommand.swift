@@ -153,7 +153,10 @@ struct TrainCommand: ParsableCommand {
             do {
                 report = try trainer.trainEpoch(onStep: { step in
                     progress.step(step)
-                    if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0, rank == 0 {
+                    // An epoch's last step is saved once the epoch is complete (below): a checkpoint
+                    // records positions within an epoch, 0 ..< its steps.
+                    if let every = checkpointEverySteps, let checkpointPath, trainer.state.step % every == 0, step.step < step.steps,
+                       rank == 0 {
                         Self.save(trainer, to: checkpointPath)
                     }
                 }, shouldStop: {
@@ -185,7 +188,9 @@ struct TrainCommand: ParsableCommand {
                 StandardError.warn("\(error); no more metrics are written")
                 metricsFile = nil
             }
-            if let every = checkpointEvery, let checkpointPath, report.epoch % every == 0, report.epoch < configuration.epochs, rank == 0 {
+            let everySteps = checkpointEverySteps.map { trainer.state.step % $0 == 0 } ?? false
+            if let checkpointPath, rank == 0, report.epoch < configuration.epochs,
+               everySteps || checkpointEvery.map({ report.epoch % $0 == 0 }) ?? false {
                 Self.save(trainer, to: checkpointPath)
             }
             fflush(nil)

@@ -9,6 +9,18 @@ import Testing
         output.split(separator: "\n").first { $0.hasPrefix("weights sha256: ") }.map { String($0.dropFirst(16)) }
     }
 
+    /// A checkpoint every N steps where N is an epoch's steps: the epoch's last step is saved once
+    /// the epoch is complete (it used to be saved as "step 10 of a 10-step epoch", refused by the
+    /// checkpoint's own validation with a warning, and never written).
+    @Test func aCheckpointEveryEpochOfStepsIsWrittenAtTheEpochsEnd() throws {
+        let path = CheckpointCommandTests.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--checkpoint", path, "--checkpoint-every-steps", "10",
+                                                         "--stop-after", "15"])
+        #expect(!result.stderr.contains("warning"), "\(result.stderr)")
+        #expect(result.stdout.contains("stopped after 15 steps at epoch 2, step 5"), "\(result.stdout)")
+    }
+
     @Test func trainsAndReportsEveryEpoch() throws {
         let metrics = NSTemporaryDirectory() + "thinned-metrics-\(UUID().uuidString).jsonl"
         defer { try? FileManager.default.removeItem(atPath: metrics) }
