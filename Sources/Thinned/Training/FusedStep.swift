@@ -251,7 +251,7 @@ final class FusedStep: GradientEngine {
     var profiler: Profiler?
 
     /// The task counts of a step's fork–joins, in order (for the profiler's task log).
-    var phaseTaskCounts: [Int] { phases.map(\.count) }
+    var phaseTaskCounts: [Int] { phases.map(\.count) + (exact.map { [$0.chunks.count, $0.chunks.count] } ?? []) }
 
     /// What the running step's tasks read: set by `step` before each phase, read by the workers
     /// (the pool's fork–join orders the two).
