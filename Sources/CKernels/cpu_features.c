@@ -14,8 +14,14 @@ static int detect_avx512f(void) {
     __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
     return (xcr0_low & 0xE6) == 0xE6;
 }
+
+static int detect_avx512dq(void) {
+    unsigned int a, b, c, d;
+    return detect_avx512f() && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX512DQ);
+}
 #else
 static int detect_avx512f(void) { return 0; }
+static int detect_avx512dq(void) { return 0; }
 #endif
 
 static int has_avx512f = -1;
@@ -25,6 +31,17 @@ int thinned_cpu_has_avx512f(void) {
     if (known < 0) {
         known = detect_avx512f();
         __atomic_store_n(&has_avx512f, known, __ATOMIC_RELAXED);
+    }
+    return known;
+}
+
+static int has_avx512dq = -1;
+
+int thinned_cpu_has_avx512dq(void) {
+    int known = __atomic_load_n(&has_avx512dq, __ATOMIC_RELAXED);
+    if (known < 0) {
+        known = detect_avx512dq();
+        __atomic_store_n(&has_avx512dq, known, __ATOMIC_RELAXED);
     }
     return known;
 }

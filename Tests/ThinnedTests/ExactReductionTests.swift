@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 import Parallel
 import Testing
 @testable import Thinned
@@ -18,25 +19,102 @@ import Testing
         #expect(ExactReduction.scale(maximum: .leastNonzeroMagnitude, groups: 1) == 62 + 148)
     }
 
+    /// round(x·2^k) for each of `xs`, written (not added).
+    static func integers(_ xs: [Float], scale k: Int, limit: Double = 0x1p62) -> (integers: [Int64], flags: Int8) {
+        var out = [Int64](repeating: 0, count: xs.count)
+        let flags = xs.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer {
+                ExactReduction.accumulate(x.baseAddress!, columns: xs.count, scale: k, limit: limit, into: $0.baseAddress!, store: true)
+            }
+        }
+        return (out, flags)
+    }
+
+    static func values(_ sums: [Int64], scale k: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: sums.count)
+        sums.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { ExactReduction.values(s.baseAddress!, count: sums.count, scale: k, into: $0.baseAddress!) } }
+        return out
+    }
+
     /// A Float survives the trip through its integer exactly when its last bit is worth at least
-    /// the resolution 2^−k (a value up to 2^(62−h−24) times smaller than the maximum); a smaller
+    /// the resolution 2^−k (a value up to 2^(62−h−24) times smaller than the bound); a smaller
     /// one comes back within half the resolution. The largest possible sum stays below 2^63.
     @Test func valuesSurviveTheTripAndSumsCannotOverflow() {
         let groups = 5, maximum: Float = 3.75
-        let k = ExactReduction.scale(maximum: maximum, groups: groups)!
-        for x: Float in [maximum, -maximum, 1, -0.5, 1e-6, 0] {
-            #expect(ExactReduction.value(ExactReduction.integer(x, scale: k), scale: k) == x, "\(x)")
-        }
+        let k = ExactReduction.scale(maximum: maximum, groups: groups)!, limit = ExactReduction.limit(groups: groups)
+        let xs: [Float] = [maximum, -maximum, 1, -0.5, 1e-6, 0]
+        let (integers, flags) = Self.integers(xs, scale: k, limit: limit)
+        #expect(flags == 0)
+        #expect(Self.values(integers, scale: k) == xs)
         let tiny: Float = 3.0e-12, resolution = Double(sign: .plus, exponent: -k, significand: 1)
-        #expect(abs(Double(ExactReduction.value(ExactReduction.integer(tiny, scale: k), scale: k)) - Double(tiny)) <= resolution / 2)
-        let largest = ExactReduction.integer(maximum, scale: k)
-        let (total, overflow) = largest.multipliedReportingOverflow(by: Int64(groups))
-        #expect(!overflow && total < Int64(1) << 62)
-        // Below the resolution 2^−k a value is lost (and says so by rounding to 0).
-        #expect(ExactReduction.integer(Float(sign: .plus, exponent: -k - 2, significand: 1), scale: k) == 0)
+        let back = Self.values(Self.integers([tiny], scale: k).integers, scale: k)[0]
+        #expect(abs(Double(back) - Double(tiny)) <= resolution / 2)
+        let (total, overflow) = integers[0].multipliedReportingOverflow(by: Int64(groups))
+        #expect(!overflow && total < Int64(1) << 62 && Double(integers[0]) <= limit)
+        // Below the resolution 2^−k a value is lost (and says so by rounding to 0); ties go to even.
+        #expect(Self.integers([Float(sign: .plus, exponent: -k - 2, significand: 1)], scale: k).integers == [0])
+        #expect(Self.integers([0.5, 1.5, 2.5, -0.5, -1.5], scale: 0).integers == [0, 2, 2, 0, -2])
         // Negative sums come back negative, subnormal ones rounded once.
-        #expect(ExactReduction.value(-3, scale: 1) == -1.5)
-        #expect(ExactReduction.value(1, scale: 149) == .leastNonzeroMagnitude)
+        #expect(Self.values([-3], scale: 1) == [-1.5])
+        #expect(Self.values([1], scale: 149) == [.leastNonzeroMagnitude])
+    }
+
+    /// A value that is not finite, or beyond the limit, is reported, never summed.
+    @Test func valuesBeyondTheBoundAreReported() {
+        let k = ExactReduction.scale(maximum: 1, groups: 4)!, limit = ExactReduction.limit(groups: 4)
+        #expect(Self.integers([0.5, 0.99], scale: k, limit: limit).flags == 0)
+        #expect(Self.integers([0.5, 2.5], scale: k, limit: limit).flags == 2)
+        #expect(Self.integers([.nan, 0.5], scale: k, limit: limit).flags == 1)
+        #expect(Self.integers([0.5, -.infinity, 3], scale: k, limit: limit).flags == 3)
+        // In a tail lane too (the eleventh of eleven), and in a strided block's later row.
+        var eleven = [Float](repeating: 0.25, count: 11)
+        eleven[10] = 7
+        #expect(Self.integers(eleven, scale: k, limit: limit).flags == 2)
+    }
+
+    /// The AVX-512 path and the portable one give the same integers and Floats, for blocks with
+    /// strides and tails, ties and values near the limit.
+    @Test func bothPathsGiveTheSameBits() {
+        var stream = RandomStream(Philox(seed: 4), .syntheticData, a: 2)
+        let rows = 5, columns = 37, stride = 41, sumStride = 43
+        var x = [Float](repeating: 0, count: rows * stride)
+        for j in x.indices {
+            let e = Int(stream.nextUniform() * 40) - 30
+            x[j] = (stream.nextUniform() * 2 - 1) * Float(sign: .plus, exponent: e, significand: 1)
+        }
+        x[3] = 0x1p-20 * 1.5   // x·2^k ends in .5: a tie
+        x[4] = -0x1p-20 * 2.5
+        let k = 20 + 1, limit = 0x1p50
+        for store in [true, false] {
+            var wide = [Int64](repeating: 7, count: rows * sumStride), portable = wide
+            let a = x.withUnsafeBufferPointer { xp in
+                wide.withUnsafeMutableBufferPointer {
+                    thinned_exact_accumulate(xp.baseAddress!, rows, columns, stride, $0.baseAddress!, sumStride, Int32(k), limit, store ? 1 : 0)
+                }
+            }
+            let b = x.withUnsafeBufferPointer { xp in
+                portable.withUnsafeMutableBufferPointer {
+                    thinned_exact_accumulate_portable(xp.baseAddress!, rows, columns, stride, $0.baseAddress!, sumStride, Int32(k), limit, store ? 1 : 0)
+                }
+            }
+            #expect(a == b && wide == portable)
+            // Only the block is written: the gaps between rows keep their 7.
+            #expect(wide[columns] == 7 && wide[sumStride + columns + 1] == 7)
+        }
+        var sums = [Int64](repeating: 0, count: 77)
+        for j in sums.indices {
+            sums[j] = Int64(bitPattern: (UInt64(stream.nextUniform() * 0x1p24) << 40) | UInt64(stream.nextUniform() * 0x1p24)) >> (j % 64)
+        }
+        sums[0] = (1 << 40) + (1 << 16)   // exactly between two Floats: ties to even
+        sums[1] = Int64.min + 1
+        for scale in [0, 30, 62, 170] {
+            var wide = [Float](repeating: 0, count: 77), portable = wide
+            sums.withUnsafeBufferPointer { s in
+                wide.withUnsafeMutableBufferPointer { thinned_exact_values(s.baseAddress!, 77, Int32(scale), $0.baseAddress!) }
+                portable.withUnsafeMutableBufferPointer { thinned_exact_values_portable(s.baseAddress!, 77, Int32(scale), $0.baseAddress!) }
+            }
+            #expect(wide.map(\.bitPattern) == portable.map(\.bitPattern), "scale \(scale)")
+        }
     }
 
     /// The sum of groups in any order is the same integer, and back in Floats it is the exact sum
@@ -48,12 +126,14 @@ import Testing
             (0..<count).map { j in (stream.nextUniform() * 2 - 1) * Float(sign: .plus, exponent: (j % 40) - 30 + g, significand: 1) }
         }
         let maximum = values.joined().map(abs).max()!
-        let k = ExactReduction.scale(maximum: maximum, groups: groups)!
+        let k = ExactReduction.scale(maximum: maximum, groups: groups)!, limit = ExactReduction.limit(groups: groups)
         func sums(_ order: [Int]) -> [Int64] {
             var sums = [Int64](repeating: 0, count: count)
             for g in order {
                 values[g].withUnsafeBufferPointer { v in
-                    sums.withUnsafeMutableBufferPointer { ExactReduction.accumulate(v.baseAddress!, count: count, scale: k, into: $0.baseAddress!) }
+                    sums.withUnsafeMutableBufferPointer {
+                        #expect(ExactReduction.accumulate(v.baseAddress!, columns: count, scale: k, limit: limit, into: $0.baseAddress!) == 0)
+                    }
                 }
             }
             return sums
@@ -61,12 +141,47 @@ import Testing
         let forward = sums(Array(0..<groups))
         #expect(sums(Array((0..<groups).reversed())) == forward)
         #expect(sums([3, 0, 6, 1, 5, 2, 4]) == forward)
+        let back = Self.values(forward, scale: k)
         for j in 0..<count {
             let exact = values.reduce(0.0) { $0 + Double($1[j]) }
-            let back = ExactReduction.value(forward[j], scale: k)
             // One Float rounding, plus what fell below the resolution 2^−k in each group.
             let resolution = Double(groups) * Double(sign: .plus, exponent: -k, significand: 1)
-            #expect(abs(Double(back) - exact) <= Double(back.ulp) / 2 + resolution, "element \(j)")
+            #expect(abs(Double(back[j]) - exact) <= Double(back[j].ulp) / 2 + resolution, "element \(j)")
+        }
+    }
+
+    /// Each tensor's bound, from the rows' largest |δ| and |z̃|, is above every value of every
+    /// group's gradient — each group's sum Σᵢ δᵢ z̃ᵢᵀ / B formed again in Double from the deltas
+    /// and inputs the step left in its workspace — and not far above it.
+    @Test func theBoundsCoverEveryGroupsGradient() throws {
+        var configuration = Self.configuration
+        configuration.optimizer = .init(kind: .sgd)
+        let trainer = try Trainer(configuration: configuration, data: Self.data, pool: DispatchExecutor(workers: 2))
+        trainer.train(batch: EpochOrder(count: Self.data.train.count, batchSize: 100, epoch: 0, seed: 11).batch(0))
+        let step = try #require(trainer.engine as? FusedStep), exact = try #require(step.exact)
+        let workspace = step.workspace
+        for (l, layer) in step.network.layout.layers.enumerated() {
+            let delta = workspace.delta(layer: l), input = workspace.inputs[l]
+            var weights = 0.0, bias = 0.0
+            for g in 0..<4 {
+                let rows = (g * 25)..<((g + 1) * 25)
+                for o in 0..<layer.outputs {
+                    var b = 0.0
+                    for r in rows { b += Double(delta[r * layer.outputs + o]) }
+                    bias = max(bias, abs(b) / 100)
+                    var sums = [Double](repeating: 0, count: layer.inputs)
+                    for r in rows {
+                        let d = Double(delta[r * layer.outputs + o])
+                        for j in 0..<layer.inputs { sums[j] += d * Double(input[r * layer.inputs + j]) }
+                    }
+                    weights = max(weights, sums.map(abs).max()! / 100)
+                }
+            }
+            for (t, largest) in [(2 * l, weights), (2 * l + 1, bias)] {
+                let bound = Double(exact.bounds[t])
+                #expect(largest > 0 && largest <= bound, "tensor \(t): \(largest) above its bound \(bound)")
+                #expect(bound <= 64 * largest, "tensor \(t): bound \(bound) for \(largest): more than 6 bits above")
+            }
         }
     }
 

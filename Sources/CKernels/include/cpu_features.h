@@ -6,4 +6,7 @@
 /// so one binary runs everywhere, and each path gives the same bits.
 int thinned_cpu_has_avx512f(void);
 
+/// 1 when the CPU also has AVX-512 DQ (the conversions between doubles and 64-bit integers).
+int thinned_cpu_has_avx512dq(void);
+
 #endif

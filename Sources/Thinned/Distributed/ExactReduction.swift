@@ -1,23 +1,34 @@
+import CKernels
+
 /// Summing gradients of fixed sample groups so that the result does not depend on where each group
 /// was computed: `--reduce exact`.
 ///
-/// A batch of B samples is cut into B / `groupSize` groups of consecutive batch positions, fixed by
-/// the batch and the group size, never by the number of processes. Each group's gradient sum is
+/// A batch of B samples is cut into G = B / `groupSize` groups of consecutive batch positions, fixed
+/// by the batch and the group size, never by the number of processes. Each group's gradient sum is
 /// one fixed computation (its rows' GEMMs, the same shapes wherever it runs). To add the groups up
 /// in any order with the same bits, every group's value x of tensor t is turned into the integer
-/// round(x·2^kₜ) (to nearest, ties to even) and the integers are added — exactly, in any order —
-/// then the sum S is turned back into the float S·2^−kₜ, rounded once.
+/// round(x·2^kₜ) (to nearest, ties to even) and the integers are added — exactly, in any order, so
+/// `MPI_Allreduce` of `MPI_INT64_T` with `MPI_SUM` is safe — then the sum S is turned back into
+/// the Float S·2^−kₜ, rounded once.
 ///
-/// The scale: with Mₜ the largest |x| of tensor t over every group (a maximum, exact in any order)
-/// and Mₜ < 2^eₜ, kₜ = 62 − h − eₜ where 2^h ≥ the number of groups. Every integer is then at most
-/// 2^(62−h) in magnitude and any sum of them at most 2^62: it cannot overflow an Int64. What the
-/// integers keep: each value to within 2^(eₜ+h−63) — relative to the tensor's largest value about
-/// 2^−(63−h), far below a Float's 2^−24, so the sum is the exact sum of the groups' values to well
-/// below the final Float rounding, except that values under 2^(eₜ+h−63) (2^−56 of the largest, for
-/// 64 groups) count as 0. A tensor with a value that is not finite has no scale: `scale` returns nil,
-/// and the step reports a diverged run instead of summing.
+/// The scale: Mₜ is a bound on |x| for every value of tensor t in every group, known before any
+/// gradient tile runs, so that each tile is converted while it is still in cache: for the weights
+/// of a layer, a group's element is (1/B)·Σᵢ δᵢ[o]·z̃ᵢ[j] over the group's samples, at most
+/// (1/B)·Σᵢ ‖δᵢ‖∞‖z̃ᵢ‖∞; for its bias, (1/B)·Σᵢ ‖δᵢ‖∞ (δ after clipping). Mₜ is the largest such
+/// group bound over all groups — a maximum, exact in any order, shared by every process — times a
+/// margin for the Float rounding of the products (`margin`). With Mₜ < 2^eₜ and 2^h ≥ G,
+/// kₜ = 62 − h − eₜ: every integer is then at most 2^(62−h) in magnitude and any sum of G of them at
+/// most 2^62, so an Int64 cannot overflow. Every conversion checks its value against that limit
+/// (and for NaN); a value beyond it is reported, never summed silently.
+///
+/// Precision: each group's value is kept to within half of 2^−kₜ = 2^(eₜ+h−62), that is about
+/// 2^−(61−h) relative to Mₜ: for 64 groups 2^−55, against a Float's 2^−24. The bound is above the
+/// true largest magnitude (by the products' spread; a few bits on the reference model), so the
+/// relative resolution against the largest value is somewhat coarser, still some 25 bits finer
+/// than a Float; values more than 2^(62−h−24) times below Mₜ lose bits (and below 2^−kₜ/2 count
+/// as 0), as they would in any Float sum beside the largest.
 public enum ExactReduction {
-    /// The bits of the integers.
+    /// The bits of the integers' magnitudes.
     static let integerBits = 62
 
     /// h: the least h with 2^h ≥ `groups`.
@@ -26,8 +37,13 @@ public enum ExactReduction {
         return Int.bitWidth - (groups - 1).leadingZeroBitCount
     }
 
-    /// kₜ for a tensor whose largest magnitude over all groups is `maximum`, summed over `groups`
-    /// groups: nil when `maximum` is not finite; 0 for an all-zero tensor.
+    /// The factor on a bound Σᵢ aᵢbᵢ computed exactly enough (in Double) that covers what the Float
+    /// products and sums of `rows` rows can add to the values they bound: each is within
+    /// (rows + 2)·2^−24 of its exact value, relative to the bound.
+    static func margin(rows: Int) -> Double { 1 + Double(rows + 2) * 0x1p-23 }
+
+    /// kₜ for a tensor whose values are bounded by `maximum` in every one of `groups` groups: nil
+    /// when `maximum` is not finite; 0 for an all-zero tensor.
     static func scale(maximum: Float, groups: Int) -> Int? {
         guard maximum.isFinite else { return nil }
         if maximum == 0 { return 0 }
@@ -36,36 +52,21 @@ public enum ExactReduction {
         return integerBits - headroom(groups: groups) - e
     }
 
-    /// round(x·2^k) to nearest, ties to even: exact, since a Float times a power of two is exact in
-    /// Double over this range (|x·2^k| ≤ 2^62, and x·2^k ≥ 2^−149·2^k never underflows Double).
-    @inline(__always)
-    static func integer(_ x: Float, scale k: Int) -> Int64 {
-        Int64((Double(x) * Double(sign: .plus, exponent: k, significand: 1)).rounded(.toNearestOrEven))
+    /// The largest magnitude of a value's integer, 2^(62 − h).
+    static func limit(groups: Int) -> Double { Double(sign: .plus, exponent: integerBits - headroom(groups: groups), significand: 1) }
+
+    /// Adds (or, with `store`, writes) round(x·2^k) for a `rows` × `columns` block of Floats
+    /// (`stride` apart) into the integers at `sums` (`sumStride` apart). Returns 0, or flags: 1 when
+    /// a value is not finite, 2 when one is beyond `limit` (the sums are then not to be used).
+    @discardableResult
+    static func accumulate(_ values: UnsafePointer<Float>, rows: Int = 1, columns: Int, stride: Int = 0, scale k: Int,
+                           limit: Double, into sums: UnsafeMutablePointer<Int64>, sumStride: Int = 0, store: Bool = false) -> Int8 {
+        Int8(thinned_exact_accumulate(values, rows, columns, stride, sums, sumStride, Int32(k), limit, store ? 1 : 0))
     }
 
-    /// S·2^−k rounded once to Float.
-    @inline(__always)
-    static func value(_ sum: Int64, scale k: Int) -> Float {
-        // Float(sum) rounds to 24 bits and the power of two is exact — unless the product is a
-        // subnormal, which would round a second time: then the Double path (53 bits, exact for
-        // |sum| ≤ 2^53; beyond that the value is far from subnormal).
-        let rounded = Float(sum)
-        let result = Float(sign: .plus, exponent: -k, significand: rounded)
-        if result.isNormal || result == 0 { return result }
-        return Float(Double(sum) * Double(sign: .plus, exponent: -k, significand: 1))
-    }
-
-    /// Adds the integers of `count` values at `values` to `sums`.
-    static func accumulate(_ values: UnsafePointer<Float>, count: Int, scale k: Int, into sums: UnsafeMutablePointer<Int64>) {
-        let factor = Double(sign: .plus, exponent: k, significand: 1)
-        for j in 0..<count {
-            sums[j] &+= Int64((Double(values[j]) * factor).rounded(.toNearestOrEven))
-        }
-    }
-
-    /// Writes the Floats of `count` integer sums.
+    /// Writes the Floats S·2^−k of `count` integer sums (see `thinned_exact_values`).
     static func values(_ sums: UnsafePointer<Int64>, count: Int, scale k: Int, into out: UnsafeMutablePointer<Float>) {
-        for j in 0..<count { out[j] = value(sums[j], scale: k) }
+        thinned_exact_values(sums, count, Int32(k), out)
     }
 }
 

@@ -45,7 +45,7 @@ private final class FirstTouch: WorkerTasks {
             let classes = widths[widths.count - 1]
             zero(workspace.outputs, width: classes, rows: rows, columns: 0..<classes)
             (workspace.losses + rows.lowerBound).update(repeating: 0, count: rows.count)
-        case .delta, .gradient, .clip, .groupGradient, .combine, .apply:
+        case .delta, .gradient, .clip, .bound, .exactTile, .apply:
             break
         }
     }

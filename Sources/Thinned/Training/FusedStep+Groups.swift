@@ -9,17 +9,21 @@ final class ExactGroups {
     let rows: Range<Int>
     /// How many groups those are.
     var localGroups: Int { rows.count / plan.groupSize }
-    /// Each local group's gradient (every parameter, over the batch size), one after another.
-    let groupGradients: UnsafeMutablePointer<Float>
-    /// The integer sums, one per parameter.
+    /// The integer sums, one per parameter, then the counts of tiles that met a NaN and of tiles
+    /// that met a value beyond its bound (summed over the processes with the gradient).
     let sums: UnsafeMutablePointer<Int64>
-    /// The largest magnitude of each tensor (weights, then bias, layer by layer).
-    let maxima: UnsafeMutablePointer<Float>
-    /// The largest magnitude in each task of the group-gradient phase.
-    var tileMaxima: UnsafeMutablePointer<Float>
+    /// Each local row's largest |δ| and |z̃| in each layer (`row · layers + layer`).
+    let deltaMaxima: UnsafeMutablePointer<Float>
+    let inputMaxima: UnsafeMutablePointer<Float>
+    /// Each tensor's bound Mₜ (weights, then bias, layer by layer), then shared as a maximum.
+    let bounds: UnsafeMutablePointer<Float>
     /// Each tensor's scale kₜ for the step under way.
     let scales: UnsafeMutablePointer<Int>
-    /// The chunks of the combine and apply phases: pieces of one tensor each.
+    /// What each task of the gradient phase met: 0, or the kernel's flag (a NaN or a value beyond
+    /// the bound).
+    private(set) var status: UnsafeMutablePointer<Int8>
+    private(set) var statusCount = 0
+    /// The chunks of the apply phase: pieces of one tensor each.
     let chunks: [(tensor: Int, elements: Range<Int>)]
     /// The squared norm of each chunk of the summed gradient, before noise (statistics).
     let chunkSquaredNorms: UnsafeMutablePointer<Double>
@@ -28,8 +32,11 @@ final class ExactGroups {
     let allNorms: UnsafeMutablePointer<Float>
     let parameters: Int
     let tensors: Int
+    let layers: Int
+    /// Whether the last step found a value beyond its bound (a defect: the bound is proven).
+    var overflowed = false
 
-    /// Elements per chunk of the combine and apply phases.
+    /// Elements per chunk of the apply phase.
     static let chunk = 16_384
 
     init(plan: GroupPlan, communicator: Communicator, layout: ParameterLayout) {
@@ -38,18 +45,20 @@ final class ExactGroups {
         self.communicator = communicator
         rows = plan.rows(of: communicator.rank)
         parameters = layout.count
-        tensors = 2 * layout.layers.count
-        let local = rows.count / plan.groupSize
-        groupGradients = .allocate(capacity: max(1, local * layout.count))
-        groupGradients.initialize(repeating: 0, count: max(1, local * layout.count))
-        sums = .allocate(capacity: layout.count)
-        sums.initialize(repeating: 0, count: layout.count)
-        maxima = .allocate(capacity: tensors)
-        maxima.initialize(repeating: 0, count: tensors)
+        layers = layout.layers.count
+        tensors = 2 * layers
+        sums = .allocate(capacity: layout.count + 2)
+        sums.initialize(repeating: 0, count: layout.count + 2)
+        deltaMaxima = .allocate(capacity: rows.count * layers)
+        deltaMaxima.initialize(repeating: 0, count: rows.count * layers)
+        inputMaxima = .allocate(capacity: rows.count * layers)
+        inputMaxima.initialize(repeating: 0, count: rows.count * layers)
+        bounds = .allocate(capacity: tensors)
+        bounds.initialize(repeating: 0, count: tensors)
         scales = .allocate(capacity: tensors)
         scales.initialize(repeating: 0, count: tensors)
-        tileMaxima = .allocate(capacity: 1)
-        tileMaxima.initialize(to: 0)
+        status = .allocate(capacity: 1)
+        status.initialize(to: 0)
         chunks = layout.tensors.enumerated().flatMap { t, tensor in
             stride(from: tensor.range.lowerBound, to: tensor.range.upperBound, by: Self.chunk).map {
                 (tensor: t, elements: $0..<min($0 + Self.chunk, tensor.range.upperBound))
@@ -65,21 +74,57 @@ final class ExactGroups {
     }
 
     deinit {
-        groupGradients.deallocate()
         sums.deallocate()
-        maxima.deallocate()
+        deltaMaxima.deallocate()
+        inputMaxima.deallocate()
+        bounds.deallocate()
         scales.deallocate()
-        tileMaxima.deallocate()
+        status.deallocate()
         chunkSquaredNorms.deallocate()
         allLosses.deallocate()
         allNorms.deallocate()
     }
 
-    /// Room for the maxima of `count` tasks.
-    func reserveTileMaxima(_ count: Int) {
-        tileMaxima.deallocate()
-        tileMaxima = .allocate(capacity: max(1, count))
-        tileMaxima.initialize(repeating: 0, count: max(1, count))
+    /// Room for the status of `tiles` tasks.
+    func reserveStatus(tiles: Int) {
+        status.deallocate()
+        statusCount = tiles
+        status = .allocate(capacity: max(1, tiles))
+        status.initialize(repeating: 0, count: max(1, tiles))
+    }
+
+    /// The bytes a process holds for `--reduce exact` beside the plain step: the integer sums
+    /// and the per-row bounds (what `requireMemory` adds).
+    static func bytes(parameters: Int, rows: Int, layers: Int) -> Int {
+        (parameters + 2) * MemoryLayout<Int64>.stride + 2 * rows * layers * MemoryLayout<Float>.stride
+    }
+
+    /// Each tensor's bound over this process's groups (see `ExactReduction`), from the rows'
+    /// maxima: the largest over the groups of (1/B)·Σᵢ aᵢbᵢ for the weights and (1/B)·Σᵢ aᵢ for
+    /// the bias, in Double, times the rounding margin, rounded up to a Float.
+    func localBounds(batchSize: Int) {
+        let size = plan.groupSize, margin = ExactReduction.margin(rows: size) / Double(batchSize)
+        for l in 0..<layers {
+            var weights = 0.0, bias = 0.0
+            for g in 0..<localGroups {
+                var w = 0.0, b = 0.0
+                for r in (g * size)..<((g + 1) * size) {
+                    let a = Double(deltaMaxima[r * layers + l])
+                    w += a * Double(inputMaxima[r * layers + l])
+                    b += a
+                }
+                weights = max(weights, w)
+                bias = max(bias, b)
+            }
+            bounds[2 * l] = Self.roundedUp(weights * margin)
+            bounds[2 * l + 1] = Self.roundedUp(bias * margin)
+        }
+    }
+
+    /// The least Float at or above `x` (infinity beyond the Floats; NaN stays NaN).
+    static func roundedUp(_ x: Double) -> Float {
+        let f = Float(x)
+        return Double(f) < x ? f.nextUp : f
     }
 
     /// The batch positions of every process (the gathers' counts and offsets).
@@ -88,17 +133,19 @@ final class ExactGroups {
 }
 
 extension FusedStep {
-    /// The step under `--reduce exact`: this process's rows through the phases (the last one
-    /// leaves each local group's gradient in `groupGradients`), then every tensor's largest
-    /// magnitude over all processes, the integers summed over the local groups and then over the
-    /// processes, and each chunk back to Floats, noised and applied — the same on every process.
-    /// Returns the mean loss over the whole batch (every process's losses, in batch order); NaN
-    /// when a gradient is not finite (every process sees it: the maxima are shared).
+    /// The step under `--reduce exact`: this process's rows through the phases — the forward
+    /// pass, every delta, each row's bounds, then each gradient tile of each local group, turned
+    /// into integers and summed over the groups while in cache; every tensor's bound is shared
+    /// (a maximum) before the tiles run, the integers are summed over the processes, and each
+    /// chunk is turned back to Floats, noised and applied — the same on every process. Returns the
+    /// mean loss over the whole batch (every process's losses, in batch order); NaN when a gradient
+    /// is not finite (every process sees it: the bounds and the tiles' flags are shared).
     func exactStep(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate, exact: ExactGroups) -> Float {
         precondition(batch.count == batchSize, "FusedStep: --reduce exact takes batches of \(batchSize), got \(batch.count)")
         let noise = privacy?.noise(step: state.step + 1), noiseScale = privacy?.noiseScale(batchSize: batchSize) ?? 0
-        let layout = network.layout
+        let parameters = network.layout.count
         var finite = true
+        exact.overflowed = false
         state.withPointers { p in
             func run(_ tasks: [Task]) {
                 current = Current(p: p, batch: batch, update: update, tasks: tasks, noise: noise, noiseScale: noiseScale)
@@ -108,38 +155,36 @@ extension FusedStep {
                     pool.forEachTask(tasks.count, of: self)
                 }
             }
-            for phase in phases.indices { run(phases[phase]) }
-            // Each tensor's largest magnitude: over this process's tiles, then over the processes.
-            let groupPhase = phases[phases.count - 1]
-            exact.maxima.update(repeating: 0, count: exact.tensors)
-            for (t, task) in groupPhase.enumerated() {
-                guard case let .groupGradient(_, layer, _, inputs) = task else { continue }
-                let m = exact.tileMaxima[t]
-                // A NaN anywhere makes the tensor's maximum NaN (`max` would drop it).
-                let weights = 2 * layer
-                if m.isNaN || exact.maxima[weights].isNaN { exact.maxima[weights] = .nan } else { exact.maxima[weights] = max(exact.maxima[weights], m) }
-                if inputs.lowerBound == 0 {
-                    // The bias's own maximum rides in the next slot of the tile maxima (see runExact).
-                    let b = exact.tileMaxima[groupPhase.count + t]
-                    if b.isNaN || exact.maxima[weights + 1].isNaN { exact.maxima[weights + 1] = .nan } else { exact.maxima[weights + 1] = max(exact.maxima[weights + 1], b) }
-                }
-            }
-            // NaN is carried to every process as infinity (MPI's maximum of NaNs is unspecified).
-            for t in 0..<exact.tensors where exact.maxima[t].isNaN { exact.maxima[t] = .infinity }
-            exact.communicator.maximum(UnsafeMutableBufferPointer(start: exact.maxima, count: exact.tensors))
+            for phase in 0..<(phases.count - 1) { run(phases[phase]) }
+            // The bounds, shared before any tile is converted: every process then uses one scale.
+            exact.localBounds(batchSize: batchSize)
+            exact.communicator.maximum(UnsafeMutableBufferPointer(start: exact.bounds, count: exact.tensors))
             for t in 0..<exact.tensors {
-                guard let k = ExactReduction.scale(maximum: exact.maxima[t], groups: exact.plan.groups) else {
+                guard let k = ExactReduction.scale(maximum: exact.bounds[t], groups: exact.plan.groups) else {
                     finite = false
                     break
                 }
                 exact.scales[t] = k
             }
             guard finite else { return }
-            run((0..<exact.chunks.count).map { Task.combine(chunk: $0) })
-            exact.communicator.sum(UnsafeMutableBufferPointer(start: exact.sums, count: layout.count))
+            run(phases[phases.count - 1])
+            var nan: Int64 = 0, beyond: Int64 = 0
+            for t in 0..<exact.statusCount {
+                nan += Int64(exact.status[t] & 1)
+                beyond += Int64(exact.status[t] >> 1)
+            }
+            exact.sums[parameters] = nan
+            exact.sums[parameters + 1] = beyond
+            exact.communicator.sum(UnsafeMutableBufferPointer(start: exact.sums, count: parameters + 2))
+            guard exact.sums[parameters] == 0, exact.sums[parameters + 1] == 0 else {
+                exact.overflowed = exact.sums[parameters + 1] > 0
+                finite = false
+                return
+            }
             run((0..<exact.chunks.count).map { Task.apply(chunk: $0) })
             current = nil
         }
+        current = nil
         // Every process's losses (and norms), in batch order.
         exact.communicator.gather(UnsafeBufferPointer(start: workspace.losses, count: exact.rows.count),
                                   into: UnsafeMutableBufferPointer(start: exact.allLosses, count: batchSize),
@@ -160,33 +205,37 @@ extension FusedStep {
         guard let exact else { preconditionFailure("FusedStep: \(task) without --reduce exact") }
         let layout = network.layout
         switch task {
-        case let .groupGradient(group, layer, outputs, inputs):
-            let weights = layout.layers[layer], base = exact.groupGradients + group * layout.count
-            let tile = base + weights.weights.lowerBound + outputs.lowerBound * weights.inputs + inputs.lowerBound
-            let bias = base + weights.bias.lowerBound + outputs.lowerBound
-            network.gradient(workspace, layer: layer, rows: exact.plan.groupSize, firstRow: group * exact.plan.groupSize,
-                             outputs: outputs, inputs: inputs, alpha: 1 / Float(batchSize), weights: tile,
-                             leading: weights.inputs, bias: bias)
-            var m: Float = 0
-            for o in 0..<outputs.count {
-                let row = tile + o * weights.inputs
-                for i in 0..<inputs.count { m = Self.largerMagnitude(m, row[i]) }
+        case let .bound(rows):
+            for r in rows {
+                for (l, layer) in layout.layers.enumerated() {
+                    exact.deltaMaxima[r * exact.layers + l] = Self.largestMagnitude(workspace.delta(layer: l) + r * layer.outputs,
+                                                                                    count: layer.outputs)
+                    exact.inputMaxima[r * exact.layers + l] = Self.largestMagnitude(workspace.inputs[l] + r * layer.inputs,
+                                                                                    count: layer.inputs)
+                }
             }
-            exact.tileMaxima[index] = m
-            if inputs.lowerBound == 0 {
-                var b: Float = 0
-                for o in 0..<outputs.count { b = Self.largerMagnitude(b, bias[o]) }
-                exact.tileMaxima[phases[phases.count - 1].count + index] = b
-            }
-            profiler?.add(.parameter, worker: worker.index, seconds: Clock.seconds() - start)
-        case let .combine(chunk):
-            let (t, elements) = exact.chunks[chunk], k = exact.scales[t]
-            (exact.sums + elements.lowerBound).update(repeating: 0, count: elements.count)
+            profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
+        case let .exactTile(layer, outputs, inputs):
+            // Each group's tile in the worker's buffer, then its integers added to the sums.
+            let weights = layout.layers[layer]
+            let tile = gradientTiles + worker.index * Self.tileStride, bias = tile + Self.tileOutputs * Self.tileInputs
+            let kw = exact.scales[2 * layer], kb = exact.scales[2 * layer + 1]
+            let limit = ExactReduction.limit(groups: exact.plan.groups)
+            let sumTile = exact.sums + weights.weights.lowerBound + outputs.lowerBound * weights.inputs + inputs.lowerBound
+            let sumBias = exact.sums + weights.bias.lowerBound + outputs.lowerBound
+            var flags: Int8 = 0
             for g in 0..<exact.localGroups {
-                ExactReduction.accumulate(exact.groupGradients + g * layout.count + elements.lowerBound, count: elements.count,
-                                          scale: k, into: exact.sums + elements.lowerBound)
+                network.gradient(workspace, layer: layer, rows: exact.plan.groupSize, firstRow: g * exact.plan.groupSize,
+                                 outputs: outputs, inputs: inputs, alpha: 1 / Float(batchSize), weights: tile,
+                                 leading: inputs.count, bias: bias)
+                flags |= ExactReduction.accumulate(tile, rows: outputs.count, columns: inputs.count, stride: inputs.count, scale: kw,
+                                                   limit: limit, into: sumTile, sumStride: weights.inputs, store: g == 0)
+                if inputs.lowerBound == 0 {
+                    flags |= ExactReduction.accumulate(bias, columns: outputs.count, scale: kb, limit: limit, into: sumBias, store: g == 0)
+                }
             }
-            profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - start)
+            exact.status[index] = flags
+            profiler?.add(.parameter, worker: worker.index, seconds: Clock.seconds() - start)
         case let .apply(chunk):
             let (t, elements) = exact.chunks[chunk]
             ExactReduction.values(exact.sums + elements.lowerBound, count: elements.count, scale: exact.scales[t],
@@ -202,10 +251,19 @@ extension FusedStep {
         }
     }
 
-    /// The larger of `m` and |x|, NaN if either is NaN.
-    @inline(__always)
-    static func largerMagnitude(_ m: Float, _ x: Float) -> Float {
-        let a = abs(x)
-        return a > m || a.isNaN ? a : m
+    /// The largest |x| of `count` Floats (a NaN among them may be missed: the tiles' conversion
+    /// reports NaN).
+    static func largestMagnitude(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var high = Lanes.Vector(repeating: 0), low = Lanes.Vector(repeating: 0)
+        var e = 0
+        while e + Lanes.width <= count {
+            let v = Lanes.load(x + e)
+            high = pointwiseMax(high, v)
+            low = pointwiseMin(low, v)
+            e += Lanes.width
+        }
+        var m = max(high.max(), -low.min())
+        for e in e..<count { m = max(m, abs(x[e])) }
+        return m
     }
 }

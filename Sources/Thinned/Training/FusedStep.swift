@@ -38,11 +38,10 @@ final class FusedStep: GradientEngine {
         case delta(layer: Int, rows: Range<Int>, columns: Range<Int>)
         case gradient(layer: Int, outputs: Range<Int>, inputs: Range<Int>)
         case clip(rows: Range<Int>)
-        /// `--reduce exact`: the tile's sum over the rows of this process's group `group` (0 for
-        /// its first), into that group's gradient.
-        case groupGradient(group: Int, layer: Int, outputs: Range<Int>, inputs: Range<Int>)
-        /// `--reduce exact`: chunk `chunk`'s integers, summed over this process's groups.
-        case combine(chunk: Int)
+        /// `--reduce exact`: the largest |δ| and |z̃| of each sample of `rows` in every layer.
+        case bound(rows: Range<Int>)
+        /// `--reduce exact`: a gradient tile of each of this process's groups, as integers, summed.
+        case exactTile(layer: Int, outputs: Range<Int>, inputs: Range<Int>)
         /// `--reduce exact`: chunk `chunk` of the summed gradient back to Floats, its noise, its update.
         case apply(chunk: Int)
     }
@@ -117,7 +116,7 @@ final class FusedStep: GradientEngine {
         tiles = TilePlan(widths: network.model.layers, rows: shardSize)
         phases = Self.phases(rows: exact?.rows.count ?? batchSize, network: network, shardSize: shardSize, plan: tiles,
                              measuresNorms: self.measuresNorms, exactGroups: exact.map { ($0.localGroups, $0.plan.groupSize) })
-        exact?.reserveTileMaxima(2 * (phases.last?.count ?? 0))
+        exact?.reserveStatus(tiles: phases.last?.count ?? 0)
         tileSquaredNorms = .allocate(capacity: phases.last?.count ?? 0)
         tileSquaredNorms.initialize(repeating: 0, count: phases.last?.count ?? 0)
         let bytes = pool.count * Self.tileStride * MemoryLayout<Float>.stride
@@ -151,7 +150,8 @@ final class FusedStep: GradientEngine {
     ///
     /// With `exactGroups` (`--reduce exact`: `count` groups of `size` rows, `rows` in all), the
     /// backward phases take the clipping order, with the norms phase only when measuring norms,
-    /// and the last phase computes every group's gradient tiles apart.
+    /// then a phase of each sample's bounds, and the last phase computes each gradient tile of
+    /// every group apart and sums them as integers.
     static func phases(rows batchSize: Int, network: Network, shardSize: Int, plan: TilePlan, measuresNorms: Bool,
                        exactGroups: (count: Int, size: Int)? = nil) -> [[Task]] {
         func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
@@ -194,12 +194,11 @@ final class FusedStep: GradientEngine {
             }
             if measuresNorms { phases.append(small.map { .clip(rows: $0) }) }
             let all = stride(from: layers.count - 1, through: 0, by: -1).flatMap(tiles)
-            if let exactGroups {
-                phases.append((0..<exactGroups.count).flatMap { g in
-                    all.map { task -> Task in
-                        guard case let .gradient(l, o, i) = task else { preconditionFailure("FusedStep: \(task) is no gradient tile") }
-                        return .groupGradient(group: g, layer: l, outputs: o, inputs: i)
-                    }
+            if exactGroups != nil {
+                phases.append(small.map { .bound(rows: $0) })
+                phases.append(all.map { task -> Task in
+                    guard case let .gradient(l, o, i) = task else { preconditionFailure("FusedStep: \(task) is no gradient tile") }
+                    return .exactTile(layer: l, outputs: o, inputs: i)
                 })
             } else {
                 phases.append(all)
@@ -250,8 +249,10 @@ final class FusedStep: GradientEngine {
     /// Set to collect where the time of each step goes.
     var profiler: Profiler?
 
+    var exactOverflow: Bool { exact?.overflowed ?? false }
+
     /// The task counts of a step's fork–joins, in order (for the profiler's task log).
-    var phaseTaskCounts: [Int] { phases.map(\.count) + (exact.map { [$0.chunks.count, $0.chunks.count] } ?? []) }
+    var phaseTaskCounts: [Int] { phases.map(\.count) + (exact.map { [$0.chunks.count] } ?? []) }
 
     /// What the running step's tasks read: set by `step` before each phase, read by the workers
     /// (the pool's fork–join orders the two).
@@ -344,7 +345,7 @@ extension FusedStep: WorkerTasks {
                 network.scaleDeltas(workspace, row: r, by: PrivacyConfiguration.clipFactor(norm: norm, clipNorm: clipNorm))
             }
             profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
-        case .groupGradient, .combine, .apply:
+        case .bound, .exactTile, .apply:
             runExact(task: index, current.tasks[index], p: p, update: current.update, noise: current.noise,
                      noiseScale: current.noiseScale, worker: worker, start: start)
         }

@@ -19,9 +19,14 @@ protocol GradientEngine: AnyObject {
     /// gradients, when clipping), before any noise; 0 unless the step was built to keep per-sample
     /// statistics (`measuresStatistics`: one more pass over the gradient, which clipping alone skips).
     var batchGradientSquaredNorm: Double { get }
+    /// Whether the last step's `--reduce exact` met a finite value beyond its proven bound (a
+    /// defect, reported as `TrainingError.exactOverflow`, never summed); false for other steps.
+    var exactOverflow: Bool { get }
 }
 
 extension GradientEngine {
+    var exactOverflow: Bool { false }
+
     /// The mean of `count` losses, summed in sample order in Double: what a step returns (0 for
     /// an empty batch, which Poisson sampling may draw).
     static func meanLoss(_ losses: UnsafePointer<Float>, count: Int) -> Float {

@@ -8,10 +8,15 @@ extension Trainer {
         let layers = model.layers.map(String.init).joined(separator: ",")
         let literal = configuration.stepMode == .literal
         let what = "the model's parameters, gradient, optimizer state and workspaces"
-        guard let bytes = model.trainingBytes(optimizerBuffers: configuration.optimizer.stateBuffers,
-                                              batchSize: configuration.batchSize, workers: workers, literal: literal) else {
+        guard let step = model.trainingBytes(optimizerBuffers: configuration.optimizer.stateBuffers,
+                                             batchSize: configuration.batchSize, workers: workers, literal: literal) else {
             throw .tooLarge(option: "--layers", value: layers, .overflow(what: what))
         }
+        // --reduce exact: the integer sums and each row's bounds (at most the whole batch's rows).
+        let exact = configuration.exactGroupSize == nil ? 0
+            : ExactGroups.bytes(parameters: ParameterLayout.parameterCount(widths: model.layers) ?? 0, rows: configuration.batchSize, layers: model.layers.count - 1)
+        let (bytes, overflow) = step.addingReportingOverflow(exact)
+        if overflow { throw .tooLarge(option: "--layers", value: layers, .overflow(what: what)) }
         do throws(MemoryError) {
             try MemoryBudget.require(bytes, for: what)
         } catch {

@@ -164,7 +164,10 @@ public final class Trainer {
             stepTimes.append(Clock.seconds() - begin)
             accumulator?.add(norms: engine.sampleNorms, count: batch.count,
                              batchGradientSquaredNorm: engine.batchGradientSquaredNorm)
-            guard loss.isFinite else { throw diverge(.diverged(epoch: epoch + 1, step: stepInEpoch + 1, loss: loss)) }
+            guard loss.isFinite else {
+                if engine.exactOverflow { throw diverge(.exactOverflow(epoch: epoch + 1, step: stepInEpoch + 1)) }
+                throw diverge(.diverged(epoch: epoch + 1, step: stepInEpoch + 1, loss: loss))
+            }
             // A Poisson batch weighs by its size: the epoch's loss is the mean over its samples.
             epochLossSum += poisson == nil ? Double(loss) : Double(loss) * Double(batch.count) / Double(configuration.batchSize)
             stepInEpoch += 1
