@@ -74,7 +74,10 @@ struct ScaleCommand: ParsableCommand {
         let topology = try? machine.get()
         let usable = topology?.places(places).count ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
         let counts = threads?.values ?? Self.defaultThreads(usable: usable)
-        let base = try training.configuration(batch: batch.values.first ?? 100, epochs: 1, defaultOptimizer: .sgd)
+        var base = try training.configuration(batch: batch.values.first ?? 100, epochs: 1, defaultOptimizer: .sgd)
+        let communicator = try Launch.communicator()
+        // Several processes sum exactly (the default under a launcher, as for train).
+        if communicator.size > 1, training.reduce == nil, base.exactGroupSize == nil { base.exactGroupSize = base.shardSize }
         var study = ScaleStudy(training: base, threads: counts, binds: bind.values, places: places, batches: batch.values,
                                warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe,
                                executors: executor.values)
@@ -86,6 +89,10 @@ struct ScaleCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         BLASCheck.warnIfGeneric()
+        if communicator.size > 1 {
+            try runRanks(communicator: communicator, topology: machine, counts: counts, base: base)
+            return
+        }
         // The largest pool is checked now, not after the smaller ones have been measured.
         if let largest = counts.max() { try BLAS.requireCapacity(toStart: largest) }
         let folder = try OutputFolder(path: out)

@@ -36,3 +36,29 @@ public final class LocalCommunicator: Communicator {
     public func broadcast(_ bytes: UnsafeMutableRawBufferPointer) {}
     public func any(_ flag: Bool) -> Bool { flag }
 }
+
+/// Where a process's `--reduce exact` steps spent their time in collectives, summed over steps.
+///
+/// `waiting` is the maximum of the bounds (a few floats: its time is almost all waiting for the
+/// slowest process to reach it); `reducing` the sum of the integers (the gradient's bytes);
+/// `gathering` the gathers of the losses (and norms). The rest of a step is computation.
+public struct ReductionTimes: Sendable, Equatable {
+    public var steps = 0
+    public var waiting = 0.0
+    public var reducing = 0.0
+    public var gathering = 0.0
+    /// The bytes this process gives the collectives per step (each process gives as many).
+    public var bytesPerStep = 0
+
+    public init() {}
+
+    /// The times of the steps since `earlier`.
+    public func since(_ earlier: ReductionTimes) -> ReductionTimes {
+        var d = self
+        d.steps -= earlier.steps
+        d.waiting -= earlier.waiting
+        d.reducing -= earlier.reducing
+        d.gathering -= earlier.gathering
+        return d
+    }
+}

@@ -35,6 +35,8 @@ final class ExactGroups {
     let layers: Int
     /// Whether the last step found a value beyond its bound (a defect: the bound is proven).
     var overflowed = false
+    /// The time in collectives so far.
+    var times = ReductionTimes()
 
     /// Elements per chunk of the apply phase.
     static let chunk = 16_384
@@ -158,7 +160,9 @@ extension FusedStep {
             for phase in 0..<(phases.count - 1) { run(phases[phase]) }
             // The bounds, shared before any tile is converted: every process then uses one scale.
             exact.localBounds(batchSize: batchSize)
+            let waitStart = Clock.seconds()
             exact.communicator.maximum(UnsafeMutableBufferPointer(start: exact.bounds, count: exact.tensors))
+            exact.times.waiting += Clock.seconds() - waitStart
             for t in 0..<exact.tensors {
                 guard let k = ExactReduction.scale(maximum: exact.bounds[t], groups: exact.plan.groups) else {
                     finite = false
@@ -175,7 +179,9 @@ extension FusedStep {
             }
             exact.sums[parameters] = nan
             exact.sums[parameters + 1] = beyond
+            let reduceStart = Clock.seconds()
             exact.communicator.sum(UnsafeMutableBufferPointer(start: exact.sums, count: parameters + 2))
+            exact.times.reducing += Clock.seconds() - reduceStart
             guard exact.sums[parameters] == 0, exact.sums[parameters + 1] == 0 else {
                 exact.overflowed = exact.sums[parameters + 1] > 0
                 finite = false
@@ -186,6 +192,13 @@ extension FusedStep {
         }
         current = nil
         // Every process's losses (and norms), in batch order.
+        let gatherStart = Clock.seconds()
+        defer {
+            exact.times.gathering += Clock.seconds() - gatherStart
+            exact.times.steps += 1
+            exact.times.bytesPerStep = exact.tensors * MemoryLayout<Float>.stride + (parameters + 2) * MemoryLayout<Int64>.stride
+                + (measuresNorms ? 2 : 1) * exact.rows.count * MemoryLayout<Float>.stride
+        }
         exact.communicator.gather(UnsafeBufferPointer(start: workspace.losses, count: exact.rows.count),
                                   into: UnsafeMutableBufferPointer(start: exact.allLosses, count: batchSize),
                                   counts: exact.counts, offsets: exact.offsets)

@@ -312,6 +312,10 @@ public final class Trainer {
         evaluator.evaluate(dataset, parameters: state.parameters, rule: rule)
     }
 
+    /// The time this process's steps spent in `--reduce exact`'s collectives so far; nil for a
+    /// step that sums in tiles.
+    public var reductionTimes: ReductionTimes? { (engine as? FusedStep)?.exact?.times }
+
     /// SHA-256 of the parameters' bytes (little-endian IEEE 754 floats, layout order), in hex.
     public var weightsDigest: String { Self.digest(state.parameters) }
 
