@@ -33,8 +33,29 @@ void thinned_exact_values_portable(const int64_t *sums, long count, int k, float
     for (long j = 0; j < count; j++) out[j] = (float)((double)(float)sums[j] * factor);
 }
 
+static float largest_magnitude_portable(const float *x, long count) {
+    float m = 0;
+    for (long j = 0; j < count; j++) {
+        const float a = fabsf(x[j]);
+        m = a > m ? a : m;
+    }
+    return m;
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+__attribute__((target("avx512f"))) static float largest_magnitude_wide(const float *x, long count) {
+    __m512 m = _mm512_setzero_ps();
+    long j = 0;
+    for (; j + 16 <= count; j += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+    if (j < count) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_maskz_loadu_ps((__mmask16)((1u << (count - j)) - 1u), x + j)));
+    return _mm512_reduce_max_ps(m);
+}
+
+float thinned_largest_magnitude(const float *x, long count) {
+    return thinned_cpu_has_avx512f() ? largest_magnitude_wide(x, count) : largest_magnitude_portable(x, count);
+}
 
 #define WIDE __attribute__((target("avx512f,avx512dq")))
 
@@ -88,6 +109,8 @@ void thinned_exact_values(const int64_t *sums, long count, int k, float *out) {
 }
 
 #else
+
+float thinned_largest_magnitude(const float *x, long count) { return largest_magnitude_portable(x, count); }
 
 int thinned_exact_accumulate(const float *x, long rows, long columns, long xStride, int64_t *sums, long sumStride,
                              int k, double limit, int store) {

@@ -15,8 +15,8 @@
 
 #pragma STDC FP_CONTRACT OFF
 
-// ln u₁ as k·ln 2 + ln c + ln(1 + r): u₁'s bits, less those of 0.69921875, give k (so that
-// z = u₁·2⁻ᵏ ∈ [0.69921875, 1.3984375)) and one of 16 intervals of z, each with a float 1/c near
+// ln u₁ as k·ln 2 + ln c + ln(1 + r): the bits of v = u₁·2²⁴ (the integer as a float), less those
+// of 0.69921875, give k + 24 (so that z = u₁·2⁻ᵏ ∈ [0.69921875, 1.3984375)) and one of 16 intervals of z, each with a float 1/c near
 // the reciprocal of its middle and ln c = −ln(1/c) rounded to float; r = z·(1/c) − 1, one fused
 // multiply-add, |r| < 0.03, and ln(1 + r) = r − r²/2 + r³/3 − r⁴/4 + r⁵/5 (the first term left
 // out is below 2⁻³³). The interval holding 1 has c = 1, so that ln u₁ near 0 keeps its relative

@@ -83,6 +83,9 @@ struct PerSampleCommand: ParsableCommand {
         let saved: Checkpoint
         do { saved = try Checkpoint(path: checkpoint) } catch { throw ValidationError("--checkpoint \(error)") }
         let configuration = saved.configuration, model = configuration.model
+        if let masksOfStep, model.maskKind == nil {
+            throw ValidationError("--masks-of-step \(masksOfStep): the model in \(checkpoint) has no dropout (--dropout \(model.dropout.rawValue)), so its samples have no masks")
+        }
         let source = data ?? saved.dataIdentity?.source ?? DataSplit.defaultDirectory
         let limitUsed = limit ?? saved.dataIdentity?.limit
         let split = try DataOptions.load(source, limit: limitUsed, features: model.inputs, classes: model.classes, seed: configuration.seed)

@@ -77,7 +77,7 @@ struct ScaleCommand: ParsableCommand {
         var base = try training.configuration(batch: batch.values.first ?? 100, epochs: 1, defaultOptimizer: .sgd)
         let communicator = try Launch.communicator()
         // Several processes sum exactly (the default under a launcher, as for train).
-        if communicator.size > 1, training.reduce == nil, base.exactGroupSize == nil { base.exactGroupSize = base.shardSize }
+        if communicator.size > 1, training.reduce == nil, base.exactGroupSize == nil { base.exactGroupSize = base.groupSizeOrDefault }
         var study = ScaleStudy(training: base, threads: counts, binds: bind.values, places: places, batches: batch.values,
                                warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe,
                                executors: executor.values)

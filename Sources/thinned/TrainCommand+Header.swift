@@ -36,7 +36,7 @@ extension TrainCommand {
         let planned = privacy.epsilon(steps: steps, samplingRate: q)!
         return "privacy: DP-SGD, gradients clipped to norm \(privacy.clipNorm), noise σ \(Format.significant(privacy.noiseMultiplier, 4)) × C, "
             + "sampling rate q = \(Format.significant(q, 4)); RDP accountant: ε \(planned.epsilon.isFinite ? formatEpsilon(planned.epsilon) : "∞") at δ \(privacy.delta) "
-            + "after the \(steps) planned steps; the noise's key is in the checkpoint's trainer_state.json: keep that file as private as the data"
+            + "after the \(steps) planned steps; a checkpoint's trainer_state.json holds the noise's key: keep it as private as the data"
     }
 
     /// The warning printed once for a run with noise and shuffled batches: what the accountant

@@ -55,12 +55,12 @@ struct TrainCommand: ParsableCommand {
             guard targetEpsilon.isFinite && targetEpsilon > 0 else {
                 throw ValidationError("--target-epsilon \(targetEpsilon): expected a finite ε above 0")
             }
+            if resume != nil {
+                throw ValidationError("--target-epsilon \(targetEpsilon): a resumed run keeps the σ of its checkpoint")
+            }
             guard training.clip != nil else { throw ValidationError("--target-epsilon \(targetEpsilon): needs --clip C (the noise is σ·C)") }
             if let sigma = training.noiseMultiplier {
                 throw ValidationError("--target-epsilon \(targetEpsilon) and --noise-multiplier \(sigma): give one; the target chooses σ")
-            }
-            if resume != nil {
-                throw ValidationError("--target-epsilon \(targetEpsilon): a resumed run keeps the σ of its checkpoint")
             }
         }
         for (option, value) in [("--checkpoint-every", checkpointEvery), ("--checkpoint-every-steps", checkpointEverySteps),
@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
             // Under a launcher the ranks sum exactly unless told otherwise (a resumed run keeps
             // its checkpoint's reduction: the Trainer refuses one that several ranks cannot share).
             if Launch.announcedSize != nil, training.reduce == nil, configuration.exactGroupSize == nil {
-                configuration.exactGroupSize = configuration.shardSize
+                configuration.exactGroupSize = configuration.groupSizeOrDefault
                 do { try configuration.validate() } catch { throw ValidationError(error.description) }
             }
         }

@@ -70,7 +70,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "How a step's gradient is summed: tiles (over the whole batch at once; the default of a single process) or exact (the batch cut into groups of --group-size samples, each summed apart and the groups added exactly: the same bits on any number of MPI processes; the default under mpirun or srun).")
     var reduce: ReduceMode?
 
-    @Option(help: "--reduce exact: samples per group, a multiple of --shard that divides the batch; each process gets whole groups (default: the shard size).")
+    @Option(help: "--reduce exact: samples per group, a multiple of --shard that divides the batch; each process gets whole groups (default: the largest such size of at most 100 samples and a quarter of the batch, else the shard size: 25 at batch 100, 100 at batch 1000).")
     var groupSize: Int?
 
     /// The DP options that were given, for the messages that refuse them.
@@ -102,8 +102,9 @@ struct TrainOptions: ParsableArguments {
         if let sampling { configuration.sampling = sampling }
         switch reduce {
         case .tiles?: configuration.exactGroupSize = nil
-        case .exact?: configuration.exactGroupSize = groupSize ?? base.exactGroupSize ?? configuration.shardSize
-        case nil: if let groupSize, base.exactGroupSize != nil { configuration.exactGroupSize = groupSize }
+        case .exact?: configuration.exactGroupSize = groupSize ?? base.exactGroupSize ?? configuration.groupSizeOrDefault
+        // Under a launcher exact is the default (a new run's; a resumed run keeps its checkpoint's).
+        case nil: if let groupSize, base.exactGroupSize != nil || Launch.announcedSize != nil { configuration.exactGroupSize = groupSize }
         }
         if let groupSize, configuration.exactGroupSize == nil {
             throw ValidationError("--group-size \(groupSize): groups are summed apart only with --reduce exact")

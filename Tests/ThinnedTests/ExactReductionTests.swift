@@ -185,6 +185,15 @@ import Testing
         }
     }
 
+    /// The default group: at most 100 samples and a quarter of the batch, a multiple of the shard
+    /// that divides the batch; the shard itself when none is.
+    @Test func defaultGroupSizes() {
+        for (batch, shard, expected) in [(100, 25, 25), (1000, 25, 100), (200, 25, 50), (500, 25, 100), (50, 25, 25),
+                                         (60000, 25, 100), (300, 25, 75), (120, 30, 30), (1000, 10, 100), (990, 30, 90), (25, 25, 25)] {
+            #expect(TrainingConfiguration.defaultGroupSize(batchSize: batch, shardSize: shard) == expected, "batch \(batch), shard \(shard)")
+        }
+    }
+
     @Test func plansCoverTheBatchOnceWhateverTheProcesses() {
         for ranks in 1...5 {
             let plan = GroupPlan(batchSize: 100, groupSize: 20, ranks: ranks)!

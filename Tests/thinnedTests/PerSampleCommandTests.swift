@@ -61,6 +61,11 @@ import Parallel
         let inside = try ThinnedBinary.run(["per-sample", "--checkpoint", folder + "/run", "--samples", "1", "--out", folder + "/run/model.safetensors"])
         #expect(inside.status != 0 && inside.stderr.contains("inside the checkpoint"), "\(inside.stderr)")
         #expect(try Checkpoint(path: folder + "/run").state.parameters.count > 0)
+        // A model without dropout has no masks to take from a step.
+        _ = try ThinnedBinary.run(TrainCommandTests.small + ["--epochs", "1", "--dropout", "none", "--checkpoint", folder + "/plain"])
+        let unmasked = try ThinnedBinary.run(["per-sample", "--checkpoint", folder + "/plain", "--samples", "1", "--masks-of-step", "3",
+                                              "--out", folder + "/z.safetensors"])
+        #expect(unmasked.status != 0 && unmasked.stderr.contains("has no dropout"), "\(unmasked.stderr)")
         let missing = try ThinnedBinary.run(["per-sample", "--checkpoint", folder + "/none", "--samples", "1", "--out", folder + "/y"])
         #expect(missing.status != 0 && missing.stderr.contains("--checkpoint"), "\(missing.stderr)")
     }

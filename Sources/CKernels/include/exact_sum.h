@@ -19,6 +19,9 @@ int thinned_exact_accumulate(const float *x, long rows, long columns, long xStri
 /// more, or flushed to zero where the thread flushes denormals). Same bits on either path.
 void thinned_exact_values(const int64_t *sums, long count, int k, float *out);
 
+/// The largest |x[j]| for j < count (0 for none; a NaN among them may be missed).
+float thinned_largest_magnitude(const float *x, long count);
+
 /// The same, always by the portable paths (for tests that compare the two paths).
 int thinned_exact_accumulate_portable(const float *x, long rows, long columns, long xStride, int64_t *sums,
                                       long sumStride, int k, double limit, int store);

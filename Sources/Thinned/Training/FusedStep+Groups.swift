@@ -1,3 +1,4 @@
+import CKernels
 import Parallel
 
 /// `--reduce exact` (`ExactReduction`): this process's share of the batch — whole groups — and
@@ -266,17 +267,5 @@ extension FusedStep {
 
     /// The largest |x| of `count` Floats (a NaN among them may be missed: the tiles' conversion
     /// reports NaN).
-    static func largestMagnitude(_ x: UnsafePointer<Float>, count: Int) -> Float {
-        var high = Lanes.Vector(repeating: 0), low = Lanes.Vector(repeating: 0)
-        var e = 0
-        while e + Lanes.width <= count {
-            let v = Lanes.load(x + e)
-            high = pointwiseMax(high, v)
-            low = pointwiseMin(low, v)
-            e += Lanes.width
-        }
-        var m = max(high.max(), -low.min())
-        for e in e..<count { m = max(m, abs(x[e])) }
-        return m
-    }
+    static func largestMagnitude(_ x: UnsafePointer<Float>, count: Int) -> Float { thinned_largest_magnitude(x, count) }
 }

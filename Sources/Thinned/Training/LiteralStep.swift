@@ -32,7 +32,7 @@ final class LiteralStep: GradientEngine {
     let measuresStatistics: Bool
     /// `sampleNorms[i]`: the norm of the last step's ∇ᵢ before clipping (written only when measuring).
     let sampleNorms: UnsafeMutablePointer<Float>
-    /// The squared norm of each parameter chunk of ∇_ave before noise (measuring norms).
+    /// The squared norm of each parameter chunk of ∇_ave before noise (measuring statistics).
     let chunkSquaredNorms: UnsafeMutablePointer<Double>
 
     /// The largest batch the step takes (above `batchSize` only for Poisson sampling).

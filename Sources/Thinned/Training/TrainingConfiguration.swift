@@ -29,6 +29,20 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
     /// default): the gradient summed over the whole batch in tiles (one process only).
     public var exactGroupSize: Int?
 
+    /// The group size `--reduce exact` takes when none is given: the largest multiple of the
+    /// shard size that divides the batch and is at most 100 samples (the rows the tiled step sums
+    /// per product, `TilePlan.gradientRows`: each group's products keep that depth) and at most a
+    /// quarter of the batch (so that up to 4 processes can share even a small batch); the shard
+    /// size when none is. A function of the batch and the shard size alone, never of the processes.
+    public static func defaultGroupSize(batchSize: Int, shardSize: Int) -> Int {
+        let largest = min(TilePlan.gradientRows, batchSize / 4)
+        return stride(from: largest / shardSize * shardSize, through: shardSize, by: -shardSize)
+            .first { batchSize % $0 == 0 } ?? shardSize
+    }
+
+    /// `exactGroupSize`, or the default for this batch and shard size.
+    public var groupSizeOrDefault: Int { exactGroupSize ?? Self.defaultGroupSize(batchSize: batchSize, shardSize: shardSize) }
+
     /// A configuration; the defaults train the reference model with Adam at its default rate, batch
     /// 100, 15 epochs, seed 1, fused, shards of 25, and no augmentation (set `augmentation` after).
     public init(model: ModelConfiguration = .reference, optimizer: OptimizerConfiguration = .init(kind: .adam),
