@@ -46,6 +46,11 @@ static inline MPI_Request thinned_mpi_sum_int64s_start(int64_t *values, int coun
     return request;
 }
 static inline void thinned_mpi_wait(MPI_Request *request) { MPI_Wait(request, MPI_STATUS_IGNORE); }
+/// Lets a started collective progress (Open MPI advances nonblocking collectives inside MPI calls).
+static inline void thinned_mpi_test(MPI_Request *request) {
+    int done = 0;
+    MPI_Test(request, &done, MPI_STATUS_IGNORE);
+}
 static inline void thinned_mpi_gather_floats(const float *mine, int count, float *all, const int *counts, const int *offsets) {
     MPI_Allgatherv(mine, count, MPI_FLOAT, all, counts, offsets, MPI_FLOAT, MPI_COMM_WORLD);
 }

@@ -136,5 +136,34 @@ final class MPICommunicator: Communicator {
     func any(_ flag: Bool) -> Bool {
         thinned_mpi_any(flag ? 1 : 0) != 0
     }
+
+    /// The nonblocking sums under way, by handle (each one MPI request per piece).
+    private var started: [Int: [MPI_Request?]] = [:]
+    private var nextHandle = 1
+
+    func startSum(_ values: UnsafeMutableBufferPointer<Int64>) -> Int {
+        var requests: [MPI_Request?] = []
+        var first = 0
+        while first < values.count {
+            let count = min(Self.piece, values.count - first)
+            requests.append(thinned_mpi_sum_int64s_start(values.baseAddress! + first, Int32(count)))
+            first += count
+        }
+        let handle = nextHandle
+        nextHandle += 1
+        started[handle] = requests
+        return handle
+    }
+
+    func progress() {
+        for handle in started.keys {
+            for i in started[handle]!.indices { thinned_mpi_test(&started[handle]![i]) }
+        }
+    }
+
+    func finish(_ handle: Int) {
+        guard var requests = started.removeValue(forKey: handle) else { return }
+        for i in requests.indices { thinned_mpi_wait(&requests[i]) }
+    }
 }
 #endif

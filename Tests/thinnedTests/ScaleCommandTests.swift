@@ -139,6 +139,18 @@ import Thinned
         #expect(series.compactMap { $0["executor"] as? String } == ["pool", "pool", "dispatch"])
     }
 
+    /// `--reduce exact` profiles its own fork–joins (the per-layer tiles and applies; it once
+    /// trapped in the task log) and gives one digest for any worker count.
+    @Test func profilesTheExactReduction() throws {
+        let out = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try ThinnedBinary.run(Self.small + ["--threads", "1,2", "--batch", "100", "--reduce", "exact", "--predict", "4",
+                                                         "--oversubscribe", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("work/span, batch 100"))
+        #expect(result.stdout.contains("digests: identical across all thread counts and policies"), "\(result.stdout)")
+    }
+
     @Test func badInputEndsWithAClearError() throws {
         var result = try ThinnedBinary.run(Self.small + ["--threads", "0,2", "--out", Self.temporaryFolder()])
         #expect(result.status != 0)

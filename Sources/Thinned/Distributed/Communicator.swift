@@ -20,6 +20,23 @@ public protocol Communicator: AnyObject {
     func broadcast(_ bytes: UnsafeMutableRawBufferPointer)
     /// Whether any process's `flag` is true (every process gets the answer).
     func any(_ flag: Bool) -> Bool
+    /// Starts `sum` on `values` and returns at once with a handle (every process starts the same
+    /// sums in the same order); `values` must not be touched until `finish(handle)` returns.
+    func startSum(_ values: UnsafeMutableBufferPointer<Int64>) -> Int
+    /// Lets the started sums progress (MPI advances nonblocking collectives inside its calls).
+    func progress()
+    /// Waits for the sum `handle` to be complete.
+    func finish(_ handle: Int)
+}
+
+extension Communicator {
+    /// Without nonblocking collectives: the sum happens at once.
+    public func startSum(_ values: UnsafeMutableBufferPointer<Int64>) -> Int {
+        sum(values)
+        return 0
+    }
+    public func progress() {}
+    public func finish(_ handle: Int) {}
 }
 
 /// The one process of a run without MPI: every collective leaves its values as they are.
@@ -41,7 +58,10 @@ public final class LocalCommunicator: Communicator {
 ///
 /// `waiting` is the maximum of the bounds (a few floats: its time is almost all waiting for the
 /// slowest process to reach it); `reducing` the sum of the integers (the gradient's bytes);
-/// `gathering` the gathers of the losses (and norms). The rest of a step is computation.
+/// `gathering` the gathers of the losses (and norms). The rest of a step is computation. Each
+/// layer's sum starts as soon as its gradient tiles are done and runs on while the layers below
+/// are computed, so `reducing` counts only the time the step spends in its calls: starting,
+/// letting it progress between phases, and waiting for what is left.
 public struct ReductionTimes: Sendable, Equatable {
     public var steps = 0
     public var waiting = 0.0

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The privacy spent by DP-SGD: Rényi differential privacy of the sampled Gaussian mechanism,
 /// composed over the steps and converted to (ε, δ).

@@ -24,8 +24,13 @@ final class ExactGroups {
     /// the bound).
     private(set) var status: UnsafeMutablePointer<Int8>
     private(set) var statusCount = 0
-    /// The chunks of the apply phase: pieces of one tensor each.
+    /// The chunks of the apply phases: pieces of one tensor each.
     let chunks: [(tensor: Int, elements: Range<Int>)]
+    /// The chunks of each layer (its weights', then its bias's).
+    let layerChunks: [[Int]]
+    /// Where the running gradient phase's tasks keep their status: the tiles of the layers above
+    /// (set by the calling thread before each phase).
+    var statusOffset = 0
     /// The squared norm of each chunk of the summed gradient, before noise (statistics).
     let chunkSquaredNorms: UnsafeMutablePointer<Double>
     /// Every process's losses and sample norms, in batch order.
@@ -62,11 +67,13 @@ final class ExactGroups {
         scales.initialize(repeating: 0, count: tensors)
         status = .allocate(capacity: 1)
         status.initialize(to: 0)
-        chunks = layout.tensors.enumerated().flatMap { t, tensor in
+        let chunks = layout.tensors.enumerated().flatMap { t, tensor in
             stride(from: tensor.range.lowerBound, to: tensor.range.upperBound, by: Self.chunk).map {
                 (tensor: t, elements: $0..<min($0 + Self.chunk, tensor.range.upperBound))
             }
         }
+        self.chunks = chunks
+        layerChunks = (0..<layout.layers.count).map { l in chunks.indices.filter { chunks[$0].tensor / 2 == l } }
         chunkSquaredNorms = .allocate(capacity: max(1, chunks.count))
         chunkSquaredNorms.initialize(repeating: 0, count: max(1, chunks.count))
         let batch = plan.groups * plan.groupSize
@@ -146,7 +153,7 @@ extension FusedStep {
     func exactStep(_ state: inout TrainingState, batch: Network.Batch, update: OptimizerUpdate, exact: ExactGroups) -> Float {
         precondition(batch.count == batchSize, "FusedStep: --reduce exact takes batches of \(batchSize), got \(batch.count)")
         let noise = privacy?.noise(step: state.step + 1), noiseScale = privacy?.noiseScale(batchSize: batchSize) ?? 0
-        let parameters = network.layout.count
+        let layout = network.layout, parameters = layout.count
         var finite = true
         exact.overflowed = false
         state.withPointers { p in
@@ -158,7 +165,7 @@ extension FusedStep {
                     pool.forEachTask(tasks.count, of: self)
                 }
             }
-            for phase in 0..<(phases.count - 1) { run(phases[phase]) }
+            for phase in 0..<(phases.count - layout.layers.count) { run(phases[phase]) }
             // The bounds, shared before any tile is converted: every process then uses one scale.
             exact.localBounds(batchSize: batchSize)
             let waitStart = Clock.seconds()
@@ -172,7 +179,21 @@ extension FusedStep {
                 exact.scales[t] = k
             }
             guard finite else { return }
-            run(phases[phases.count - 1])
+            // Each layer's tiles, from the top; its sums start at once and travel while the layers
+            // below are computed.
+            let layers = layout.layers, tilePhases = (phases.count - layers.count)..<phases.count
+            var handles: [Int] = []
+            exact.statusOffset = 0
+            for (phase, l) in zip(tilePhases, stride(from: layers.count - 1, through: 0, by: -1)) {
+                run(phases[phase])
+                exact.statusOffset += phases[phase].count
+                let reduceStart = Clock.seconds()
+                let range = layers[l].weights.lowerBound..<layers[l].bias.upperBound
+                handles.append(exact.communicator.startSum(UnsafeMutableBufferPointer(start: exact.sums + range.lowerBound,
+                                                                                      count: range.count)))
+                exact.communicator.progress()
+                exact.times.reducing += Clock.seconds() - reduceStart
+            }
             var nan: Int64 = 0, beyond: Int64 = 0
             for t in 0..<exact.statusCount {
                 nan += Int64(exact.status[t] & 1)
@@ -181,14 +202,20 @@ extension FusedStep {
             exact.sums[parameters] = nan
             exact.sums[parameters + 1] = beyond
             let reduceStart = Clock.seconds()
-            exact.communicator.sum(UnsafeMutableBufferPointer(start: exact.sums, count: parameters + 2))
+            exact.communicator.sum(UnsafeMutableBufferPointer(start: exact.sums + parameters, count: 2))
             exact.times.reducing += Clock.seconds() - reduceStart
-            guard exact.sums[parameters] == 0, exact.sums[parameters + 1] == 0 else {
+            let failed = exact.sums[parameters] != 0 || exact.sums[parameters + 1] != 0
+            // Each layer applied as soon as its sums are in, from the top (the first started).
+            for (l, handle) in zip(stride(from: layers.count - 1, through: 0, by: -1), handles) {
+                let waitStart = Clock.seconds()
+                exact.communicator.finish(handle)
+                exact.times.reducing += Clock.seconds() - waitStart
+                if !failed { run(exact.layerChunks[l].map { Task.apply(chunk: $0) }) }
+            }
+            if failed {
                 exact.overflowed = exact.sums[parameters + 1] > 0
                 finite = false
-                return
             }
-            run((0..<exact.chunks.count).map { Task.apply(chunk: $0) })
             current = nil
         }
         current = nil
@@ -248,7 +275,7 @@ extension FusedStep {
                     flags |= ExactReduction.accumulate(bias, columns: outputs.count, scale: kb, limit: limit, into: sumBias, store: g == 0)
                 }
             }
-            exact.status[index] = flags
+            exact.status[exact.statusOffset + index] = flags
             profiler?.add(.parameter, worker: worker.index, seconds: Clock.seconds() - start)
         case let .apply(chunk):
             let (t, elements) = exact.chunks[chunk]

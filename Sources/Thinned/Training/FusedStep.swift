@@ -116,7 +116,7 @@ final class FusedStep: GradientEngine {
         tiles = TilePlan(widths: network.model.layers, rows: shardSize)
         phases = Self.phases(rows: exact?.rows.count ?? batchSize, network: network, shardSize: shardSize, plan: tiles,
                              measuresNorms: self.measuresNorms, exactGroups: exact.map { ($0.localGroups, $0.plan.groupSize) })
-        exact?.reserveStatus(tiles: phases.last?.count ?? 0)
+        exact?.reserveStatus(tiles: phases.suffix(network.layout.layers.count).map(\.count).reduce(0, +))
         tileSquaredNorms = .allocate(capacity: phases.last?.count ?? 0)
         tileSquaredNorms.initialize(repeating: 0, count: phases.last?.count ?? 0)
         let bytes = pool.count * Self.tileStride * MemoryLayout<Float>.stride
@@ -150,8 +150,8 @@ final class FusedStep: GradientEngine {
     ///
     /// With `exactGroups` (`--reduce exact`: `count` groups of `size` rows, `rows` in all), the
     /// backward phases take the clipping order, with the norms phase only when measuring norms,
-    /// then a phase of each sample's bounds, and the last phase computes each gradient tile of
-    /// every group apart and sums them as integers.
+    /// then a phase of each sample's bounds, and the last phases (one per layer, from the top)
+    /// compute each gradient tile of every group apart and sum them as integers.
     static func phases(rows batchSize: Int, network: Network, shardSize: Int, plan: TilePlan, measuresNorms: Bool,
                        exactGroups: (count: Int, size: Int)? = nil) -> [[Task]] {
         func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
@@ -196,10 +196,14 @@ final class FusedStep: GradientEngine {
             let all = stride(from: layers.count - 1, through: 0, by: -1).flatMap(tiles)
             if exactGroups != nil {
                 phases.append(small.map { .bound(rows: $0) })
-                phases.append(all.map { task -> Task in
-                    guard case let .gradient(l, o, i) = task else { preconditionFailure("FusedStep: \(task) is no gradient tile") }
-                    return .exactTile(layer: l, outputs: o, inputs: i)
-                })
+                // One phase per layer, from the top: each layer's sums can leave while the layers
+                // below are computed.
+                for l in stride(from: layers.count - 1, through: 0, by: -1) {
+                    phases.append(tiles(l).map { task -> Task in
+                        guard case let .gradient(l, o, i) = task else { preconditionFailure("FusedStep: \(task) is no gradient tile") }
+                        return .exactTile(layer: l, outputs: o, inputs: i)
+                    })
+                }
             } else {
                 phases.append(all)
             }
@@ -252,7 +256,7 @@ final class FusedStep: GradientEngine {
     var exactOverflow: Bool { exact?.overflowed ?? false }
 
     /// The task counts of a step's fork–joins, in order (for the profiler's task log).
-    var phaseTaskCounts: [Int] { phases.map(\.count) + (exact.map { [$0.chunks.count] } ?? []) }
+    var phaseTaskCounts: [Int] { phases.map(\.count) + (exact.map { $0.layerChunks.reversed().map(\.count) } ?? []) }
 
     /// What the running step's tasks read: set by `step` before each phase, read by the workers
     /// (the pool's fork–join orders the two).
