@@ -30,8 +30,20 @@ public protocol ForkJoinExecutor: AnyObject, Sendable {
     /// error and stops the program.
     func forEachTask(_ count: Int, of tasks: any WorkerTasks)
 
+    /// The same, with the calling thread running `whileWaiting` again and again until the tasks
+    /// are done, instead of sleeping (what lets MPI's nonblocking collectives progress during a
+    /// phase: MPI advances them only inside its calls, on the thread that may call it). An executor
+    /// whose caller takes part in the tasks (GCD's) runs the tasks alone and `whileWaiting` never.
+    func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Void)
+
     /// Runs `body(worker)` once for every worker index, possibly concurrently (a body must not wait
     /// for another worker's), and returns the results in
     /// index order: the way to make per-worker state (scratch workspaces, result slots).
     func map<T>(_ body: (Worker) -> T) -> [T]
+}
+
+extension ForkJoinExecutor {
+    public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Void) {
+        forEachTask(count, of: tasks)
+    }
 }

@@ -299,6 +299,15 @@ final class PoolState: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// Waits for the job like `join`, running `whileWaiting` between polls and never sleeping,
+    /// yielding the core after each run (the workers come first).
+    func join(whileWaiting: () -> Void) {
+        while remaining.load(ordering: .acquiring) != 0 {
+            whileWaiting()
+            sched_yield()
+        }
+    }
+
     /// Polls `condition` with a spin-wait hint between polls, yielding the core every
     /// `yieldEvery` polls, for at most `nanoseconds`; returns its first non-nil value.
     private func spin<T>(nanoseconds: UInt64, yieldEvery: Int, until condition: () -> T?) -> T? {

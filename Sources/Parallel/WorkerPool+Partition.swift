@@ -7,6 +7,14 @@ extension WorkerPool {
     /// The join waits for the tasks, not for every worker: one that is descheduled holds nothing
     /// up. Allocates nothing.
     public func forEachTask(_ count: Int, of tasks: any WorkerTasks) {
+        run(count, of: tasks, whileWaiting: nil)
+    }
+
+    public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Void) {
+        withoutActuallyEscaping(whileWaiting) { run(count, of: tasks, whileWaiting: $0) }
+    }
+
+    private func run(_ count: Int, of tasks: any WorkerTasks, whileWaiting: (() -> Void)?) {
         precondition(count >= 0, "WorkerPool.forEachTask: count must be >= 0, got \(count)")
         guard count > 0 else { return }
         precondition(
@@ -15,7 +23,7 @@ extension WorkerPool {
         precondition(count < 1 << 32, "WorkerPool.forEachTask: count \(count) must be < 2^32")
         state.tasks = tasks
         state.post(kind: count)
-        state.join()
+        if let whileWaiting { state.join(whileWaiting: whileWaiting) } else { state.join() }
         state.tasks = nil
         state.inBroadcast.store(false, ordering: .releasing)
     }

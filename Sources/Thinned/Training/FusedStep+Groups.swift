@@ -157,13 +157,18 @@ extension FusedStep {
         var finite = true
         exact.overflowed = false
         state.withPointers { p in
-            func run(_ tasks: [Task]) {
+            /// A phase; with sums under way, the calling thread lets them progress meanwhile.
+            func run(_ tasks: [Task], progressing: Bool = false) {
                 current = Current(p: p, batch: batch, update: update, tasks: tasks, noise: noise, noiseScale: noiseScale)
-                if let profiler {
-                    profiler.forkJoin(tasks: tasks.count) { pool.forEachTask(tasks.count, of: self) }
-                } else {
-                    pool.forEachTask(tasks.count, of: self)
+                let communicator = exact.communicator
+                func phase() {
+                    if progressing {
+                        pool.forEachTask(tasks.count, of: self) { communicator.progress() }
+                    } else {
+                        pool.forEachTask(tasks.count, of: self)
+                    }
                 }
+                if let profiler { profiler.forkJoin(tasks: tasks.count, phase) } else { phase() }
             }
             for phase in 0..<(phases.count - layout.layers.count) { run(phases[phase]) }
             // The bounds, shared before any tile is converted: every process then uses one scale.
@@ -185,7 +190,7 @@ extension FusedStep {
             var handles: [Int] = []
             exact.statusOffset = 0
             for (phase, l) in zip(tilePhases, stride(from: layers.count - 1, through: 0, by: -1)) {
-                run(phases[phase])
+                run(phases[phase], progressing: !handles.isEmpty)
                 exact.statusOffset += phases[phase].count
                 let reduceStart = Clock.seconds()
                 let range = layers[l].weights.lowerBound..<layers[l].bias.upperBound
@@ -210,7 +215,7 @@ extension FusedStep {
                 let waitStart = Clock.seconds()
                 exact.communicator.finish(handle)
                 exact.times.reducing += Clock.seconds() - waitStart
-                if !failed { run(exact.layerChunks[l].map { Task.apply(chunk: $0) }) }
+                if !failed { run(exact.layerChunks[l].map { Task.apply(chunk: $0) }, progressing: l > 0) }
             }
             if failed {
                 exact.overflowed = exact.sums[parameters + 1] > 0
