@@ -32,6 +32,31 @@ import Testing
         }
     }
 
+    /// With `whileWaiting`, every task still runs once and its writes are seen after the join; the
+    /// pool's caller runs the closure while tasks that take a while are under way (it never
+    /// sleeps), GCD's caller takes part in the tasks and never runs it.
+    @Test(arguments: ExecutorKind.allCases, workerCounts)
+    func forEachTaskWhileWaitingRunsEveryTaskOnce(kind: ExecutorKind, workers: Int) throws {
+        let executor = try Self.executor(kind, workers: workers)
+        final class Slow: WorkerTasks {
+            let counter: Counter
+            init(_ count: Int) { counter = Counter(count) }
+            func run(task: Int, on worker: Worker) {
+                let end = Clock.seconds() + 0.0005
+                while Clock.seconds() < end {}
+                counter.run(task: task, on: worker)
+            }
+        }
+        for count in [0, 1, 7, 40] {
+            let tasks = Slow(count)
+            var calls = 0
+            for _ in 0..<3 { executor.forEachTask(count, of: tasks) { calls += 1 } }
+            #expect(tasks.counter.hits.prefix(count).allSatisfy { $0 == 3 }, "\(kind), \(workers) workers, \(count) tasks")
+            if kind == .pool && count > 0 { #expect(calls > 0, "the caller waited \(count) tasks of 0.5 ms without calling") }
+            if kind == .dispatch || count == 0 { #expect(calls == 0) }
+        }
+    }
+
     @Test(arguments: ExecutorKind.allCases, workerCounts)
     func mapReturnsOneResultPerWorkerInOrder(kind: ExecutorKind, workers: Int) throws {
         let executor = try Self.executor(kind, workers: workers)
