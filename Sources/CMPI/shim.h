@@ -46,6 +46,7 @@ static inline MPI_Request thinned_mpi_sum_int64s_start(int64_t *values, int coun
     return request;
 }
 static inline void thinned_mpi_wait(MPI_Request *request) { MPI_Wait(request, MPI_STATUS_IGNORE); }
+static inline MPI_Request thinned_mpi_request_null(void) { return MPI_REQUEST_NULL; }
 /// Lets a started collective progress (Open MPI advances nonblocking collectives inside MPI calls).
 static inline void thinned_mpi_test(MPI_Request *request) {
     int done = 0;

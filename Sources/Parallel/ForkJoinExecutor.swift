@@ -30,11 +30,12 @@ public protocol ForkJoinExecutor: AnyObject, Sendable {
     /// error and stops the program.
     func forEachTask(_ count: Int, of tasks: any WorkerTasks)
 
-    /// The same, with the calling thread running `whileWaiting` again and again until the tasks
-    /// are done, instead of sleeping (what lets MPI's nonblocking collectives progress during a
-    /// phase: MPI advances them only inside its calls, on the thread that may call it). An executor
-    /// whose caller takes part in the tasks (GCD's) runs the tasks alone and `whileWaiting` never.
-    func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Void)
+    /// The same, with the calling thread running `whileWaiting` again and again while the tasks
+    /// run, until they are done or it returns false (then the caller waits as usual): what lets
+    /// MPI's nonblocking collectives progress during a phase, since MPI advances them only inside
+    /// its calls, on the thread that may call it. An executor whose caller takes part in the tasks
+    /// (GCD's) runs the tasks alone and `whileWaiting` never.
+    func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Bool)
 
     /// Runs `body(worker)` once for every worker index, possibly concurrently (a body must not wait
     /// for another worker's), and returns the results in
@@ -43,7 +44,7 @@ public protocol ForkJoinExecutor: AnyObject, Sendable {
 }
 
 extension ForkJoinExecutor {
-    public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Void) {
+    public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Bool) {
         forEachTask(count, of: tasks)
     }
 }

@@ -299,11 +299,12 @@ final class PoolState: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Waits for the job like `join`, running `whileWaiting` between polls and never sleeping,
-    /// yielding the core after each run (the workers come first).
-    func join(whileWaiting: () -> Void) {
+    /// Runs `whileWaiting` between polls of the job, yielding the core after each run (the
+    /// workers come first), until the job is done or it returns false; then `join` waits for the
+    /// rest as usual.
+    func join(whileWaiting: () -> Bool) {
         while remaining.load(ordering: .acquiring) != 0 {
-            whileWaiting()
+            guard whileWaiting() else { return }
             sched_yield()
         }
     }

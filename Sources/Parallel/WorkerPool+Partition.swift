@@ -10,11 +10,11 @@ extension WorkerPool {
         run(count, of: tasks, whileWaiting: nil)
     }
 
-    public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Void) {
+    public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Bool) {
         withoutActuallyEscaping(whileWaiting) { run(count, of: tasks, whileWaiting: $0) }
     }
 
-    private func run(_ count: Int, of tasks: any WorkerTasks, whileWaiting: (() -> Void)?) {
+    private func run(_ count: Int, of tasks: any WorkerTasks, whileWaiting: (() -> Bool)?) {
         precondition(count >= 0, "WorkerPool.forEachTask: count must be >= 0, got \(count)")
         guard count > 0 else { return }
         precondition(
@@ -23,7 +23,8 @@ extension WorkerPool {
         precondition(count < 1 << 32, "WorkerPool.forEachTask: count \(count) must be < 2^32")
         state.tasks = tasks
         state.post(kind: count)
-        if let whileWaiting { state.join(whileWaiting: whileWaiting) } else { state.join() }
+        if let whileWaiting { state.join(whileWaiting: whileWaiting) }
+        state.join()
         state.tasks = nil
         state.inBroadcast.store(false, ordering: .releasing)
     }

@@ -47,6 +47,12 @@ enum Launch {
         started = true
         rank = communicator.rank
         if rank != 0 { silence() }
+        // The first collective of every command: the same arguments on every rank, or the ranks'
+        // later collectives (a noise key, per-sample norms) would not match and the job would hang.
+        let arguments = CommandLine.arguments.dropFirst()
+        if differs(arguments.joined(separator: "\u{0}"), communicator) {
+            throw CommandFailure("the ranks were started with different arguments (each rank must run the same command); this rank has: \(arguments.joined(separator: " "))")
+        }
         return communicator
         #else
         guard size <= 1 else {
@@ -54,6 +60,17 @@ enum Launch {
         }
         return LocalCommunicator()
         #endif
+    }
+
+    /// Whether `text` differs on any rank from rank 0's (every rank gets the answer; each
+    /// compares a hash, FNV-1a: a check that the ranks were given the same, not a defence).
+    static func differs(_ text: String, _ communicator: Communicator) -> Bool {
+        guard communicator.size > 1 else { return false }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        var rankZero = hash
+        withUnsafeMutableBytes(of: &rankZero) { communicator.broadcast($0) }
+        return communicator.any(rankZero != hash)
     }
 
     /// Ends MPI after a run every rank finished (or stopped) together.
@@ -137,33 +154,37 @@ final class MPICommunicator: Communicator {
         thinned_mpi_any(flag ? 1 : 0) != 0
     }
 
-    /// The nonblocking sums under way, by handle (each one MPI request per piece).
-    private var started: [Int: [MPI_Request?]] = [:]
-    private var nextHandle = 1
+    /// The requests of the nonblocking sums under way (one per piece), and the handle of each:
+    /// its first request's index. Emptied once every started sum is finished.
+    private var requests: [MPI_Request?] = []
+    private var handles: [Int: Range<Int>] = [:]
 
     func startSum(_ values: UnsafeMutableBufferPointer<Int64>) -> Int {
-        var requests: [MPI_Request?] = []
+        let handle = requests.count
         var first = 0
         while first < values.count {
             let count = min(Self.piece, values.count - first)
             requests.append(thinned_mpi_sum_int64s_start(values.baseAddress! + first, Int32(count)))
             first += count
         }
-        let handle = nextHandle
-        nextHandle += 1
-        started[handle] = requests
+        handles[handle] = handle..<requests.count
         return handle
     }
 
-    func progress() {
-        for handle in started.keys {
-            for i in started[handle]!.indices { thinned_mpi_test(&started[handle]![i]) }
+    func progress() -> Bool {
+        var pending = false
+        for i in requests.indices where requests[i] != nil {
+            // MPI_Test sets a completed request to MPI_REQUEST_NULL.
+            thinned_mpi_test(&requests[i])
+            if requests[i] != thinned_mpi_request_null() { pending = true }
         }
+        return pending
     }
 
     func finish(_ handle: Int) {
-        guard var requests = started.removeValue(forKey: handle) else { return }
-        for i in requests.indices { thinned_mpi_wait(&requests[i]) }
+        guard let range = handles.removeValue(forKey: handle) else { return }
+        for i in range { thinned_mpi_wait(&requests[i]) }
+        if handles.isEmpty { requests.removeAll(keepingCapacity: true) }
     }
 }
 #endif

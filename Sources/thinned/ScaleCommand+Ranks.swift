@@ -18,7 +18,7 @@ extension ScaleCommand {
                   base: TrainingConfiguration) throws {
         let ranks = communicator.size, rank = communicator.rank
         let folder = rank == 0 ? try OutputFolder(path: out) : nil
-        print("thinned scale on \(ranks) MPI processes: --reduce exact, group size \(base.exactGroupSize ?? 0); every rank its own pool of --threads workers; "
+        print("thinned scale on \(ranks) MPI processes: --reduce exact, groups of " + (training.groupSize.map { "\($0)" } ?? "the default size for each batch") + "; every rank its own pool of --threads workers; "
               + "per rank and step: compute = step − communication − waiting; communication = the integers' sum and the losses' gathers; "
               + "waiting = the bounds' maximum (a few floats: the time a rank waits for the slowest)")
         var csv = "batch,ranks,threads_per_rank,bind,rank,median_step_ms,mean_step_ms,compute_ms,communication_ms,waiting_ms,reduced_bytes_per_step,samples_per_second,digest\n"
@@ -27,6 +27,9 @@ extension ScaleCommand {
         for batch in self.batch.values {
             var configuration = base
             configuration.batchSize = batch
+            if training.groupSize == nil {
+                configuration.exactGroupSize = TrainingConfiguration.defaultGroupSize(batchSize: batch, shardSize: configuration.shardSize)
+            }
             do { try configuration.validate() } catch { throw ValidationError(error.description) }
             let model = configuration.model
             let split = try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes, seed: base.seed,

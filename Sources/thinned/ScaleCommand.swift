@@ -82,6 +82,7 @@ struct ScaleCommand: ParsableCommand {
                                warmupSteps: warmup, steps: steps, repeats: `repeat`, oversubscribe: oversubscribe,
                                executors: executor.values)
         study.predict = predict?.values ?? []
+        study.groupSizeFollowsBatch = training.groupSize == nil
         study.streamArrayElements = streamArrayMib.map { ($0 << 20) / MemoryLayout<Float>.stride }
         do {
             try study.validate(usableThreads: usable)
@@ -90,6 +91,11 @@ struct ScaleCommand: ParsableCommand {
         }
         BLASCheck.warnIfGeneric()
         if communicator.size > 1 {
+            if var privacy = base.privacy {
+                // One noise for all ranks: rank 0's key.
+                withUnsafeMutableBytes(of: &privacy.noiseSeed) { communicator.broadcast($0) }
+                base.privacy = privacy
+            }
             try runRanks(communicator: communicator, topology: machine, counts: counts, base: base)
             return
         }

@@ -40,19 +40,16 @@ extension TrainCommand {
     /// Every rank must train the same run on the same data: each compares a hash of its
     /// configuration, data set and seed with rank 0's, and all fail together when one differs.
     static func requireAgreement(_ communicator: Communicator, configuration: TrainingConfiguration, identity: DatasetIdentity,
-                                 split: DataSplit) throws {
+                                 split: DataSplit, noiseSeedGiven: Bool) throws {
         guard communicator.size > 1 else { return }
-        let text = "\(configuration)|\(identity)|\(split.train.count)|\(split.test.count)"
-        // FNV-1a: a check that two ranks were given the same, not a defence against anyone.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        var rankZero = hash
-        withUnsafeMutableBytes(of: &rankZero) { communicator.broadcast($0) }
-        let differs = rankZero != hash
-        if communicator.any(differs) {
-            throw CommandFailure(differs
-                ? "this rank's configuration, data or seed differ from rank 0's (each rank must be started with the same options and data); this rank has: \(configuration), \(identity), \(split.train.count) training samples"
-                : "another rank's configuration, data or seed differ from rank 0's; every rank must be started with the same options and data")
+        // The checkpoint's text of the configuration (one text for one configuration) and the
+        // data's digest.
+        // The noise's key is compared only where it was given: a drawn one is rank 0's for all.
+        var compared = configuration
+        if compared.privacy != nil, !noiseSeedGiven { compared.privacy?.noiseSeed = 0 }
+        let text = "\(Checkpoint.json(compared).encoded)|\(identity.digest)|\(split.train.count)|\(split.test.count)"
+        if Launch.differs(text, communicator) {
+            throw CommandFailure("the ranks' configurations or data differ from rank 0's (each rank must be started with the same options and data); this rank has \(identity.source) (\(split.train.count) training samples, digest \(identity.digest.prefix(12))…) and \(Checkpoint.json(compared).encoded)")
         }
     }
 }

@@ -100,11 +100,6 @@ struct TrainCommand: ParsableCommand {
                 do { try configuration.validate() } catch { throw ValidationError(error.description) }
             }
         }
-        if communicator.size > 1, var privacy = configuration.privacy {
-            // One noise for all: rank 0's key (drawn by each rank unless --noise-seed gave it).
-            withUnsafeMutableBytes(of: &privacy.noiseSeed) { communicator.broadcast($0) }
-            configuration.privacy = privacy
-        }
         let model = configuration.model
         // Before the data are loaded: a model that cannot fit is refused at once.
         do { try Trainer.requireMemory(for: configuration, workers: pool.threads ?? ProcessInfo.processInfo.activeProcessorCount) } catch {
@@ -119,7 +114,14 @@ struct TrainCommand: ParsableCommand {
         }
         let identity = DatasetIdentity(split, source: source.source, limit: source.limit)
         try check?.check(identity)
-        try Self.requireAgreement(communicator, configuration: configuration, identity: identity, split: split)
+        // A resumed run's key is its checkpoint's (the same file on every rank, or refused here).
+        try Self.requireAgreement(communicator, configuration: configuration, identity: identity, split: split,
+                                  noiseSeedGiven: training.noiseSeed != nil || resume != nil)
+        if communicator.size > 1, var privacy = configuration.privacy {
+            // One noise for all: rank 0's key (drawn by each rank unless --noise-seed gave it).
+            withUnsafeMutableBytes(of: &privacy.noiseSeed) { communicator.broadcast($0) }
+            configuration.privacy = privacy
+        }
         var metricsFile = rank == 0 ? try metrics.map(MetricsFile.init(path:)) : nil
         let checkpointPath = checkpoint ?? resume
         if let checkpointPath, rank == 0 {

@@ -33,8 +33,8 @@ import Testing
     }
 
     /// With `whileWaiting`, every task still runs once and its writes are seen after the join; the
-    /// pool's caller runs the closure while tasks that take a while are under way (it never
-    /// sleeps), GCD's caller takes part in the tasks and never runs it.
+    /// pool's caller runs the closure while tasks that take a while (40 of 0.5 ms) are under way
+    /// and stops once it returns false; GCD's caller takes part in the tasks and never runs it.
     @Test(arguments: ExecutorKind.allCases, workerCounts)
     func forEachTaskWhileWaitingRunsEveryTaskOnce(kind: ExecutorKind, workers: Int) throws {
         let executor = try Self.executor(kind, workers: workers)
@@ -50,10 +50,15 @@ import Testing
         for count in [0, 1, 7, 40] {
             let tasks = Slow(count)
             var calls = 0
-            for _ in 0..<3 { executor.forEachTask(count, of: tasks) { calls += 1 } }
+            for _ in 0..<3 { executor.forEachTask(count, of: tasks) { calls += 1; return true } }
             #expect(tasks.counter.hits.prefix(count).allSatisfy { $0 == 3 }, "\(kind), \(workers) workers, \(count) tasks")
             if kind == .pool && count > 0 { #expect(calls > 0, "the caller waited \(count) tasks of 0.5 ms without calling") }
             if kind == .dispatch || count == 0 { #expect(calls == 0) }
+            // A closure that says it is done is not called again; the join still waits for all.
+            var once = 0
+            let more = Slow(count)
+            executor.forEachTask(count, of: more) { once += 1; return false }
+            #expect(more.counter.hits.prefix(count).allSatisfy { $0 == 1 } && once <= 1)
         }
     }
 

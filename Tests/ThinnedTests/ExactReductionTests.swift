@@ -73,7 +73,8 @@ import Testing
     }
 
     /// The AVX-512 path and the portable one give the same integers and Floats, for blocks with
-    /// strides and tails, ties and values near the limit.
+    /// strides and tails, ties, values that are not finite or beyond the limit. (On a CPU without
+    /// AVX-512 DQ both calls take the portable path, and the test checks only the flags.)
     @Test func bothPathsGiveTheSameBits() {
         var stream = RandomStream(Philox(seed: 4), .syntheticData, a: 2)
         let rows = 5, columns = 37, stride = 41, sumStride = 43
@@ -85,22 +86,33 @@ import Testing
         x[3] = 0x1p-20 * 1.5   // x·2^k ends in .5: a tie
         x[4] = -0x1p-20 * 2.5
         let k = 20 + 1, limit = 0x1p50
+        // Values the conversion must refuse, in a full lane group and in a tail: both paths flag
+        // them alike and store 0 for them.
+        var flagged = x
+        flagged[2 * stride + 5] = .nan
+        flagged[3 * stride + columns - 1] = -.infinity
+        flagged[4 * stride + 33] = 0x1p40   // 2^61 after scaling: beyond the limit
+        for values in [x, flagged] {
         for store in [true, false] {
             var wide = [Int64](repeating: 7, count: rows * sumStride), portable = wide
-            let a = x.withUnsafeBufferPointer { xp in
+            let a = values.withUnsafeBufferPointer { xp in
                 wide.withUnsafeMutableBufferPointer {
                     thinned_exact_accumulate(xp.baseAddress!, rows, columns, stride, $0.baseAddress!, sumStride, Int32(k), limit, store ? 1 : 0)
                 }
             }
-            let b = x.withUnsafeBufferPointer { xp in
+            let b = values.withUnsafeBufferPointer { xp in
                 portable.withUnsafeMutableBufferPointer {
                     thinned_exact_accumulate_portable(xp.baseAddress!, rows, columns, stride, $0.baseAddress!, sumStride, Int32(k), limit, store ? 1 : 0)
                 }
             }
             #expect(a == b && wide == portable)
+            #expect(a == (values == x ? 0 : 3))
             // Only the block is written: the gaps between rows keep their 7.
             #expect(wide[columns] == 7 && wide[sumStride + columns + 1] == 7)
         }
+        }
+        #expect(thinned_largest_magnitude(x, x.count) == x.map(abs).max()!)
+        #expect(thinned_largest_magnitude(x, 13) == x.prefix(13).map(abs).max()!)
         var sums = [Int64](repeating: 0, count: 77)
         for j in sums.indices {
             sums[j] = Int64(bitPattern: (UInt64(stream.nextUniform() * 0x1p24) << 40) | UInt64(stream.nextUniform() * 0x1p24)) >> (j % 64)

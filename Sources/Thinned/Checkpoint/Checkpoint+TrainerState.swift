@@ -10,6 +10,23 @@
 extension Checkpoint {
     /// The trainer's state as JSON.
     public var trainerState: JSONValue {
+        let data: JSONValue = dataIdentity.map { identity in
+            .object([.init("source", .string(identity.source)), .init("files", .array(identity.files.map { .string($0) })),
+                     .init("limit", identity.limit.map { .integer($0) } ?? .null),
+                     .init("train_count", .integer(identity.trainCount)), .init("test_count", .integer(identity.testCount)),
+                     .init("digest", .string(identity.digest))])
+        } ?? .null
+        return .object([
+            .init("format", .string("thinned")), .init("format_version", .integer(Self.formatVersion)),
+            .init("configuration", Self.json(configuration)),
+            .init("epoch", .integer(epoch)), .init("step", .integer(state.step)), .init("step_in_epoch", .integer(stepInEpoch)),
+            .init("epoch_loss_sum", .real(epochLossSum)), .init("data", data),
+        ] + (epsilonSpent.map { [.init("epsilon", .real($0))] } ?? []))
+    }
+
+    /// `configuration` as `trainer_state.json` records it: one text for one configuration (the
+    /// augmentations sorted), which MPI ranks also compare.
+    public static func json(_ configuration: TrainingConfiguration) -> JSONValue {
         let model = configuration.model, optimizer = configuration.optimizer, augmentation = configuration.augmentation
         let settings: [JSONValue.Member] = [
             .init("layers", .array(model.layers.map { .integer($0) })), .init("dropout", .string(model.dropout.rawValue)),
@@ -38,18 +55,7 @@ extension Checkpoint {
                 .init("delta", .real(privacy.delta)), .init("noise_seed", .integer(privacy.noiseSeed)),
             ])))
         }
-        let data: JSONValue = dataIdentity.map { identity in
-            .object([.init("source", .string(identity.source)), .init("files", .array(identity.files.map { .string($0) })),
-                     .init("limit", identity.limit.map { .integer($0) } ?? .null),
-                     .init("train_count", .integer(identity.trainCount)), .init("test_count", .integer(identity.testCount)),
-                     .init("digest", .string(identity.digest))])
-        } ?? .null
-        return .object([
-            .init("format", .string("thinned")), .init("format_version", .integer(Self.formatVersion)),
-            .init("configuration", .object(settings + extras)),
-            .init("epoch", .integer(epoch)), .init("step", .integer(state.step)), .init("step_in_epoch", .integer(stepInEpoch)),
-            .init("epoch_loss_sum", .real(epochLossSum)), .init("data", data),
-        ] + (epsilonSpent.map { [.init("epsilon", .real($0))] } ?? []))
+        return .object(settings + extras)
     }
 
     /// The ε (at the configuration's δ) the run's steps have spent, for the reader of

@@ -23,8 +23,9 @@ public protocol Communicator: AnyObject {
     /// Starts `sum` on `values` and returns at once with a handle (every process starts the same
     /// sums in the same order); `values` must not be touched until `finish(handle)` returns.
     func startSum(_ values: UnsafeMutableBufferPointer<Int64>) -> Int
-    /// Lets the started sums progress (MPI advances nonblocking collectives inside its calls).
-    func progress()
+    /// Lets the started sums progress (MPI advances nonblocking collectives inside its calls);
+    /// returns whether any is still under way.
+    func progress() -> Bool
     /// Waits for the sum `handle` to be complete.
     func finish(_ handle: Int)
 }
@@ -35,7 +36,7 @@ extension Communicator {
         sum(values)
         return 0
     }
-    public func progress() {}
+    public func progress() -> Bool { false }
     public func finish(_ handle: Int) {}
 }
 

@@ -21,8 +21,8 @@ import CKernels
 /// most 2^62, so an Int64 cannot overflow. Every conversion checks its value against that limit
 /// (and for NaN); a value beyond it is reported, never summed silently.
 ///
-/// Precision: each group's value is kept to within half of 2^−kₜ = 2^(eₜ+h−62), that is about
-/// 2^−(61−h) relative to Mₜ: for 64 groups 2^−55, against a Float's 2^−24. The bound is above the
+/// Precision: each group's value is kept to within half of 2^−kₜ, that is 2^(eₜ+h−63), at most
+/// 2^−(62−h) relative to Mₜ: for 64 groups 2^−56, against a Float's 2^−24. The bound is above the
 /// true largest magnitude (by the products' spread; a few bits on the reference model), so the
 /// relative resolution against the largest value is somewhat coarser, still some 25 bits finer
 /// than a Float; values more than 2^(62−h−24) times below Mₜ lose bits (and below 2^−kₜ/2 count

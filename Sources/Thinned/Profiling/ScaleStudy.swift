@@ -120,6 +120,10 @@ public struct ScaleStudy: Sendable {
     }
 
     /// Checks the study's own options; the training configuration is checked by `Trainer`.
+    /// Under `--reduce exact` without a group size: each batch size takes its own default group
+    /// size (`TrainingConfiguration.defaultGroupSize`), not the first batch's.
+    public var groupSizeFollowsBatch = false
+
     public func validate(usableThreads: Int) throws(ConfigurationError) {
         guard !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }) else {
             throw .invalid(option: "--threads", value: threads.map(String.init).joined(separator: ","),
@@ -165,6 +169,9 @@ public struct ScaleStudy: Sendable {
         for batch in batches {
             var configuration = training
             configuration.batchSize = batch
+            if groupSizeFollowsBatch, configuration.exactGroupSize != nil {
+                configuration.exactGroupSize = TrainingConfiguration.defaultGroupSize(batchSize: batch, shardSize: configuration.shardSize)
+            }
             let split = try data(batch)
             let roofline = Roofline.measure(model: configuration.model, batch: batch,
                                             pool: try startPool(threads: 1, bind: .close, topology: topology).pool)

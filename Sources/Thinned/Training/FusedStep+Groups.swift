@@ -103,10 +103,12 @@ final class ExactGroups {
         status.initialize(repeating: 0, count: max(1, tiles))
     }
 
-    /// The bytes a process holds for `--reduce exact` beside the plain step: the integer sums
-    /// and the per-row bounds (what `requireMemory` adds).
+    /// The bytes a process holds for `--reduce exact` beside the plain step (what `requireMemory`
+    /// adds): the integer sums, and as much again for the temporary buffers MPI's all-reduce may
+    /// take, the per-row bounds, the batch's losses and norms, the tiles' status.
     static func bytes(parameters: Int, rows: Int, layers: Int) -> Int {
-        (parameters + 2) * MemoryLayout<Int64>.stride + 2 * rows * layers * MemoryLayout<Float>.stride
+        2 * (parameters + 2) * MemoryLayout<Int64>.stride + 2 * rows * layers * MemoryLayout<Float>.stride
+            + 2 * rows * MemoryLayout<Float>.stride + parameters / (FusedStep.tileOutputs * FusedStep.tileInputs) + 2 * layers + 64
     }
 
     /// Each tensor's bound over this process's groups (see `ExactReduction`), from the rows'
@@ -131,8 +133,10 @@ final class ExactGroups {
         }
     }
 
-    /// The least Float at or above `x` (infinity beyond the Floats; NaN stays NaN).
+    /// The least Float at or above `x`; infinity beyond the Floats and for NaN (MPI's maximum of a
+    /// NaN depends on the order, and every process must see the same bound).
     static func roundedUp(_ x: Double) -> Float {
+        guard !x.isNaN else { return .infinity }
         let f = Float(x)
         return Double(f) < x ? f.nextUp : f
     }
@@ -196,7 +200,7 @@ extension FusedStep {
                 let range = layers[l].weights.lowerBound..<layers[l].bias.upperBound
                 handles.append(exact.communicator.startSum(UnsafeMutableBufferPointer(start: exact.sums + range.lowerBound,
                                                                                       count: range.count)))
-                exact.communicator.progress()
+                _ = exact.communicator.progress()
                 exact.times.reducing += Clock.seconds() - reduceStart
             }
             var nan: Int64 = 0, beyond: Int64 = 0

@@ -51,7 +51,7 @@ public final class Trainer {
                 communicator: Communicator = LocalCommunicator()) throws(ConfigurationError) {
         try configuration.validate(for: data)
         if communicator.size > 1, configuration.exactGroupSize == nil {
-            throw .invalid(option: "--reduce", value: "none", expected: "exact when \(communicator.size) processes train together")
+            throw .invalid(option: "--reduce", value: "tiles", expected: "exact when \(communicator.size) processes train together (the default under mpirun or srun; a checkpoint trained with --reduce tiles resumes on one process only)")
         }
         if let groupSize = configuration.exactGroupSize,
            let problem = GroupPlan.problem(batchSize: configuration.batchSize, groupSize: groupSize, ranks: communicator.size) {

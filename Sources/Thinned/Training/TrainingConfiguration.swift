@@ -82,11 +82,11 @@ public struct TrainingConfiguration: Hashable, Sendable, Codable {
             }
             guard sampling == .shuffle else {
                 throw .invalid(option: "--sampling", value: sampling.rawValue,
-                               expected: "shuffle under --reduce exact (Poisson batches vary in size and do not divide into groups)")
+                               expected: "shuffle under --reduce exact, the default under mpirun or srun (Poisson batches vary in size and do not divide into groups)")
             }
             guard stepMode == .fused else {
                 throw .invalid(option: "--grad-mode", value: stepMode.rawValue,
-                               expected: "fused under --reduce exact (DropConnect and the literal path sum per sample)")
+                               expected: "fused under --reduce exact, the default under mpirun or srun (--dropout dropconnect and --grad-mode literal sum per sample, through the literal path)")
             }
         }
         guard augmentation.shiftPixels >= 0 else {
