@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import Parallel
 
@@ -32,31 +33,47 @@ import Testing
         }
     }
 
-    /// With `whileWaiting`, every task still runs once and its writes are seen after the join; the
-    /// pool's caller runs the closure while tasks that take a while (40 of 0.5 ms) are under way
-    /// and stops once it returns false; GCD's caller takes part in the tasks and never runs it.
+    /// Tasks that, when `gated`, wait (at most 2 s) until the caller's `whileWaiting` has run once.
+    final class Gated: WorkerTasks, @unchecked Sendable {
+        let counter: Counter
+        let gated: Bool
+        let opened = Atomic<Bool>(false)
+        init(_ count: Int, gated: Bool) {
+            counter = Counter(count)
+            self.gated = gated
+        }
+        func run(task: Int, on worker: Worker) {
+            let end = Clock.seconds() + 2
+            while gated && !opened.load(ordering: .acquiring) && Clock.seconds() < end {}
+            counter.run(task: task, on: worker)
+        }
+    }
+
+    /// With `whileWaiting`, every task still runs once and its writes are seen after the join. The
+    /// pool's caller runs the closure while the tasks are under way — they wait for it, so a caller
+    /// that slept instead would keep them waiting 2 s and fail — and not again once it returns
+    /// false; GCD's caller takes part in the tasks and never runs it.
     @Test(arguments: ExecutorKind.allCases, workerCounts)
     func forEachTaskWhileWaitingRunsEveryTaskOnce(kind: ExecutorKind, workers: Int) throws {
         let executor = try Self.executor(kind, workers: workers)
-        final class Slow: WorkerTasks {
-            let counter: Counter
-            init(_ count: Int) { counter = Counter(count) }
-            func run(task: Int, on worker: Worker) {
-                let end = Clock.seconds() + 0.0005
-                while Clock.seconds() < end {}
-                counter.run(task: task, on: worker)
-            }
-        }
         for count in [0, 1, 7, 40] {
-            let tasks = Slow(count)
-            var calls = 0
-            for _ in 0..<3 { executor.forEachTask(count, of: tasks) { calls += 1; return true } }
-            #expect(tasks.counter.hits.prefix(count).allSatisfy { $0 == 3 }, "\(kind), \(workers) workers, \(count) tasks")
-            if kind == .pool && count > 0 { #expect(calls > 0, "the caller waited \(count) tasks of 0.5 ms without calling") }
+            var calls = 0, slow = false
+            for _ in 0..<3 {
+                let tasks = Gated(count, gated: kind == .pool)
+                let start = Clock.seconds()
+                executor.forEachTask(count, of: tasks) {
+                    calls += 1
+                    tasks.opened.store(true, ordering: .releasing)
+                    return true
+                }
+                slow = slow || Clock.seconds() - start > 1.5
+                #expect(tasks.counter.hits.prefix(count).allSatisfy { $0 == 1 }, "\(kind), \(workers) workers, \(count) tasks")
+            }
+            if kind == .pool && count > 0 { #expect(calls > 0 && !slow, "the caller did not run whileWaiting while \(count) tasks waited for it") }
             if kind == .dispatch || count == 0 { #expect(calls == 0) }
-            // A closure that says it is done is not called again; the join still waits for all.
+            // A closure that says it is done is not called again; the join still waits for every task.
             var once = 0
-            let more = Slow(count)
+            let more = Gated(count, gated: false)
             executor.forEachTask(count, of: more) { once += 1; return false }
             #expect(more.counter.hits.prefix(count).allSatisfy { $0 == 1 } && once <= 1)
         }
