@@ -43,6 +43,11 @@ enum Launch {
     static func communicator() throws -> Communicator {
         guard let size = announcedSize else { return LocalCommunicator() }
         #if MPI
+        // Open MPI's nonblocking all-reduce (libnbc) picks a binomial or recursive-doubling tree
+        // for these messages, 2–3× slower on 9.6 MB than a ring (measured on a 16-core node:
+        // README, "Many machines"); the ring, which the network model assumes, unless the user
+        // chose (`--mca coll_libnbc_iallreduce_algorithm`, or the variable itself).
+        setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "1", 0)
         let communicator = MPICommunicator()
         started = true
         rank = communicator.rank
