@@ -24,24 +24,18 @@ static int detect_avx512f(void) { return 0; }
 static int detect_avx512dq(void) { return 0; }
 #endif
 
-static int has_avx512f = -1;
-
-int thinned_cpu_has_avx512f(void) {
-    int known = __atomic_load_n(&has_avx512f, __ATOMIC_RELAXED);
+/// `detect()`, asked once and kept in `*slot` (-1 until then).
+static int cached(int *slot, int (*detect)(void)) {
+    int known = __atomic_load_n(slot, __ATOMIC_RELAXED);
     if (known < 0) {
-        known = detect_avx512f();
-        __atomic_store_n(&has_avx512f, known, __ATOMIC_RELAXED);
+        known = detect();
+        __atomic_store_n(slot, known, __ATOMIC_RELAXED);
     }
     return known;
 }
 
-static int has_avx512dq = -1;
+static int has_avx512f = -1, has_avx512dq = -1;
 
-int thinned_cpu_has_avx512dq(void) {
-    int known = __atomic_load_n(&has_avx512dq, __ATOMIC_RELAXED);
-    if (known < 0) {
-        known = detect_avx512dq();
-        __atomic_store_n(&has_avx512dq, known, __ATOMIC_RELAXED);
-    }
-    return known;
-}
+int thinned_cpu_has_avx512f(void) { return cached(&has_avx512f, detect_avx512f); }
+
+int thinned_cpu_has_avx512dq(void) { return cached(&has_avx512dq, detect_avx512dq); }

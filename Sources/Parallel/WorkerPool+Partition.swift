@@ -7,23 +7,33 @@ extension WorkerPool {
     /// The join waits for the tasks, not for every worker: one that is descheduled holds nothing
     /// up. Allocates nothing.
     public func forEachTask(_ count: Int, of tasks: any WorkerTasks) {
-        run(count, of: tasks, whileWaiting: nil)
+        guard post(count, of: tasks) else { return }
+        finish()
     }
 
+    /// The same, the caller running `whileWaiting` until the tasks are done or it returns false.
+    /// Allocates nothing either (the closure stays non-escaping).
     public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Bool) {
-        withoutActuallyEscaping(whileWaiting) { run(count, of: tasks, whileWaiting: $0) }
+        guard post(count, of: tasks) else { return }
+        state.join(whileWaiting: whileWaiting)
+        finish()
     }
 
-    private func run(_ count: Int, of tasks: any WorkerTasks, whileWaiting: (() -> Bool)?) {
+    /// Hands `count` tasks to the workers; false (and nothing posted) for none.
+    private func post(_ count: Int, of tasks: any WorkerTasks) -> Bool {
         precondition(count >= 0, "WorkerPool.forEachTask: count must be >= 0, got \(count)")
-        guard count > 0 else { return }
+        guard count > 0 else { return false }
         precondition(
             state.inBroadcast.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged,
             "WorkerPool.forEachTask: called while another job on this pool is running (from a job, or from a second thread)")
         precondition(count < 1 << 32, "WorkerPool.forEachTask: count \(count) must be < 2^32")
         state.tasks = tasks
         state.post(kind: count)
-        if let whileWaiting { state.join(whileWaiting: whileWaiting) }
+        return true
+    }
+
+    /// Waits for the posted tasks and frees the pool for the next job.
+    private func finish() {
         state.join()
         state.tasks = nil
         state.inBroadcast.store(false, ordering: .releasing)

@@ -149,6 +149,12 @@ import Thinned
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("work/span, batch 100"))
         #expect(result.stdout.contains("digests: identical across all thread counts and policies"), "\(result.stdout)")
+        // The exact step allocates nothing either: its task lists and handles are kept, and the
+        // caller's polling closure never escapes.
+        let csv = try String(contentsOfFile: out + "/scale.csv", encoding: .utf8)
+        let rows = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows[0][17] == "allocations_per_step")
+        #expect(rows.dropFirst().allSatisfy { Double($0[17]) == 0 }, "\(csv)")
     }
 
     @Test func badInputEndsWithAClearError() throws {

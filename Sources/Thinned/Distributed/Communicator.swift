@@ -48,7 +48,8 @@ public final class LocalCommunicator: Communicator {
     public func maximum(_ values: UnsafeMutableBufferPointer<Float>) {}
     public func sum(_ values: UnsafeMutableBufferPointer<Int64>) {}
     public func gather(_ mine: UnsafeBufferPointer<Float>, into all: UnsafeMutableBufferPointer<Float>, counts: [Int], offsets: [Int]) {
-        precondition(counts == [mine.count] && offsets == [0], "LocalCommunicator.gather: one process holds everything")
+        precondition(counts.count == 1 && counts[0] == mine.count && offsets.count == 1 && offsets[0] == 0,
+                     "LocalCommunicator.gather: one process holds everything")
         _ = all.initialize(from: mine)
     }
     public func broadcast(_ bytes: UnsafeMutableRawBufferPointer) {}

@@ -39,6 +39,8 @@ final class ExactGroups {
     let parameters: Int
     let tensors: Int
     let layers: Int
+    /// The handles of the step's started sums, a layer's each (kept, so a step allocates none).
+    var handles: [Int] = []
     /// Whether the last step found a value beyond its bound (a defect: the bound is proven).
     var overflowed = false
     /// The time in collectives so far.
@@ -52,6 +54,9 @@ final class ExactGroups {
         self.plan = plan
         self.communicator = communicator
         rows = plan.rows(of: communicator.rank)
+        counts = (0..<plan.ranks).map { plan.rows(of: $0).count }
+        offsets = (0..<plan.ranks).map { plan.rows(of: $0).lowerBound }
+        handles.reserveCapacity(layout.layers.count)
         parameters = layout.count
         layers = layout.layers.count
         tensors = 2 * layers
@@ -142,8 +147,8 @@ final class ExactGroups {
     }
 
     /// The batch positions of every process (the gathers' counts and offsets).
-    var counts: [Int] { (0..<plan.ranks).map { plan.rows(of: $0).count } }
-    var offsets: [Int] { (0..<plan.ranks).map { plan.rows(of: $0).lowerBound } }
+    let counts: [Int]
+    let offsets: [Int]
 }
 
 extension FusedStep {
@@ -191,14 +196,16 @@ extension FusedStep {
             // Each layer's tiles, from the top; its sums start at once and travel while the layers
             // below are computed.
             let layers = layout.layers, tilePhases = (phases.count - layers.count)..<phases.count
-            var handles: [Int] = []
+            exact.handles.removeAll(keepingCapacity: true)
             exact.statusOffset = 0
-            for (phase, l) in zip(tilePhases, stride(from: layers.count - 1, through: 0, by: -1)) {
-                run(phases[phase], progressing: !handles.isEmpty)
+            // By index, here and below: an unoptimised build allocates zip's and stride's iterators.
+            for phase in tilePhases {
+                let l = phases.count - 1 - phase
+                run(phases[phase], progressing: !exact.handles.isEmpty)
                 exact.statusOffset += phases[phase].count
                 let reduceStart = Clock.seconds()
                 let range = layers[l].weights.lowerBound..<layers[l].bias.upperBound
-                handles.append(exact.communicator.startSum(UnsafeMutableBufferPointer(start: exact.sums + range.lowerBound,
+                exact.handles.append(exact.communicator.startSum(UnsafeMutableBufferPointer(start: exact.sums + range.lowerBound,
                                                                                       count: range.count)))
                 _ = exact.communicator.progress()
                 exact.times.reducing += Clock.seconds() - reduceStart
@@ -215,11 +222,12 @@ extension FusedStep {
             exact.times.reducing += Clock.seconds() - reduceStart
             let failed = exact.sums[parameters] != 0 || exact.sums[parameters + 1] != 0
             // Each layer applied as soon as its sums are in, from the top (the first started).
-            for (l, handle) in zip(stride(from: layers.count - 1, through: 0, by: -1), handles) {
+            for i in 0..<exact.handles.count {
+                let l = layers.count - 1 - i
                 let waitStart = Clock.seconds()
-                exact.communicator.finish(handle)
+                exact.communicator.finish(exact.handles[i])
                 exact.times.reducing += Clock.seconds() - waitStart
-                if !failed { run(exact.layerChunks[l].map { Task.apply(chunk: $0) }, progressing: l > 0) }
+                if !failed { run(applyPhases[l], progressing: l > 0) }
             }
             if failed {
                 exact.overflowed = exact.sums[parameters + 1] > 0
@@ -257,7 +265,8 @@ extension FusedStep {
         switch task {
         case let .bound(rows):
             for r in rows {
-                for (l, layer) in layout.layers.enumerated() {
+                for l in 0..<exact.layers {
+                    let layer = layout.layers[l]
                     exact.deltaMaxima[r * exact.layers + l] = Self.largestMagnitude(workspace.delta(layer: l) + r * layer.outputs,
                                                                                     count: layer.outputs)
                     exact.inputMaxima[r * exact.layers + l] = Self.largestMagnitude(workspace.inputs[l] + r * layer.inputs,

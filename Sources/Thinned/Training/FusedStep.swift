@@ -71,6 +71,8 @@ final class FusedStep: GradientEngine {
     /// `--reduce exact`: this process's groups of the batch and what sums them with the other
     /// processes' (`FusedStep+Groups.swift`); nil for the sum over the whole batch in tiles.
     let exact: ExactGroups?
+    /// `--reduce exact`: each layer's apply tasks (its chunks), run as its sums arrive; none otherwise.
+    let applyPhases: [[Task]]
     /// Whether each step measures every sample's gradient norm (always when clipping): then
     /// the backward phases take the clipping order (all deltas, the norms, all gradient tiles),
     /// which gives the plain step's bits when nothing is clipped.
@@ -107,6 +109,7 @@ final class FusedStep: GradientEngine {
         self.measuresNorms = measuresStatistics || privacy != nil
         self.measuresStatistics = measuresStatistics
         self.exact = exact
+        applyPhases = exact?.layerChunks.map { $0.map { Task.apply(chunk: $0) } } ?? []
         precondition(exact == nil || capacity == batchSize, "FusedStep: --reduce exact takes fixed-size batches")
         // Under --reduce exact the workspace holds this process's rows only.
         let rows = exact?.rows.count ?? capacity
@@ -256,7 +259,7 @@ final class FusedStep: GradientEngine {
     var exactOverflow: Bool { exact?.overflowed ?? false }
 
     /// The task counts of a step's fork–joins, in order (for the profiler's task log).
-    var phaseTaskCounts: [Int] { phases.map(\.count) + (exact.map { $0.layerChunks.reversed().map(\.count) } ?? []) }
+    var phaseTaskCounts: [Int] { phases.map(\.count) + applyPhases.reversed().map(\.count) }
 
     /// What the running step's tasks read: set by `step` before each phase, read by the workers
     /// (the pool's fork–join orders the two).
