@@ -89,6 +89,10 @@ final class FusedStep: GradientEngine {
     /// worker, `tileStride` floats apart; worker `i` uses only its own (the worker's index picks
     /// the buffer, never the work).
     let gradientTiles: UnsafeMutablePointer<Float>
+    /// How many rows ahead a tile's update asks for the parameters (and optimizer state) it will
+    /// update next: the rows are short runs a layer's width apart, which the hardware's stream
+    /// prefetchers barely learn (`prefetch.c`).
+    static let prefetchRows = 4
     static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
     /// A step for batches of `batchSize` samples — or, with `capacity`, of any size up to it
@@ -336,6 +340,9 @@ extension FusedStep: WorkerTasks {
             // Not `outputs.enumerated()`: an unoptimised build allocates its iterator's witness.
             for o in outputs {
                 let k = o - outputs.lowerBound, row = weights.weights.lowerBound + o * weights.inputs
+                if o + Self.prefetchRows < outputs.upperBound {
+                    p.prefetch(row + Self.prefetchRows * weights.inputs + inputs.lowerBound, count: inputs.count)
+                }
                 p.apply(current.update, (row + inputs.lowerBound)..<(row + inputs.upperBound), gradient: tile + k * inputs.count)
             }
             if inputs.lowerBound == 0 {

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Everything a run changes as it trains, in flat buffers sharing one `ParameterLayout`: the
 /// parameters Θ, the last averaged gradient ∇_ave, the optimizer's state, and the step count.
 public struct TrainingState: Sendable {
@@ -50,6 +52,15 @@ struct StatePointers {
     /// Applies `update` to the parameters in `range`, from the gradient buffer.
     func apply(_ update: OptimizerUpdate, _ range: Range<Int>) {
         update.apply(range, theta: theta, gradient: gradient, first: first, second: second)
+    }
+
+    /// Asks for parameters `j ..< j + count` of θ and the optimizer's state to be brought into
+    /// the cache, to be updated soon (a hint: it changes no value).
+    func prefetch(_ j: Int, count: Int) {
+        let bytes = count * MemoryLayout<Float>.stride
+        thinned_prefetch(theta + j, bytes)
+        if let first { thinned_prefetch(first + j, bytes) }
+        if let second { thinned_prefetch(second + j, bytes) }
     }
 
     /// Applies `update` to the parameters in `range` from `gradient`, the gradient of element
