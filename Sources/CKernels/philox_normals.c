@@ -90,6 +90,10 @@ static inline void box_muller(uint32_t a, uint32_t b, float *zc, float *zs) {
     *zs = radius * s;
 }
 
+void thinned_box_muller_portable(const uint32_t *a, const uint32_t *b, long n, float *zc, float *zs) {
+    for (long i = 0; i < n; i++) box_muller(a[i], b[i], &zc[i], &zs[i]);
+}
+
 void thinned_philox_normals_add_portable(uint32_t key0, uint32_t key1, long first, uint32_t word1, uint32_t word2,
                                          uint32_t word3, int rows, int count, long stride, float scale, float *out) {
     for (int row = 0; row < rows; row++) {
@@ -201,6 +205,23 @@ __attribute__((target("avx512f"))) static void normals_add_wide(uint32_t key0, u
     }
 }
 
+__attribute__((target("avx512f"))) static void box_muller_words_wide(const uint32_t *a, const uint32_t *b, long n,
+                                                                    float *zc, float *zs) {
+    for (long i = 0; i < n; i += 16) {
+        __mmask16 lanes = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1u);
+        __m512 c, s;
+        box_muller_wide(_mm512_maskz_loadu_epi32(lanes, a + i), _mm512_maskz_loadu_epi32(lanes, b + i), &c, &s);
+        _mm512_mask_storeu_ps(zc + i, lanes, c);
+        _mm512_mask_storeu_ps(zs + i, lanes, s);
+    }
+}
+
+int thinned_box_muller_avx512(const uint32_t *a, const uint32_t *b, long n, float *zc, float *zs) {
+    if (!thinned_cpu_has_avx512f()) return 0;
+    box_muller_words_wide(a, b, n, zc, zs);
+    return 1;
+}
+
 int thinned_philox_normals_add_avx512(uint32_t key0, uint32_t key1, long first, uint32_t word1, uint32_t word2,
                                       uint32_t word3, int rows, int count, long stride, float scale, float *out) {
     if (!thinned_cpu_has_avx512f()) return 0;
@@ -218,6 +239,8 @@ void thinned_philox_normals_add(uint32_t key0, uint32_t key1, long first, uint32
 }
 
 #else
+
+int thinned_box_muller_avx512(const uint32_t *a, const uint32_t *b, long n, float *zc, float *zs) { return 0; }
 
 int thinned_philox_normals_add_avx512(uint32_t key0, uint32_t key1, long first, uint32_t word1, uint32_t word2,
                                       uint32_t word3, int rows, int count, long stride, float scale, float *out) {

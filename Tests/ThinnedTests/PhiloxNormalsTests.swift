@@ -77,6 +77,37 @@ import Testing
         #expect(worst < 2e-6, "largest relative error \(worst)")
     }
 
+    /// The smallest u₁, which a test of the stream all but never draws (u₁ ≤ 2⁻⁸ once in 256
+    /// pairs, ≤ 2⁻¹⁵ once in 32 768): every u₁ = v·2⁻²⁴ for v in 1 … 2¹⁶, each with its own u₂
+    /// spread over every sector of the cos/sin table, against Box–Muller in Double, by both paths,
+    /// which must agree bit for bit.
+    @Test func theTransformHoldsAtTheSmallestU1() {
+        let count = 1 << 16
+        // v − 1 in the top 24 bits of a; its low 8 bits, which the transform drops, set anyhow.
+        let a = (0..<count).map { UInt32($0) << 8 | UInt32($0 & 0xFF) }
+        let b = (0..<count).map { UInt32(truncatingIfNeeded: $0 &* 2_654_435_761) }
+        var portableC = [Float](repeating: 0, count: count), portableS = portableC
+        thinned_box_muller_portable(a, b, count, &portableC, &portableS)
+        var worst = 0.0, sectors = Set<UInt32>()
+        for i in 0..<count {
+            let u1 = Double((a[i] >> 8) + 1) * 0x1p-24, u2 = Double(b[i] >> 8) * 0x1p-24
+            sectors.insert(((b[i] >> 8) + (1 << 18)) >> 19 & 31)
+            let r = (-2 * log(u1)).squareRoot()
+            for (got, expected) in [(portableC[i], r * cos(2 * .pi * u2)), (portableS[i], r * sin(2 * .pi * u2))] {
+                worst = max(worst, abs(Double(got) - expected) / max(1, abs(expected)))
+            }
+        }
+        #expect(sectors.count == 32, "u₂ reached \(sectors.count) of the 32 sectors")
+        #expect(worst < 2e-6, "largest relative error \(worst)")
+        var wideC = [Float](repeating: .nan, count: count), wideS = wideC
+        if thinned_box_muller_avx512(a, b, count, &wideC, &wideS) != 0 {
+            let differ = (0..<count).filter {
+                wideC[$0].bitPattern != portableC[$0].bitPattern || wideS[$0].bitPattern != portableS[$0].bitPattern
+            }
+            #expect(differ.isEmpty, "the paths differ at \(differ.count) pairs, first v = \(differ.first.map { $0 + 1 } ?? 0)")
+        }
+    }
+
     /// The transform's tables, recomputed in Double: each entry the float nearest to its formula
     /// (1/c the float nearest the reciprocal of its interval's middle, but 1 for the interval
     /// holding 1; ln c from that float 1/c; cos and sin of 2πj/32, with 0 where they vanish).

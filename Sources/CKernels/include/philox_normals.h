@@ -40,4 +40,12 @@ void thinned_philox_normals_add_portable(uint32_t key0, uint32_t key1, long firs
 int thinned_philox_normals_add_avx512(uint32_t key0, uint32_t key1, long first, uint32_t word1, uint32_t word2,
                                       uint32_t word3, int rows, int count, long stride, float scale, float *out);
 
+/// The transform alone, on given words: (zc[i], zs[i]) are the normals of the pair (a[i], b[i])
+/// for i < n, by the portable path — for tests that reach the u₁ a stream seldom draws (the
+/// smallest, where ln has the most to do).
+void thinned_box_muller_portable(const uint32_t *a, const uint32_t *b, long n, float *zc, float *zs);
+
+/// The same by the AVX-512 path: returns 0 and changes nothing on a machine without AVX-512.
+int thinned_box_muller_avx512(const uint32_t *a, const uint32_t *b, long n, float *zc, float *zs);
+
 #endif
