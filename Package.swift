@@ -50,9 +50,10 @@ let package = Package(
         // Counts heap allocations with glibc; linked into the executable only (see counter.c).
         .target(name: "CAllocationCounter"),
         // C kernels with an AVX-512 path chosen at run time, each with the same bits as its portable
-        // twin: dropout multipliers and Gaussian noise from Philox, Adam, squared norms for clipping.
+        // twin: dropout multipliers and Gaussian noise from Philox, Adam, squared norms for clipping,
+        // the exact reduction's bounds and integer tiles.
         .target(name: "CKernels"),
-        // The spin-wait hint, which Swift has no word for; header only.
+        // The spin-wait and prefetch hints and the other words Swift lacks; header only.
         .systemLibrary(name: "CSupport"),
 
         // Owns every thread: hwloc topology, placement, the pinned worker pool.
@@ -68,7 +69,7 @@ let package = Package(
         .target(
             name: "Thinned",
             dependencies: [
-                "Parallel", "CBLAS", "CZlib", "CKernels",
+                "Parallel", "CBLAS", "CZlib", "CKernels", "CSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "RealModule", package: "swift-numerics"),
             ]

@@ -1,5 +1,5 @@
 // What Swift cannot say itself: the spin-wait hint, a thread's name, the CPUs this process may
-// use, the floating-point unit's denormal mode. Header only.
+// use, the floating-point unit's denormal mode, a prefetch hint. Header only.
 #ifndef THINNED_CSUPPORT_H
 #define THINNED_CSUPPORT_H
 
@@ -17,6 +17,18 @@ static inline void thinned_cpu_relax(void) {
 #elif defined(__aarch64__) || defined(__arm__)
     __asm__ __volatile__("yield");
 #endif
+}
+
+/// Asks the memory system to bring the `bytes` bytes from `first` on into the cache, to be
+/// written: a hint, which changes no value and returns before the lines arrive. The fused step's
+/// update asks for a tile's rows a few ahead of the one it updates: each row is a short run (128
+/// parameters), a layer's width from the next, which the hardware's stream prefetchers barely
+/// learn before it ends (issue 11: Adam's one-worker update 7 % shorter, W1).
+static inline void thinned_prefetch(const void *first, long bytes) {
+    const char *end = (const char *)first + bytes;
+    for (const char *line = (const char *)((__UINTPTR_TYPE__)first & ~(__UINTPTR_TYPE__)63); line < end; line += 64) {
+        __builtin_prefetch(line, 1, 3);
+    }
 }
 
 /// Names the calling thread (the kernel keeps 15 bytes), so that `top -H`, `perf` and debuggers

@@ -178,6 +178,17 @@ import Thinned
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--stream-array-mib", "0", "--out", Self.temporaryFolder()])
         #expect(result.status != 0 && result.stderr.contains("--stream-array-mib 0: expected 1 to 1048576 MiB"), "\(result.stderr)")
 
+        // Usage errors all (status 64, with the usage), before anything is measured.
+        for (arguments, message) in [(["--threads", "1,1"], "--threads 1,1: 1 is listed twice"),
+                                     (["--batch", "-5"], "--batch -5: every batch size must be at least 1"),
+                                     (["--predict", "4,4"], "--predict 4,4: 4 is listed twice"),
+                                     (["--steps", "0"], "--steps 0: expected at least 1"),
+                                     (["--repeat", "0"], "--repeat 0: expected at least 1"),
+                                     (["--warmup", "-1"], "--warmup -1: expected 0 or more")] {
+            result = try ThinnedBinary.run(Self.small + arguments + ["--out", Self.temporaryFolder()])
+            #expect(result.status == 64 && result.stderr.contains(message), "\(arguments): \(result.status) \(result.stderr)")
+        }
+
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--bind", "diagonal"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("'diagonal' is invalid for '--bind"), "\(result.stderr)")

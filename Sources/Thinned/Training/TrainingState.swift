@@ -1,4 +1,4 @@
-import CKernels
+import CSupport
 
 /// Everything a run changes as it trains, in flat buffers sharing one `ParameterLayout`: the
 /// parameters Θ, the last averaged gradient ∇_ave, the optimizer's state, and the step count.
@@ -33,8 +33,10 @@ public struct TrainingState: Sendable {
             gradient.withUnsafeMutableBufferPointer { g in
                 firstMoment.withUnsafeMutableBufferPointer { m in
                     secondMoment.withUnsafeMutableBufferPointer { v in
+                        // nil for a buffer the optimizer does not have: an empty array's base
+                        // address is Swift's shared empty storage, which nothing may read or prefetch.
                         body(StatePointers(theta: theta.baseAddress!, gradient: g.baseAddress!,
-                                           first: m.baseAddress, second: v.baseAddress))
+                                           first: m.isEmpty ? nil : m.baseAddress, second: v.isEmpty ? nil : v.baseAddress))
                     }
                 }
             }
