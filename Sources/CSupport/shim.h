@@ -23,7 +23,7 @@ static inline void thinned_cpu_relax(void) {
 /// written: a hint, which changes no value and returns before the lines arrive. The fused step's
 /// update asks for a tile's rows a few ahead of the one it updates: each row is a short run (128
 /// parameters), a layer's width from the next, which the hardware's stream prefetchers barely
-/// learn before it ends (issue 11: Adam's one-worker update 7 % shorter, W1).
+/// learn before it ends (issue 11: the one-worker W1 update 1.56 → 1.34 ms with Adam, 0.45 → 0.29 with SGD).
 static inline void thinned_prefetch(const void *first, long bytes) {
     const char *end = (const char *)first + bytes;
     for (const char *line = (const char *)((__UINTPTR_TYPE__)first & ~(__UINTPTR_TYPE__)63); line < end; line += 64) {

@@ -92,8 +92,9 @@ final class FusedStep: GradientEngine {
     /// How many rows ahead a tile's update asks for the parameters (and optimizer state) it will
     /// update next: the rows are short runs a layer's width apart, which the hardware's stream
     /// prefetchers barely learn (`thinned_prefetch`, CSupport). Four: on the development VM the
-    /// one-worker Adam update took 1.65 ms a step asking 4 rows ahead, 1.78 asking 8, 1.77 not
-    /// asking (medians of eight alternating runs, issue 11).
+    /// one-worker update took 1.34 ms a step for Adam (1.56 without) and 0.29 for SGD (0.45),
+    /// alternating runs in `Benchmarks/results/scale-2core/series/prefetch-ab-*.txt`; asking 8
+    /// rows ahead was no faster, 2 slower.
     static let prefetchRows = 4
     static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
