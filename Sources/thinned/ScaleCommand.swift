@@ -149,24 +149,14 @@ struct ScaleCommand: ParsableCommand {
         if training.sampling == .poisson {
             throw ValidationError("--sampling poisson: scale times fixed-size batches (shuffle), whose work is the same every step")
         }
-        if let threads, threads.values.contains(where: { $0 < 1 }) {
-            throw ValidationError("--threads \(threads.defaultValueDescription): every worker count must be at least 1")
+        // Every check of the lists and counts that needs no machine: usage errors, before anything runs.
+        do {
+            try ScaleStudy.validate(threads: threads?.values ?? [1], batches: batch.values, binds: bind.values,
+                                    executors: executor.values, steps: steps, warmupSteps: warmup, repeats: `repeat`,
+                                    predict: predict?.values ?? [])
+        } catch {
+            throw ValidationError(error.description)
         }
-        if let predict, predict.values.contains(where: { $0 < 1 }) {
-            throw ValidationError("--predict \(predict.defaultValueDescription): every worker count must be at least 1")
-        }
-        if batch.values.contains(where: { $0 < 1 }) {
-            throw ValidationError("--batch \(batch.defaultValueDescription): every batch size must be at least 1")
-        }
-        // A count listed twice would be measured (or predicted) twice, as two rows of one configuration.
-        for (option, values) in [("--threads", threads?.values ?? []), ("--batch", batch.values), ("--predict", predict?.values ?? [])] {
-            if let twice = values.first(where: { v in values.filter { $0 == v }.count > 1 }) {
-                throw ValidationError("\(option) \(values.map(String.init).joined(separator: ",")): \(twice) is listed twice")
-            }
-        }
-        if steps < 1 { throw ValidationError("--steps \(steps): expected at least 1") }
-        if warmup < 0 { throw ValidationError("--warmup \(warmup): expected 0 or more") }
-        if `repeat` < 1 { throw ValidationError("--repeat \(`repeat`): expected at least 1") }
         if let streamArrayMib, !(1...(1 << 20)).contains(streamArrayMib) {
             throw ValidationError("--stream-array-mib \(streamArrayMib): expected 1 to 1048576 MiB per array")
         }

@@ -160,7 +160,7 @@ import Thinned
     @Test func badInputEndsWithAClearError() throws {
         var result = try ThinnedBinary.run(Self.small + ["--threads", "0,2", "--out", Self.temporaryFolder()])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("every worker count must be at least 1"), "\(result.stderr)")
+        #expect(result.stderr.contains("--threads 0,2: expected worker counts of at least 1"), "\(result.stderr)")
 
         result = try ThinnedBinary.run(Self.small + ["--threads", "1,100000", "--out", Self.temporaryFolder()])
         #expect(result.status != 0)
@@ -174,18 +174,23 @@ import Thinned
         #expect(result.status != 0 && result.stderr.contains("--out /dev/null: exists and is not a folder"), "\(result.stderr)")
 
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--predict", "4,0", "--out", Self.temporaryFolder()])
-        #expect(result.status != 0 && result.stderr.contains("--predict 4,0: every worker count must be at least 1"), "\(result.stderr)")
+        #expect(result.status != 0 && result.stderr.contains("--predict 4,0: expected worker counts of at least 1"), "\(result.stderr)")
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--stream-array-mib", "0", "--out", Self.temporaryFolder()])
         #expect(result.status != 0 && result.stderr.contains("--stream-array-mib 0: expected 1 to 1048576 MiB"), "\(result.stderr)")
 
-        // Usage errors all (status 64, with the usage), before anything is measured.
-        for (arguments, message) in [(["--threads", "1,1"], "--threads 1,1: 1 is listed twice"),
-                                     (["--batch", "-5"], "--batch -5: every batch size must be at least 1"),
-                                     (["--predict", "4,4"], "--predict 4,4: 4 is listed twice"),
+        // Usage errors all (status 64, with the usage), before anything is measured: each with a
+        // worker count this machine lacks, which only a check after loading the topology would
+        // refuse, so that the message proves the early check ran.
+        for (arguments, message) in [(["--threads", "1,1"], "--threads 1,1: expected each count once (1 is listed twice)"),
+                                     (["--batch", "-5"], "--batch -5: expected batch sizes of at least 1"),
+                                     (["--batch", "100,100"], "--batch 100,100: expected each size once (100 is listed twice)"),
+                                     (["--bind", "close,close"], "--bind close,close: expected each policy once"),
+                                     (["--executor", "pool,pool"], "--executor pool,pool: expected each executor once"),
                                      (["--steps", "0"], "--steps 0: expected at least 1"),
                                      (["--repeat", "0"], "--repeat 0: expected at least 1"),
                                      (["--warmup", "-1"], "--warmup -1: expected 0 or more")] {
-            result = try ThinnedBinary.run(Self.small + arguments + ["--out", Self.temporaryFolder()])
+            let threads = arguments.first == "--threads" ? [] : ["--threads", "100000"]
+            result = try ThinnedBinary.run(Self.small + threads + arguments + ["--out", Self.temporaryFolder()])
             #expect(result.status == 64 && result.stderr.contains(message), "\(arguments): \(result.status) \(result.stderr)")
         }
 

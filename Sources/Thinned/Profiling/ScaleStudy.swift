@@ -125,29 +125,42 @@ public struct ScaleStudy: Sendable {
     public var groupSizeFollowsBatch = false
 
     public func validate(usableThreads: Int) throws(ConfigurationError) {
-        guard !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }) else {
-            throw .invalid(option: "--threads", value: threads.map(String.init).joined(separator: ","),
-                           expected: "worker counts of at least 1")
-        }
+        try Self.validate(threads: threads, batches: batches, binds: binds, executors: executors, steps: steps,
+                          warmupSteps: warmupSteps, repeats: repeats, predict: predict)
         if let top = threads.max(), top > usableThreads, !oversubscribe {
             throw .invalid(option: "--threads", value: threads.map(String.init).joined(separator: ","),
                            expected: "at most the \(usableThreads) places of the usable set (or --oversubscribe)")
         }
+        if let elements = streamArrayElements, elements < 1 {
+            throw .invalid(option: "--stream-array-mib", value: "\(elements) floats", expected: "arrays of at least 1 float")
+        }
+    }
+
+    /// The checks of the study's lists and counts that need no machine (the command line runs them
+    /// before anything is loaded): each list non-empty, without a value twice (it would be measured
+    /// twice, as two rows of one configuration; repeated `--predict` counts are merged instead), and
+    /// every count in range.
+    public static func validate(threads: [Int], batches: [Int], binds: [BindPolicy], executors: [ExecutorKind],
+                                steps: Int, warmupSteps: Int, repeats: Int, predict: [Int]) throws(ConfigurationError) {
+        func listed<T: Equatable>(_ values: [T]) -> String { values.map { "\($0)" }.joined(separator: ",") }
+        func twice<T: Equatable>(_ values: [T]) -> T? { values.first { v in values.filter { $0 == v }.count > 1 } }
+        guard !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }) else {
+            throw .invalid(option: "--threads", value: listed(threads), expected: "worker counts of at least 1")
+        }
         guard !batches.isEmpty, batches.allSatisfy({ $0 >= 1 }) else {
-            throw .invalid(option: "--batch", value: batches.map(String.init).joined(separator: ","), expected: "batch sizes of at least 1")
+            throw .invalid(option: "--batch", value: listed(batches), expected: "batch sizes of at least 1")
         }
         guard !binds.isEmpty else { throw .invalid(option: "--bind", value: "", expected: "at least one policy") }
         guard !executors.isEmpty else { throw .invalid(option: "--executor", value: "", expected: "at least one executor") }
+        if let v = twice(threads) { throw .invalid(option: "--threads", value: listed(threads), expected: "each count once (\(v) is listed twice)") }
+        if let v = twice(batches) { throw .invalid(option: "--batch", value: listed(batches), expected: "each size once (\(v) is listed twice)") }
+        if let v = twice(binds) { throw .invalid(option: "--bind", value: listed(binds), expected: "each policy once (\(v) is listed twice)") }
+        if let v = twice(executors) { throw .invalid(option: "--executor", value: listed(executors), expected: "each executor once (\(v) is listed twice)") }
         guard steps >= 1 else { throw .invalid(option: "--steps", value: "\(steps)", expected: "at least 1") }
         guard warmupSteps >= 0 else { throw .invalid(option: "--warmup", value: "\(warmupSteps)", expected: "0 or more") }
         guard repeats >= 1 else { throw .invalid(option: "--repeat", value: "\(repeats)", expected: "at least 1") }
-
         guard predict.allSatisfy({ $0 >= 1 }) else {
-            throw .invalid(option: "--predict", value: predict.map(String.init).joined(separator: ","),
-                           expected: "worker counts of at least 1")
-        }
-        if let elements = streamArrayElements, elements < 1 {
-            throw .invalid(option: "--stream-array-mib", value: "\(elements) floats", expected: "arrays of at least 1 float")
+            throw .invalid(option: "--predict", value: listed(predict), expected: "worker counts of at least 1")
         }
     }
 

@@ -93,8 +93,7 @@ final class FusedStep: GradientEngine {
     /// update next: the rows are short runs a layer's width apart, which the hardware's stream
     /// prefetchers barely learn (`thinned_prefetch`, CSupport). Four: on the development VM the
     /// one-worker update took 1.34 ms a step for Adam (1.56 without) and 0.29 for SGD (0.45),
-    /// alternating runs in `Benchmarks/results/scale-2core/series/prefetch-ab-*.txt`; asking 8
-    /// rows ahead was no faster, 2 slower.
+    /// alternating runs in `Benchmarks/results/scale-2core/series/prefetch-ab-*.txt`.
     static let prefetchRows = 4
     static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
