@@ -150,6 +150,7 @@ struct ScaleCommand: ParsableCommand {
             throw ValidationError("--sampling poisson: scale times fixed-size batches (shuffle), whose work is the same every step")
         }
         // Every check of the lists and counts that needs no machine: usage errors, before anything runs.
+        // Without --threads the counts come from the machine in `run`; [1] stands for them here.
         do {
             try ScaleStudy.validate(threads: threads?.values ?? [1], batches: batch.values, binds: bind.values,
                                     executors: executor.values, steps: steps, warmupSteps: warmup, repeats: `repeat`,
