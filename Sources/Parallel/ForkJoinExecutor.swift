@@ -41,9 +41,17 @@ public protocol ForkJoinExecutor: AnyObject, Sendable {
     /// for another worker's), and returns the results in
     /// index order: the way to make per-worker state (scratch workspaces, result slots).
     func map<T>(_ body: (Worker) -> T) -> [T]
+
+    /// Runs `body` with the calling thread placed where the executor's worker 0 belongs, when
+    /// the calling thread is one of its workers (``WorkerPool``'s worker 0), and puts it back
+    /// afterwards: what a run of many steps is wrapped in.
+    func pinningCaller<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R
 }
 
 extension ForkJoinExecutor {
+    /// An executor whose workers are all its own threads has nothing to place: it runs `body`.
+    public func pinningCaller<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R { try body() }
+
     public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Bool) {
         forEachTask(count, of: tasks)
     }

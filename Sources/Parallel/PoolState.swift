@@ -66,6 +66,9 @@ final class PoolState: @unchecked Sendable {
     let sleepingWorkers = Atomic<Int>(0)
     let callerSleeping = Atomic<Bool>(false)
     let inBroadcast = Atomic<Bool>(false)
+    /// How many `pinningCaller` scopes the calling thread is in; only the driving thread (one at
+    /// a time, as for jobs) touches it.
+    var callerPinDepth = 0
 
     enum Kind {
         static let broadcast = -1
@@ -108,6 +111,17 @@ final class PoolState: @unchecked Sendable {
     static let workerSpinNanosecondsAlone: UInt64 = 200_000
     /// The CPUs this process may run on (its affinity mask), when it could be read.
     let usableCPUs: Int
+    /// How often the caller yields its CPU while it spins for a join: at every poll when workers
+    /// outnumber the CPUs (it may share one with a worker that has tasks left), otherwise every
+    /// 16th, as a worker does.
+    let callerYieldEvery: Int
+
+    /// Worker 0, which is the calling thread: set by `startCaller` before the first job.
+    private(set) var caller = Worker(index: 0, count: 0, scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+    private var callerScratch: UnsafeMutableRawPointer?
+    /// Worker 0's place, and room for the caller's own binding while it is pinned there (nil
+    /// when the plan does not pin worker 0, or there is no topology).
+    private let callerBinding: CallerBinding?
 
     init(plan: PlacementPlan, topology: Topology?, scratchBytes: Int, spinNanoseconds: UInt64? = nil) {
         self.count = plan.threads
@@ -118,6 +132,8 @@ final class PoolState: @unchecked Sendable {
         self.usableCPUs = cpus > 0 ? cpus : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         let crowded = plan.oversubscribed || plan.threads > usableCPUs
         self.workerSpinNanoseconds = spinNanoseconds ?? (crowded ? 0 : Self.workerSpinNanosecondsAlone)
+        self.callerYieldEvery = crowded ? 1 : 16
+        self.callerBinding = if let place = plan.workers[0], let topology { CallerBinding(place: place, topology: topology) } else { nil }
         // 64-byte aligned, so that every share counter has a cache line of its own.
         self.shares = UnsafeMutableRawPointer.allocate(byteCount: plan.threads * Self.shareStride * 8, alignment: 64)
             .bindMemory(to: Atomic<UInt64>.self, capacity: plan.threads * Self.shareStride)
@@ -130,6 +146,7 @@ final class PoolState: @unchecked Sendable {
     }
 
     deinit {
+        free(callerScratch)
         pthread_cond_destroy(workDone)
         pthread_cond_destroy(workAvailable)
         pthread_mutex_destroy(mutex)
@@ -148,8 +165,9 @@ final class PoolState: @unchecked Sendable {
 
     // MARK: Worker side
 
-    /// The body of worker thread `index`: bind, allocate scratch, report, then serve jobs until
-    /// stopped. A worker whose scratch cannot be had reports it and waits for the stop.
+    /// The body of worker thread `index` (1 ..< count; worker 0 is the calling thread): bind,
+    /// allocate scratch, report, then serve jobs until stopped. A worker whose scratch cannot be
+    /// had reports it and waits for the stop.
     func serve(worker index: Int) {
         thinned_name_current_thread("thinned-w\(index)")
 
@@ -194,8 +212,9 @@ final class PoolState: @unchecked Sendable {
 
     /// Claims and runs tasks of job `sequence` (mod 2³², as in the share counters) until no share
     /// has any left or the counters have moved on to a newer job.
+    /// `afterEach` runs after every task this thread ran: the caller's `whileWaiting`.
     @inline(never)
-    private func runTasks(of sequence: UInt64, kindSlot: UInt64, on worker: Worker) {
+    func runTasks(of sequence: UInt64, kindSlot: UInt64, on worker: Worker, afterEach: () -> Void = {}) {
         // Its own share first, then the others' in turn, each from its front.
         for offset in 0..<count {
             let owner = (worker.index + offset) % count
@@ -215,6 +234,7 @@ final class PoolState: @unchecked Sendable {
                 guard claim.exchanged else { current = claim.original; continue }
                 tasks.unsafelyUnwrapped.run(task: task, on: worker)
                 finishOne()
+                afterEach()
                 current = share.pointee.load(ordering: .acquiring)
             }
         }
@@ -256,8 +276,10 @@ final class PoolState: @unchecked Sendable {
     // MARK: Caller side
 
     /// Publishes a task list of `taskCount` tasks (`tasks` set), a broadcast (`job` set; kind
-    /// `Kind.broadcast`) or the stop (`Kind.stop`), and wakes parked workers that it needs.
-    func post(kind: Int) {
+    /// `Kind.broadcast`) or the stop (`Kind.stop`), wakes parked workers that it needs, and
+    /// returns the job's sequence number.
+    @discardableResult
+    func post(kind: Int) -> UInt64 {
         let sequence = generation.load(ordering: .relaxed) + 1
         if kind != Kind.stop { remaining.store(kind == Kind.broadcast ? count : kind, ordering: .sequentiallyConsistent) }
         if sequence & 1 == 0 {
@@ -272,22 +294,67 @@ final class PoolState: @unchecked Sendable {
         }
         generation.store(sequence, ordering: .sequentiallyConsistent)
         let sleepers = sleepingWorkers.load(ordering: .sequentiallyConsistent)
-        guard sleepers > 0 else { return }
+        guard sleepers > 0 else { return sequence }
         pthread_mutex_lock(mutex)
         if kind < 0 {
             pthread_cond_broadcast(workAvailable)
         } else {
-            // Spinning workers claim tasks too; parked ones beyond the tasks (or the CPUs) would
-            // only wake to find nothing left.
-            for _ in 0..<min(sleepers, kind, usableCPUs) { pthread_cond_signal(workAvailable) }
+            // The caller takes a task itself, and spinning workers claim tasks too; parked ones
+            // beyond the other tasks (or the other CPUs) would only wake to find nothing left.
+            for _ in 0..<min(sleepers, kind - 1, usableCPUs - 1) { pthread_cond_signal(workAvailable) }
         }
         pthread_mutex_unlock(mutex)
+        return sequence
     }
+
+    /// The calling thread's part of job `sequence`, as worker 0: the broadcast's body once, or
+    /// tasks of the list, its own share first, running `afterEach` after each of them. Denormals
+    /// are flushed while it runs them, as on every worker, and the caller's own mode is restored.
+    func runCallerPart(of sequence: UInt64, afterEach: () -> Void = {}) {
+        let mode = thinned_flush_denormals()
+        defer { thinned_set_float_mode(mode) }
+        if kind(of: sequence) == Kind.broadcast {
+            job(caller)
+            finishOne()
+        } else {
+            runTasks(of: sequence & 0xFFFF_FFFF, kindSlot: sequence, on: caller, afterEach: afterEach)
+        }
+    }
+
+    /// Worker 0's start-up, on the calling thread: allocates its scratch (after binding the
+    /// thread to worker 0's place, when the plan pins it, so that the first touch puts the memory
+    /// there; the caller's own binding is restored afterwards) and reports like a worker thread.
+    func startCaller() {
+        var failure: TopologyError? = nil
+        let requested = plan.workers[0]
+        if requested != nil {
+            do throws(TopologyError) { try pinCaller() } catch { failure = error }
+        }
+        var raw: UnsafeMutableRawPointer? = nil
+        let allocated = posix_memalign(&raw, 64, max(1, scratchBytes)) == 0 && raw != nil
+        if allocated { memset(raw!, 0, max(1, scratchBytes)) }
+        if requested != nil && failure == nil { unpinCaller() }
+        callerScratch = allocated ? raw : nil
+        caller = Worker(index: 0, count: count,
+                        scratch: UnsafeMutableRawBufferPointer(start: callerScratch, count: allocated ? scratchBytes : 0))
+        startups[0] = WorkerStartup(binding: WorkerBinding(requested: requested, failure: failure),
+                                    scratchAllocated: allocated)
+        finishOne()
+    }
+
+    /// Binds the calling thread to worker 0's place, keeping its binding for `unpinCaller`.
+    func pinCaller() throws(TopologyError) {
+        guard let callerBinding else { throw .notThisSystem }
+        try callerBinding.pin()
+    }
+
+    /// Gives the calling thread back the binding `pinCaller` found.
+    func unpinCaller() { callerBinding?.restore() }
 
     /// Returns once the posted job is done: every task of a task list, every worker of a
     /// broadcast.
     func join() {
-        if spin(nanoseconds: Self.callerSpinNanoseconds, yieldEvery: 1, until: {
+        if spin(nanoseconds: Self.callerSpinNanoseconds, yieldEvery: callerYieldEvery, until: {
             remaining.load(ordering: .acquiring) == 0 ? true : nil
         }) != nil { return }
         pthread_mutex_lock(mutex)

@@ -35,3 +35,39 @@ extension Topology {
         return cpu
     }
 }
+
+/// A place the calling thread is bound to for a while, and room for the binding it had: two hwloc
+/// bitmaps allocated once, for `WorkerPool.pinningCaller`.
+final class CallerBinding {
+    let topology: Topology
+    private let place: hwloc_bitmap_t
+    private let saved: hwloc_bitmap_t
+
+    init(place: CPUSet, topology: Topology) {
+        guard let bitmap = hwloc_bitmap_alloc(), let saved = hwloc_bitmap_alloc() else {
+            fatalError("hwloc_bitmap_alloc: out of memory")
+        }
+        for index in place.indices { hwloc_bitmap_set(bitmap, UInt32(index)) }
+        self.topology = topology
+        self.place = bitmap
+        self.saved = saved
+    }
+
+    deinit {
+        hwloc_bitmap_free(place)
+        hwloc_bitmap_free(saved)
+    }
+
+    /// Keeps the calling thread's binding, then binds it to the place.
+    func pin() throws(TopologyError) {
+        guard topology.isThisSystem else { throw .notThisSystem }
+        let flags = Int32(HWLOC_CPUBIND_THREAD.rawValue)
+        _ = try TopologyError.check(hwloc_get_cpubind(topology.handle, saved, flags), "hwloc_get_cpubind")
+        _ = try TopologyError.check(hwloc_set_cpubind(topology.handle, place, flags), "hwloc_set_cpubind")
+    }
+
+    /// Binds the calling thread as it was before `pin`.
+    func restore() {
+        _ = hwloc_set_cpubind(topology.handle, saved, Int32(HWLOC_CPUBIND_THREAD.rawValue))
+    }
+}

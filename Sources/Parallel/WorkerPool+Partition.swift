@@ -7,29 +7,33 @@ extension WorkerPool {
     /// The join waits for the tasks, not for every worker: one that is descheduled holds nothing
     /// up. Allocates nothing.
     public func forEachTask(_ count: Int, of tasks: any WorkerTasks) {
-        guard post(count, of: tasks) else { return }
+        guard let sequence = post(count, of: tasks) else { return }
+        state.runCallerPart(of: sequence)
         finish()
     }
 
-    /// The same, the caller running `whileWaiting` until the tasks are done or it returns false.
-    /// Allocates nothing either (the closure stays non-escaping).
+    /// The same, the caller running `whileWaiting` after each task it runs itself, then until
+    /// the tasks are done or it returns false. Allocates nothing either (the closure stays
+    /// non-escaping).
     public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Bool) {
-        guard post(count, of: tasks) else { return }
-        state.join(whileWaiting: whileWaiting)
+        guard let sequence = post(count, of: tasks) else { return }
+        var progressing = true
+        state.runCallerPart(of: sequence) { if progressing { progressing = whileWaiting() } }
+        if progressing { state.join(whileWaiting: whileWaiting) }
         finish()
     }
 
-    /// Hands `count` tasks to the workers; false (and nothing posted) for none.
-    private func post(_ count: Int, of tasks: any WorkerTasks) -> Bool {
+    /// Hands `count` tasks to the workers and returns the job's sequence number; nil (and
+    /// nothing posted) for none.
+    private func post(_ count: Int, of tasks: any WorkerTasks) -> UInt64? {
         precondition(count >= 0, "WorkerPool.forEachTask: count must be >= 0, got \(count)")
-        guard count > 0 else { return false }
+        guard count > 0 else { return nil }
         precondition(
             state.inBroadcast.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged,
             "WorkerPool.forEachTask: called while another job on this pool is running (from a job, or from a second thread)")
         precondition(count < 1 << 32, "WorkerPool.forEachTask: count \(count) must be < 2^32")
         state.tasks = tasks
-        state.post(kind: count)
-        return true
+        return state.post(kind: count)
     }
 
     /// Waits for the posted tasks and frees the pool for the next job.

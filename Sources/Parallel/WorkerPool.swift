@@ -5,14 +5,24 @@ import Glibc
 import Darwin
 #endif
 
-/// A pool of dedicated worker threads, each bound to its place before it runs anything, used
-/// through two fork–join verbs: `forEachTask` (a task list; the join waits for the tasks, not
-/// for every worker) and `broadcast` (once on every worker; the join waits for all of them).
+/// A pool of workers, each bound to its place before it runs anything, used through two
+/// fork–join verbs: `forEachTask` (a task list; the join waits for the tasks, not for every
+/// worker) and `broadcast` (once on every worker; the join waits for all of them).
 ///
-/// The pool owns its threads (never GCD's shared ones: a binding set on one of those would leak
-/// into unrelated work); the calling thread is never pinned. A fork–join costs about a
-/// microsecond when the workers are spinning, because workers spin briefly for the next job and
-/// then park — at once when they outnumber the CPUs (see `PoolState`).
+/// Worker 0 is the calling thread, as OpenMP's initial thread is its team's thread 0: it posts a
+/// job, runs its part of it like any worker (its own share of a task list first), then waits for
+/// the rest. Workers 1 ..< count are threads the pool owns (never GCD's shared ones: a binding
+/// set on one of those would leak into unrelated work), so `count` workers are `count` threads,
+/// and on a machine with as many CPUs as workers no thread waits for a CPU. Before, the pool
+/// had a thread for every worker and the caller spun beside them: on the 16-core nodes the
+/// caller's CPU was the 16th worker's, which was preempted 81–189 times a step, and every
+/// phase ran about 30 % longer with 16 workers than the tasks' time at 15 (issue 11).
+///
+/// The calling thread is bound to worker 0's place only inside `pinningCaller` (a training
+/// epoch, a profiled run), and gets its own binding back afterwards; outside it, worker 0 runs
+/// wherever the caller runs. A fork–join costs about a microsecond when the workers are spinning,
+/// because workers spin briefly for the next job and then park — at once when they outnumber the
+/// CPUs (see `PoolState`).
 ///
 /// `@unchecked Sendable` is sound because every mutable field lives in `PoolState` under its
 /// fork–join protocol, and `broadcast` refuses (with a precondition) to run twice at once, so a
@@ -28,8 +38,10 @@ public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
     let state: PoolState
     private var threads: [pthread_t] = []
 
-    /// Starts one thread per worker of `plan`, waits until each has bound itself (through
-    /// `topology`) and allocated `scratchBytes` of scratch memory, and returns.
+    /// Starts one thread per worker of `plan` but the first (the calling thread), waits until
+    /// each has bound itself (through `topology`) and allocated `scratchBytes` of scratch memory,
+    /// allocates worker 0's on the calling thread (bound to worker 0's place meanwhile), and
+    /// returns.
     ///
     /// Binding failures do not fail the pool: those workers run unpinned, and one warning says so.
     /// A thread or a scratch buffer the system refuses does: the workers already started are
@@ -44,10 +56,10 @@ public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
         let state = PoolState(plan: plan, topology: topology, scratchBytes: scratchBytes)
         self.state = state
 
-        // The start-up is a broadcast: every started worker reports once.
+        // The start-up is a broadcast: every started worker reports once, worker 0 too.
         state.remaining.store(count, ordering: .sequentiallyConsistent)
         var refused: Int32 = 0
-        for index in 0..<count {
+        for index in 1..<count {
             let context = Unmanaged.passRetained(WorkerContext(state: state, index: index))
             var thread = pthread_t()
             let status = pthread_create(&thread, nil, { raw in
@@ -62,8 +74,9 @@ public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
             }
             threads.append(thread)
         }
-        let started = threads.count
+        let started = threads.count + 1
         if started < count { state.remaining.subtract(count - started, ordering: .sequentiallyConsistent) }
+        state.startCaller()
         state.join()
         let startups = (0..<started).map { state.startups[$0]! }
         let failure: PoolError? = if started < count {
@@ -123,7 +136,7 @@ public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
             "WorkerPool.broadcast: called while another broadcast on this pool is running (from a job, or from a second thread)")
         withoutActuallyEscaping(body) { body in
             state.job = body
-            state.post(kind: PoolState.Kind.broadcast)
+            state.runCallerPart(of: state.post(kind: PoolState.Kind.broadcast))
             state.join()
             state.job = PoolState.noJob
         }
@@ -140,16 +153,41 @@ public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
         return slots.map { $0! }
     }
 
-    /// Where every worker really is: each reads back its own binding and the PU it last ran on.
-    /// With no topology (or a synthetic one) only `requested` is filled in.
+    /// Runs `body` with the calling thread — worker 0 of every job it posts — bound to worker
+    /// 0's place, and gives the thread the binding it had back afterwards; nested calls bind
+    /// once. Where the plan does not pin worker 0, or binding it failed when the pool started,
+    /// it just runs `body`.
+    ///
+    /// The binding is set and restored around `body`, not per job: each costs a few system
+    /// calls and an allocation inside hwloc, too many for every phase of a step. Use it around
+    /// whole runs of steps (an epoch, a profiled run).
+    public func pinningCaller<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        guard bindings[0].isPinned, state.callerPinDepth == 0 else {
+            state.callerPinDepth += 1
+            defer { state.callerPinDepth -= 1 }
+            return try body()
+        }
+        let pinned: Bool
+        do throws(TopologyError) { try state.pinCaller(); pinned = true } catch { pinned = false }
+        state.callerPinDepth += 1
+        defer {
+            state.callerPinDepth -= 1
+            if pinned { state.unpinCaller() }
+        }
+        return try body()
+    }
+
+    /// Where every worker really is: each reads back its own binding and the PU it last ran on
+    /// (worker 0, the calling thread, from inside `pinningCaller`). With no topology (or a
+    /// synthetic one) only `requested` is filled in.
     public func locate() -> [WorkerLocation] {
         let topology = state.topology
         let plan = self.plan
-        return map { worker in
+        return pinningCaller { map { worker in
             WorkerLocation(worker: worker.index, requested: plan.workers[worker.index],
                            binding: try? topology?.currentThreadBinding(),
                            cpu: try? topology?.currentThreadLastCPU())
-        }
+        } }
     }
 }
 

@@ -63,8 +63,10 @@ import Foundation
         let pool = try WorkerPool(threads: threads)
         let gate = DispatchSemaphore(value: 0)
         let held = Atomic<Bool>(true)
+        // The last worker: a thread of the pool's own (worker 0 is the caller, never woken).
+        let late = threads - 1
         pool.state.wakeHook = { index in
-            if index == 0 && held.load(ordering: .acquiring) { gate.wait() }
+            if index == late && held.load(ordering: .acquiring) { gate.wait() }
         }
         let rounds = 200, tasks = 5
         let work = Rounds(tasks: tasks)
@@ -75,7 +77,7 @@ import Foundation
             done.signal()
         }
         driver.start()
-        // On a protocol that waits for every worker this times out: worker 0 never checks in.
+        // On a protocol that waits for every worker this times out: the late one never checks in.
         let finishedWhileLate = done.wait(timeout: .now() + 60) == .success
         held.store(false, ordering: .releasing)
         gate.signal()
@@ -96,9 +98,10 @@ import Foundation
     func aWorkerStalledMidClaimRunsNothingStale(threads: Int) throws {
         let pool = try WorkerPool(threads: threads)
         let stalls = Atomic<Int>(0)
+        let stalled = threads - 1   // a thread of the pool's own: the caller cannot outlive its job
         pool.state.claimHook = { index in
-            // Worker 0, at every seventh claim it attempts: 2 ms, several jobs' worth.
-            if index == 0 && stalls.add(1, ordering: .relaxed).newValue % 7 == 0 { usleep(2_000) }
+            // That worker, at every seventh claim it attempts: 2 ms, several jobs' worth.
+            if index == stalled && stalls.add(1, ordering: .relaxed).newValue % 7 == 0 { usleep(2_000) }
         }
         let counts = [3, 9, 1, 6, 2, 9, 4]
         let work = Rounds(tasks: 9)
@@ -111,7 +114,7 @@ import Foundation
             for i in 0..<n { expected[i] += 1 }
             #expect(work.counts == expected, "round \(round), \(n) tasks")
         }
-        #expect(stalls.load(ordering: .relaxed) > 7, "worker 0 never stalled mid-claim")
+        #expect(stalls.load(ordering: .relaxed) > 7, "worker \(stalled) never stalled mid-claim")
     }
 
     /// Workers that outnumber the CPUs do not spin, and a task list wakes no more of them than

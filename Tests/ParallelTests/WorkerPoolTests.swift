@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 @testable import Parallel
 
@@ -88,6 +91,49 @@ import Synchronization
         var x = UInt64(round) &+ 1
         for _ in 0..<iterations { x = x &* 6364136223846793005 &+ 1442695040888963407 }
         return x >> 32
+    }
+
+    /// Worker 0 is the calling thread: its part of a broadcast, and its share of a task list
+    /// (all of it in a pool of one), run there; every other worker is a thread of its own.
+    @Test(arguments: [1, 3])
+    func theCallerIsWorkerZero(threads: Int) throws {
+        let pool = try WorkerPool(threads: threads, scratchBytes: 64)
+        let here = pthread_self()
+        let onCaller = pool.map { _ in pthread_equal(pthread_self(), here) != 0 }
+        #expect(onCaller == [true] + Array(repeating: false, count: threads - 1))
+        let distinct = Set(pool.map { _ in pthread_self() })
+        #expect(distinct.count == threads)
+        #expect(pool.map { $0.scratch.count } == Array(repeating: 64, count: threads))
+        if threads == 1 {
+            final class Where: WorkerTasks {
+                let caller = pthread_self()
+                var elsewhere = 0
+                func run(task: Int, on worker: Worker) { if pthread_equal(pthread_self(), caller) == 0 { elsewhere += 1 } }
+            }
+            let tasks = Where()
+            pool.forEachTask(50, of: tasks)
+            #expect(tasks.elsewhere == 0)
+        }
+    }
+
+    /// `pinningCaller` binds the calling thread to worker 0's place for its body (nested scopes
+    /// keep it there), and gives the thread the binding it had back afterwards.
+    @Test func pinningCallerBindsWorkerZeroAndRestores() throws {
+        let topology = try Topology()
+        try #require(topology.isThisSystem)
+        let plan = try topology.plan(threads: 1, bind: .spread, places: .cores)
+        let pool = try WorkerPool(plan: plan, topology: topology)
+        #expect(pool.bindings[0].isPinned)
+        let before = try topology.currentThreadBinding()
+        let inside = pool.pinningCaller { () -> (CPUSet?, CPUSet?) in
+            let outer = try? topology.currentThreadBinding()
+            let nested = pool.pinningCaller { try? topology.currentThreadBinding() }
+            return (outer, nested)
+        }
+        #expect(inside.0 == plan.workers[0] && inside.1 == plan.workers[0])
+        #expect(try topology.currentThreadBinding() == before)
+        #expect(pool.locate()[0].isVerified)
+        #expect(try topology.currentThreadBinding() == before)
     }
 
     @Test func nestedBroadcastStopsTheProgram() async {

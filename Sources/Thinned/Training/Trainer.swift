@@ -147,6 +147,13 @@ public final class Trainer {
         throws(TrainingError) -> EpochReport?
     {
         if let divergence { throw divergence }
+        return try pool.pinningCaller { () throws(TrainingError) -> EpochReport? in
+            try runEpoch(onStep: onStep, shouldStop: shouldStop)
+        }
+    }
+
+    /// `trainEpoch`'s work, with the calling thread in its place as worker 0.
+    private func runEpoch(onStep: (StepReport) -> Void, shouldStop: () -> Bool) throws(TrainingError) -> EpochReport? {
         let order = EpochOrder(count: data.train.count, batchSize: configuration.batchSize, epoch: epoch,
                                seed: configuration.seed)
         let start = Clock.seconds()
@@ -254,7 +261,7 @@ public final class Trainer {
         let step = state.step + 1
         let update = configuration.optimizer.update(step: step)
         let engine = self.engine
-        let loss = data.train.images.withUnsafeBufferPointer { images in
+        let loss = pool.pinningCaller { data.train.images.withUnsafeBufferPointer { images in
             data.train.labels.withUnsafeBufferPointer { labels in
                 indices.withUnsafeBufferPointer { indices in
                     var batch = Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
@@ -264,7 +271,7 @@ public final class Trainer {
                     return engine.step(&state, batch: batch, update: update)
                 }
             }
-        }
+        } }
         state.step = step
         return loss
     }
@@ -290,18 +297,20 @@ public final class Trainer {
         engine.profiler = profiler
         defer { engine.profiler = nil }
         var times = [Double](repeating: 0, count: steps)
-        let allocationsBefore = allocationCount?() ?? 0
-        let start = Clock.seconds()
-        for s in 0..<steps {
-            let begin = Clock.seconds()
-            train(batch: order.batch((first + s) % order.batches))
-            times[s] = Clock.seconds() - begin
+        var allocations: Int?, wall = 0.0
+        pool.pinningCaller {
+            let allocationsBefore = allocationCount?() ?? 0
+            let start = Clock.seconds()
+            for s in 0..<steps {
+                let begin = Clock.seconds()
+                train(batch: order.batch((first + s) % order.batches))
+                times[s] = Clock.seconds() - begin
+            }
+            wall = Clock.seconds() - start
+            // Not `allocationCount.map { … }`: an unoptimised build allocates that closure's
+            // context before the counter is read, and counts it as the steps' own.
+            if let allocationCount { allocations = allocationCount() - allocationsBefore }
         }
-        let wall = Clock.seconds() - start
-        // Not `allocationCount.map { … }`: an unoptimised build allocates that closure's context
-        // before the counter is read, and counts it as the steps' own.
-        var allocations: Int?
-        if let allocationCount { allocations = allocationCount() - allocationsBefore }
         return ProfiledSteps(stepSeconds: times, profile: profiler.profile(steps: steps, wallSeconds: wall),
                              allocations: allocations, tasks: profiler.taskLog(stepSeconds: times))
     }
