@@ -31,10 +31,11 @@ public protocol ForkJoinExecutor: AnyObject, Sendable {
     func forEachTask(_ count: Int, of tasks: any WorkerTasks)
 
     /// The same, with the calling thread running `whileWaiting` again and again while the tasks
-    /// run, until they are done or it returns false (then the caller waits as usual): what lets
-    /// MPI's nonblocking collectives progress during a phase, since MPI advances them only inside
-    /// its calls, on the thread that may call it. An executor whose caller takes part in the tasks
-    /// (GCD's) runs the tasks alone and `whileWaiting` never.
+    /// run — the pool's caller before and after each task it runs itself, then while it waits — until they
+    /// are done or it returns false (then the caller waits as usual): what lets MPI's nonblocking
+    /// collectives progress during a phase, since MPI advances them only inside its calls, on the
+    /// thread that may call it. An executor that cannot interleave it (GCD's, whose caller takes
+    /// part in `concurrentPerform`) runs the tasks alone and `whileWaiting` never.
     func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Bool)
 
     /// Runs `body(worker)` once for every worker index, possibly concurrently (a body must not wait

@@ -12,12 +12,12 @@ extension WorkerPool {
         finish()
     }
 
-    /// The same, the caller running `whileWaiting` after each task it runs itself, then until
-    /// the tasks are done or it returns false. Allocates nothing either (the closure stays
-    /// non-escaping).
+    /// The same, the caller running `whileWaiting` once before it takes a task, after each task
+    /// it runs itself, then until the tasks are done or it returns false. Allocates nothing
+    /// either (the closures stay non-escaping).
     public func forEachTask(_ count: Int, of tasks: any WorkerTasks, whileWaiting: () -> Bool) {
         guard let sequence = post(count, of: tasks) else { return }
-        var progressing = true
+        var progressing = whileWaiting()
         state.runCallerPart(of: sequence) { if progressing { progressing = whileWaiting() } }
         if progressing { state.join(whileWaiting: whileWaiting) }
         finish()

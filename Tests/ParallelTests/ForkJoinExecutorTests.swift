@@ -50,9 +50,10 @@ import Testing
     }
 
     /// With `whileWaiting`, every task still runs once and its writes are seen after the join. The
-    /// pool's caller runs the closure while the tasks are under way — they wait for it, so a caller
-    /// that slept instead would keep them waiting 2 s and fail — and not again once it returns
-    /// false; GCD's caller takes part in the tasks and never runs it.
+    /// pool's caller runs the closure while the tasks are under way, before it takes a task of its
+    /// own — they wait for it, so a caller that slept, or ran a task first, would keep them waiting
+    /// 2 s and fail — and not again once it returns false; GCD's caller takes part in the tasks
+    /// and never runs it.
     @Test(arguments: ExecutorKind.allCases, workerCounts)
     func forEachTaskWhileWaitingRunsEveryTaskOnce(kind: ExecutorKind, workers: Int) throws {
         let executor = try Self.executor(kind, workers: workers)

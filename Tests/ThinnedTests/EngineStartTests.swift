@@ -19,17 +19,19 @@ import Parallel
         #expect(BLAS.threads == 1)
     }
 
-    /// Minor page faults of the calling thread (field 10 of `/proc/thread-self/stat`).
-    static func callerMinorFaults() throws -> Int {
+    /// Minor page faults of the thread that calls it (field 10 of `/proc/thread-self/stat`).
+    static func threadMinorFaults() throws -> Int {
         let stat = try String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8)
         // The command name (field 2) is in parentheses and may hold spaces: count after it.
         let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
         return Int(fields[7])!
     }
 
-    /// The fused step's shared workspace (here 36 MB) is zeroed by the workers, not by the
-    /// calling thread: the caller takes almost none of its page faults, and every element of
-    /// the inputs, deltas, outputs and losses is written.
+    /// The fused step's shared workspace (here 36 MB) is zeroed by the tasks, on whichever worker
+    /// runs them, not by the calling thread beforehand: the pool's own thread (worker 1; worker 0
+    /// is the caller) takes a real part of its page faults — none if the workspace had been
+    /// zero-filled before the tasks — and every element of the inputs, deltas, outputs and losses
+    /// is written.
     @Test func fusedWorkspaceIsFirstTouchedByTheWorkers() throws {
         let widths = [784, 2048, 2048, 10], rows = 1000
         let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
@@ -41,13 +43,18 @@ import Parallel
         _ = setMallocOption(-3, 128 * 1024)
         let floats = (widths.dropLast().reduce(0, +) + widths.dropFirst().reduce(0, +)) * rows
         let pages = floats * 4 / Int(sysconf(Int32(_SC_PAGESIZE)))
-        let before = try Self.callerMinorFaults()
-        let step = FusedStep(network: network, pool: pool, batchSize: rows, shardSize: 10)
-        let callerFaults = try Self.callerMinorFaults() - before
-        // The caller does build the task lists (here ~20 000 tasks, ~1 MB).
-        let taskPages = step.phases.joined().count * MemoryLayout<FusedStep.Task>.stride / Int(sysconf(Int32(_SC_PAGESIZE)))
-        #expect(callerFaults < pages / 10 + taskPages,
-                "the caller took \(callerFaults) faults of ~\(pages) workspace pages (+ \(taskPages) of task lists)")
+        func faults() -> [Int] { pool.map { _ in (try? Self.threadMinorFaults()) ?? 0 } }
+        // A worker kept off its CPU for the whole pass (a loaded machine) leaves its share to the
+        // caller: up to three tries, each with a fresh workspace.
+        var step: FusedStep! = nil, workerFaults = 0
+        for _ in 0..<3 {
+            let before = faults()
+            step = FusedStep(network: network, pool: pool, batchSize: rows, shardSize: 10)
+            workerFaults = faults()[1] - before[1]
+            if workerFaults >= pages / 10 { break }
+        }
+        #expect(workerFaults >= pages / 10,
+                "worker 1 took \(workerFaults) page faults of ~\(pages) workspace pages: the workspace was touched before its tasks ran")
         // Fresh pages read as zero whether first touch wrote them or not: fill every buffer with
         // NaN and run first touch again, so that an element it skips is still NaN.
         let w = step.workspace

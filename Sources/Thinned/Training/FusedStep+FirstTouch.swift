@@ -5,18 +5,22 @@ extension FusedStep {
     /// task of a step writes, so that on a NUMA machine each page lands on the node of a worker
     /// that works on it (first touch), not all on the calling thread's node.
     ///
-    /// Every worker's gradient tile is zeroed by that worker.
+    /// Every worker's gradient tile is zeroed by that worker. The calling thread, which is a
+    /// pool's worker 0, is bound to worker 0's place meanwhile (`pinningCaller`), so that the
+    /// pages of the tasks it runs land there too.
     ///
     /// Every element of the inputs, deltas, outputs and losses is covered: the input blocks cover
     /// `inputs[0]`, the forward tiles of layer `l` below the output layer `inputs[l + 1]` and
     /// `deltas[l]` (of the same shape; its own delta tiles may be cut into other columns, so those
     /// pages follow the forward tiles), the output blocks `outputs` and the losses.
     func firstTouch() {
-        for phase in phases(rows: capacity) { pool.forEachTask(phase.count, of: FirstTouch(step: self, tasks: phase)) }
-        // Each worker's gradient tile, by that worker.
-        let tiles = gradientTiles
-        _ = pool.map { worker in
-            (tiles + worker.index * Self.tileStride).initialize(repeating: 0, count: Self.tileStride)
+        pool.pinningCaller {
+            for phase in phases(rows: capacity) { pool.forEachTask(phase.count, of: FirstTouch(step: self, tasks: phase)) }
+            // Each worker's gradient tile, by that worker.
+            let tiles = gradientTiles
+            _ = pool.map { worker in
+                (tiles + worker.index * Self.tileStride).initialize(repeating: 0, count: Self.tileStride)
+            }
         }
     }
 }
