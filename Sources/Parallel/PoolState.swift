@@ -8,6 +8,10 @@ import Darwin
 
 /// The state a `WorkerPool` shares with its threads, and the fork–join protocol over it.
 ///
+/// Worker 0 is the calling thread: it posts a job, runs its part of it (`runCallerPart`: the
+/// broadcast's body, or tasks claimed exactly as a worker thread claims them, its own share
+/// first), then waits in `join` for what the threads of workers 1 ..< count still run.
+///
 /// Protocol. Every job has a sequence number `s` (64 bits, never wraps). The caller writes the job
 /// (`job` or `tasks`), `remaining` and the job's kind in slot `s & 1` (`kind0`, `kind1`), sets every
 /// worker's share counter to `(s mod 2³²) << 32 | the share's first task`, then publishes
@@ -100,9 +104,9 @@ final class PoolState: @unchecked Sendable {
     /// times per millisecond, so a worker that parked between two of them would pay a wake-up
     /// (several microseconds) each time. Zero when workers outnumber the CPUs (see `init`).
     let workerSpinNanoseconds: UInt64
-    /// How long the caller spins for the join before it parks. It yields the core at every poll
-    /// (it is not pinned and may share a core with a worker), so spinning costs a busy core little;
-    /// parking costs a wake-up at every join. Long enough to span a phase of a training step:
+    /// How long the caller, its own part done, spins for the join before it parks (yielding as
+    /// `callerYieldEvery` says); parking costs a wake-up at every join. Long enough to span a
+    /// phase of a training step:
     /// with 50 µs the caller parked in almost every phase of the W1 step, and waking it took
     /// ~50 µs a join on the development VM (0.67 ms of waiting per 8.5 ms step at 1 worker;
     /// 0.17 ms with 2 ms).

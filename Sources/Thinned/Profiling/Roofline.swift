@@ -21,12 +21,12 @@ public struct Roofline: Sendable, Codable, Equatable {
         gigaflopsPerCore * 1e9 * Double(threads) / flopsPerSample
     }
 
-    /// Measures the rate on worker 0 of `pool` (give it a one-worker pinned pool): every layer's
-    /// three products at M = `batch`, repeated for at least `seconds` and at least 3 times; the
-    /// fastest repetition counts.
+    /// Measures the rate on worker 0 of `pool` (give it a one-worker pinned pool; worker 0 is the
+    /// calling thread, bound to its place meanwhile): every layer's three products at M = `batch`,
+    /// repeated for at least `seconds` and at least 3 times; the fastest repetition counts.
     public static func measure(model: ModelConfiguration, batch: Int, pool: WorkerPool, seconds: Double = 0.3) -> Roofline {
         let flops = model.trainingFlopsPerSample * Double(batch)
-        let best = pool.map { worker -> Double in
+        let best = pool.pinningCaller { pool.map { worker -> Double in
             guard worker.index == 0 else { return .infinity }
             let products = StepProducts(model: model, batch: batch)
             var best = Double.infinity, repetitions = 0
@@ -38,7 +38,7 @@ public struct Roofline: Sendable, Codable, Equatable {
                 repetitions += 1
             }
             return best
-        }[0]
+        } }[0]
         return Roofline(gigaflopsPerCore: flops / best / 1e9, batch: batch, kernel: BLAS.coreName,
                         flopsPerSample: model.trainingFlopsPerSample)
     }

@@ -37,8 +37,15 @@ extension ScaleStudy {
 
         /// The join cost, the contention on the step's products (`model` at the batch of
         /// `roofline`, whose single-thread rate it gives) and the bandwidth of `pool`, started for
-        /// `bind`: the bandwidth measured now if this policy and worker count have none yet.
+        /// `bind`: the bandwidth measured now if this policy and worker count have none yet. The
+        /// calling thread, worker 0, is bound to its place meanwhile, as during the steps.
         mutating func measure(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline)
+            -> (join: [JoinCost.Point], contention: CoreContention, bandwidth: MemoryBandwidth?)
+        {
+            pool.pinningCaller { measurePinned(pool: pool, bind: bind, model: model, roofline: roofline) }
+        }
+
+        private mutating func measurePinned(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline)
             -> (join: [JoinCost.Point], contention: CoreContention, bandwidth: MemoryBandwidth?)
         {
             let join = JoinCost.measure(on: pool)

@@ -137,7 +137,7 @@ public struct WorkSpan: Sendable, Codable {
         /// hold against `joinSeconds`.
         public let stepJoinSeconds: Double?
         /// Where P was measured: how often per step the scheduler took a core from a worker
-        /// (involuntary context switches) — the caller's wake-ups on a worker's core included.
+        /// (involuntary context switches) — worker 0 is the calling thread, so its own count is in it.
         public let preemptionsPerStep: Double?
     }
 
