@@ -23,7 +23,8 @@ public struct PoolStart: Sendable {
     /// The placement the pool runs.
     public var plan: PlacementPlan { pool.plan }
 
-    /// The number of workers bound where the plan put them.
+    /// The number of workers bound where the plan put them (worker 0, the calling thread, inside
+    /// `WorkerPool.pinningCaller`, its binding tried once at start-up).
     public var pinnedWorkers: Int { pool.bindings.filter(\.isPinned).count }
 
     /// True when every worker is bound where the plan put it (false for `--bind none`).

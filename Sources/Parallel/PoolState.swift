@@ -42,14 +42,16 @@ import Darwin
 /// excluded Dekker-style: a sleeper publishes its flag (`sleepingWorkers`, `callerSleeping`)
 /// under the mutex *before* re-checking the condition, and a waker changes the condition *before*
 /// reading the flag, all sequentially consistent. For a task list the caller wakes no more
-/// sleepers than there are tasks (nor, when workers outnumber the CPUs, than there are CPUs);
-/// a broadcast wakes them all. When workers outnumber the CPUs the process may use, workers do
+/// sleepers than there are tasks beside the one it takes itself, nor than there are CPUs beside
+/// its own (the caller alone drains any list: it visits every share); a broadcast wakes them all. When workers outnumber the CPUs the process may use, workers do
 /// not spin at all (a spinning worker would take the core from one with work).
 ///
 /// `@unchecked Sendable` is sound because the only non-atomic mutable state, `job`, `tasks` and
 /// the per-worker slots, is written by the caller only while no worker reads it (before the
 /// `generation` store that publishes it, or after `remaining` reached 0), and each worker writes
-/// only its own slot.
+/// only its own slot; `caller` and its scratch are written once, by the thread that starts the
+/// pool, before the start-up join returns, and read only by threads driving the pool after it;
+/// the caller's binding is saved and restored only by the thread that owns `callerPinOwner`.
 final class PoolState: @unchecked Sendable {
     let count: Int
     let plan: PlacementPlan
@@ -70,9 +72,19 @@ final class PoolState: @unchecked Sendable {
     let sleepingWorkers = Atomic<Int>(0)
     let callerSleeping = Atomic<Bool>(false)
     let inBroadcast = Atomic<Bool>(false)
-    /// How many `pinningCaller` scopes the calling thread is in; only the driving thread (one at
-    /// a time, as for jobs) touches it.
-    var callerPinDepth = 0
+    /// The thread whose `pinningCaller` scope is open (`PoolState.threadID`), 0 when none is:
+    /// a scope opened by that thread again is nested and binds nothing; one opened by another
+    /// thread meanwhile stops the program, as driving the pool from two threads at once does.
+    let callerPinOwner = Atomic<UInt>(0)
+
+    /// The calling thread's identity, never 0.
+    static func threadID() -> UInt {
+        #if canImport(Darwin)
+        UInt(bitPattern: pthread_self())
+        #else
+        UInt(pthread_self())
+        #endif
+    }
 
     enum Kind {
         static let broadcast = -1
@@ -312,16 +324,28 @@ final class PoolState: @unchecked Sendable {
     }
 
     /// The calling thread's part of job `sequence`, as worker 0: the broadcast's body once, or
-    /// tasks of the list, its own share first, running `afterEach` after each of them. Denormals
-    /// are flushed while it runs them, as on every worker, and the caller's own mode is restored.
-    func runCallerPart(of sequence: UInt64, afterEach: () -> Void = {}) {
+    /// tasks of the list, its own share first. Denormals are flushed while it runs them, as on
+    /// every worker, and the caller's own mode is restored.
+    func runCallerPart(of sequence: UInt64) {
         let mode = thinned_flush_denormals()
         defer { thinned_set_float_mode(mode) }
         if kind(of: sequence) == Kind.broadcast {
             job(caller)
             finishOne()
         } else {
-            runTasks(of: sequence & 0xFFFF_FFFF, kindSlot: sequence, on: caller, afterEach: afterEach)
+            runTasks(of: sequence & 0xFFFF_FFFF, kindSlot: sequence, on: caller)
+        }
+    }
+
+    /// The same for task list `sequence`, running `afterEach` after each task, in the caller's
+    /// own floating-point mode (the tasks run with denormals flushed).
+    func runCallerPart(of sequence: UInt64, afterEach: () -> Void) {
+        let mode = thinned_flush_denormals()
+        defer { thinned_set_float_mode(mode) }
+        runTasks(of: sequence & 0xFFFF_FFFF, kindSlot: sequence, on: caller) {
+            thinned_set_float_mode(mode)
+            afterEach()
+            _ = thinned_flush_denormals()
         }
     }
 

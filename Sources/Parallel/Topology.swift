@@ -78,8 +78,10 @@ public final class Topology: @unchecked Sendable {
     }
 
     /// The binding of the calling thread when the topology was loaded, or nil when it cannot be
-    /// read (then the allowed set stands alone). The main thread is never pinned by the pool, so
-    /// its binding is the one the process was started with. The corresponding hwloc call is
+    /// read (then the allowed set stands alone). A pool binds the calling thread only inside
+    /// `WorkerPool.pinningCaller`, so loaded outside such a scope (as the command line and the
+    /// scaling study do, once, before any pool) the binding is the one the process was started
+    /// with; loaded inside one, it would be worker 0's place. The corresponding hwloc call is
     /// `hwloc_get_cpubind`.
     private static func processBinding(_ topology: hwloc_topology_t, isThisSystem: Bool) -> CPUSet? {
         guard isThisSystem, let bitmap = hwloc_bitmap_alloc() else { return nil }

@@ -26,8 +26,9 @@ import Darwin
 /// CPUs (see `PoolState`).
 ///
 /// `@unchecked Sendable` is sound because every mutable field lives in `PoolState` under its
-/// fork–join protocol, and `broadcast` refuses (with a precondition) to run twice at once, so a
-/// pool may be shared, but not driven from two threads at the same time.
+/// fork–join protocol, and `broadcast`, `forEachTask` and `pinningCaller` refuse (with a
+/// precondition) to run on two threads at once, so a pool may be shared, but not driven from two
+/// threads at the same time.
 public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
     /// The number of workers.
     public let count: Int
@@ -162,19 +163,21 @@ public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
     /// The binding is set and restored around `body`, not per job: each costs a few system
     /// calls and an allocation inside hwloc, too many for every phase of a step. Use it around
     /// whole runs of steps (an epoch, a profiled run).
+    ///
+    /// One thread at a time: opening a scope on another thread while one is open stops the
+    /// program, as driving the pool from two threads at once does.
     public func pinningCaller<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
-        guard bindings[0].isPinned, state.callerPinDepth == 0 else {
-            state.callerPinDepth += 1
-            defer { state.callerPinDepth -= 1 }
-            return try body()
+        let me = PoolState.threadID()
+        if state.callerPinOwner.load(ordering: .acquiring) == me { return try body() }
+        precondition(
+            state.callerPinOwner.compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing).exchanged,
+            "WorkerPool.pinningCaller: called from a second thread while another thread's scope is open")
+        defer { state.callerPinOwner.store(0, ordering: .releasing) }
+        var pinned = false
+        if bindings[0].isPinned {
+            do throws(TopologyError) { try state.pinCaller(); pinned = true } catch {}
         }
-        let pinned: Bool
-        do throws(TopologyError) { try state.pinCaller(); pinned = true } catch { pinned = false }
-        state.callerPinDepth += 1
-        defer {
-            state.callerPinDepth -= 1
-            if pinned { state.unpinCaller() }
-        }
+        defer { if pinned { state.unpinCaller() } }
         return try body()
     }
 

@@ -45,4 +45,20 @@ import Testing
             #expect(here == Float.leastNormalMagnitude / 2 && here.isSubnormal)
         }
     }
+
+    /// The pool's caller runs its tasks with denormals flushed, but `whileWaiting` — between its
+    /// tasks, as well as before and after them — in its own mode, every time.
+    @Test(arguments: [1, 2])
+    func whileWaitingRunsInTheCallersOwnMode(workers: Int) throws {
+        let pool = try WorkerPool(threads: workers)
+        let halves = Halves(8)
+        var seen: [Float] = []
+        pool.forEachTask(8, of: halves) {
+            seen.append(Self.halfOfSmallestNormal(halves.operand))
+            return true
+        }
+        #expect(seen.count >= 2 && seen.allSatisfy { $0.isSubnormal }, "\(seen)")
+        let expected: Float = Self.flushes ? 0 : Float.leastNormalMagnitude / 2
+        #expect(halves.results.allSatisfy { $0 == expected })
+    }
 }

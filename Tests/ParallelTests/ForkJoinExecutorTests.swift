@@ -80,6 +80,32 @@ import Testing
         }
     }
 
+    /// Tasks that wait (at most 2 s) until `whileWaiting` has run once more than the task's number.
+    final class Counted: WorkerTasks, @unchecked Sendable {
+        let calls = Atomic<Int>(0)
+        var late: [Int] = []
+        func run(task: Int, on worker: Worker) {
+            let end = Clock.seconds() + 2
+            while calls.load(ordering: .acquiring) < task + 1 && Clock.seconds() < end {}
+            if calls.load(ordering: .acquiring) < task + 1 { late.append(task) }
+        }
+    }
+
+    /// The pool's caller runs `whileWaiting` after every task it runs itself, not only before
+    /// the first: on one worker the caller runs every task, in order, and task i waits for the
+    /// closure's (i + 1)th run, so a caller that ran it only before its first task, or only once
+    /// its part is done, would keep every later task waiting 2 s.
+    @Test func whileWaitingRunsAfterEachTaskTheCallerRuns() throws {
+        let pool = try WorkerPool(threads: 1)
+        let tasks = Counted()
+        pool.forEachTask(5, of: tasks) {
+            tasks.calls.add(1, ordering: .releasing)
+            return true
+        }
+        #expect(tasks.late.isEmpty, "tasks \(tasks.late) waited for whileWaiting")
+        #expect(tasks.calls.load(ordering: .relaxed) >= 5)
+    }
+
     @Test(arguments: ExecutorKind.allCases, workerCounts)
     func mapReturnsOneResultPerWorkerInOrder(kind: ExecutorKind, workers: Int) throws {
         let executor = try Self.executor(kind, workers: workers)

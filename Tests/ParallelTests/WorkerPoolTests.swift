@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -134,6 +135,25 @@ import Synchronization
         #expect(try topology.currentThreadBinding() == before)
         #expect(pool.locate()[0].isVerified)
         #expect(try topology.currentThreadBinding() == before)
+    }
+
+    /// A `pinningCaller` scope opened on a second thread while another thread's is open stops
+    /// the program (both would save and restore their bindings through the same slot).
+    @Test func pinningCallerFromASecondThreadStopsTheProgram() async {
+        await #expect(processExitsWith: .failure) {
+            let pool = try WorkerPool(threads: 1)
+            let opened = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+            let holder = Thread {
+                pool.pinningCaller {
+                    opened.signal()
+                    release.wait()
+                }
+            }
+            holder.start()
+            opened.wait()
+            pool.pinningCaller {}
+            release.signal()
+        }
     }
 
     @Test func nestedBroadcastStopsTheProgram() async {

@@ -5,9 +5,11 @@ import RealModule
 /// that no task covers (`TaskLog.overheadSeconds`): waking workers, claiming, the last
 /// decrement, waking the caller — as a function of how long the phase runs.
 ///
-/// Why a function of the phase's length: the caller spins for the join only briefly, then
-/// parks, and waking a parked caller (on a virtual machine, a halted virtual CPU) costs tens of
-/// microseconds where an empty fork–join, which never parks, costs one or two. So it is measured
+/// Why a function of the phase's length: the caller, its own task done, spins for the join only
+/// briefly, then parks, and waking a parked caller (on a virtual machine, a halted virtual CPU)
+/// costs tens of microseconds where an empty fork–join, which never parks, costs one or two (with
+/// the caller as worker 0 it waits only for tasks that end about when its own does, and seldom
+/// parks, but a late worker can still make it). So it is measured
 /// on the study's pool of P workers with P tasks that each busy-wait d, for every d of
 /// `taskLengths` (d = 0 is the empty fork–join), median over many; a phase of length m pays the
 /// cost interpolated linearly in d (the last one beyond the grid).
