@@ -43,15 +43,17 @@ import Darwin
 /// under the mutex *before* re-checking the condition, and a waker changes the condition *before*
 /// reading the flag, all sequentially consistent. For a task list the caller wakes no more
 /// sleepers than there are tasks beside the one it takes itself, nor than there are CPUs beside
-/// its own (the caller alone drains any list: it visits every share); a broadcast wakes them all. When workers outnumber the CPUs the process may use, workers do
-/// not spin at all (a spinning worker would take the core from one with work).
+/// its own (the caller alone drains any list: it visits every share); a broadcast wakes them
+/// all. When workers outnumber the CPUs the process may use, workers do not spin at all (a
+/// spinning worker would take the core from one with work).
 ///
 /// `@unchecked Sendable` is sound because the only non-atomic mutable state, `job`, `tasks` and
 /// the per-worker slots, is written by the caller only while no worker reads it (before the
 /// `generation` store that publishes it, or after `remaining` reached 0), and each worker writes
 /// only its own slot; `caller` and its scratch are written once, by the thread that starts the
 /// pool, before the start-up join returns, and read only by threads driving the pool after it;
-/// the caller's binding is saved and restored only by the thread that owns `callerPinOwner`.
+/// the caller's binding is saved and restored only by the thread that owns `callerPinOwner`, or
+/// by the thread starting the pool, in `startCaller`, before anyone else can use it.
 final class PoolState: @unchecked Sendable {
     let count: Int
     let plan: PlacementPlan
@@ -149,7 +151,11 @@ final class PoolState: @unchecked Sendable {
         let crowded = plan.oversubscribed || plan.threads > usableCPUs
         self.workerSpinNanoseconds = spinNanoseconds ?? (crowded ? 0 : Self.workerSpinNanosecondsAlone)
         self.callerYieldEvery = crowded ? 1 : 16
-        self.callerBinding = if let place = plan.workers[0], let topology { CallerBinding(place: place, topology: topology) } else { nil }
+        self.callerBinding = if let place = plan.workers[0], let topology {
+            CallerBinding(place: place, topology: topology)
+        } else {
+            nil
+        }
         // 64-byte aligned, so that every share counter has a cache line of its own.
         self.shares = UnsafeMutableRawPointer.allocate(byteCount: plan.threads * Self.shareStride * 8, alignment: 64)
             .bindMemory(to: Atomic<UInt64>.self, capacity: plan.threads * Self.shareStride)
@@ -337,8 +343,8 @@ final class PoolState: @unchecked Sendable {
         }
     }
 
-    /// The same for task list `sequence`, running `afterEach` after each task, in the caller's
-    /// own floating-point mode (the tasks run with denormals flushed).
+    /// The same for task list `sequence` (never a broadcast), running `afterEach` after each
+    /// task, in the caller's own floating-point mode (the tasks run with denormals flushed).
     func runCallerPart(of sequence: UInt64, afterEach: () -> Void) {
         let mode = thinned_flush_denormals()
         defer { thinned_set_float_mode(mode) }

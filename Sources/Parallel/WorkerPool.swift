@@ -26,9 +26,9 @@ import Darwin
 /// CPUs (see `PoolState`).
 ///
 /// `@unchecked Sendable` is sound because every mutable field lives in `PoolState` under its
-/// fork–join protocol, and `broadcast`, `forEachTask` and `pinningCaller` refuse (with a
-/// precondition) to run on two threads at once, so a pool may be shared, but not driven from two
-/// threads at the same time.
+/// fork–join protocol, `broadcast` and `forEachTask` refuse (with a precondition) to run on two
+/// threads at once, and so does `pinningCaller` for two scopes: a pool may be shared, but not
+/// driven from two threads at the same time.
 public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
     /// The number of workers.
     public let count: Int
@@ -169,9 +169,8 @@ public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
     public func pinningCaller<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
         let me = PoolState.threadID()
         if state.callerPinOwner.load(ordering: .acquiring) == me { return try body() }
-        precondition(
-            state.callerPinOwner.compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing).exchanged,
-            "WorkerPool.pinningCaller: called from a second thread while another thread's scope is open")
+        let owned = state.callerPinOwner.compareExchange(expected: 0, desired: me, ordering: .acquiringAndReleasing).exchanged
+        precondition(owned, "WorkerPool.pinningCaller: called from a second thread while another thread's scope is open")
         defer { state.callerPinOwner.store(0, ordering: .releasing) }
         var pinned = false
         if bindings[0].isPinned {

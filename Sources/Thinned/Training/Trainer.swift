@@ -250,7 +250,7 @@ public final class Trainer {
 
     /// One step of Algorithm 5-8 on the training samples `indices`; returns the batch's mean loss.
     ///
-    /// The calling thread is the pool's worker 0, bound to its place for the step
+    /// On a `WorkerPool` the calling thread is worker 0, bound to its place for the step
     /// (`WorkerPool.pinningCaller`); a loop of single steps binds once when it is wrapped in
     /// `pool.pinningCaller { … }` itself, as `trainEpoch` and `profile` are.
     @discardableResult
