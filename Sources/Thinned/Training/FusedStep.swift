@@ -93,7 +93,8 @@ final class FusedStep: GradientEngine {
     /// update next: the rows are short runs a layer's width apart, which the hardware's stream
     /// prefetchers barely learn (`thinned_prefetch`, CSupport). Four: on the development VM the
     /// one-worker update took 1.34 ms a step for Adam (1.56 without) and 0.29 for SGD (0.45),
-    /// alternating runs in `Benchmarks/results/scale-2core/series/prefetch-ab-*.txt`.
+    /// alternating runs in `Benchmarks/results/scale-2core/series/prefetch-ab-*.txt`; eight
+    /// measured the same (`series-e53bbf2/prefetch8-ab-adam.txt`, `prefetch-l2-ab-adam.txt`).
     static let prefetchRows = 4
     static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
