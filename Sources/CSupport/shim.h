@@ -24,10 +24,10 @@ static inline void thinned_cpu_relax(void) {
 /// fused step's update asks for a tile's rows a few ahead of the one it updates: each row is a
 /// short run (128 parameters), a layer's width from the next, which the hardware's stream
 /// prefetchers barely learn before it ends (issue 11: the one-worker W1 update 1.56 → 1.34 ms
-/// with Adam, 0.45 → 0.29 with SGD, asking into the first-level cache). Into the second level,
-/// whose miss queue is deeper, Adam's θ, m and v arrive while the row before is computed: the
-/// one-worker Adam update 1.06 → 0.91 ms at batch 100 and 1.42 → 1.13 at batch 1000 in
-/// alternating runs; SGD's the same within the noise.
+/// with Adam, 0.45 → 0.29 with SGD, asking into the first-level cache). Asked into the second
+/// level, Adam's θ, m and v arrive in time (probably because its miss queue is deeper; not
+/// measured): the one-worker Adam update 1.06 → 0.91 ms at batch 100 and 1.42 → 1.13 at batch
+/// 1000 in alternating runs; SGD's the same within the noise.
 static inline void thinned_prefetch(const void *first, long bytes) {
     const char *end = (const char *)first + bytes;
     for (const char *line = (const char *)((__UINTPTR_TYPE__)first & ~(__UINTPTR_TYPE__)63); line < end; line += 64) {

@@ -93,8 +93,10 @@ final class FusedStep: GradientEngine {
     /// update next: the rows are short runs a layer's width apart, which the hardware's stream
     /// prefetchers barely learn (`thinned_prefetch`, CSupport). Four: on the development VM the
     /// one-worker update took 1.34 ms a step for Adam (1.56 without) and 0.29 for SGD (0.45),
-    /// alternating runs in `Benchmarks/results/scale-2core/series/prefetch-ab-*.txt`; eight
-    /// measured the same (`series-e53bbf2/prefetch8-ab-adam.txt`, `prefetch-l2-ab-adam.txt`).
+    /// alternating runs in `Benchmarks/results/scale-2core/series/prefetch-ab-*.txt`, and 0.91
+    /// for Adam with the hint into L2 (`series-e53bbf2/prefetch-l2-ab-adam.txt`). Eight measured
+    /// the same on one worker (`prefetch8-ab-adam.txt`; with the L2 hint 0.89 and 1.06 ms against
+    /// four's 0.91 and 1.13), and worse on two at batch 100 (0.48 against 0.39 ms).
     static let prefetchRows = 4
     static let tileStride = (tileOutputs * tileInputs + tileOutputs + 15) / 16 * 16
 
