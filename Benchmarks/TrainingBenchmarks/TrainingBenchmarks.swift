@@ -7,7 +7,8 @@ import Thinned
 /// W1+augment = W1 with every augmentation (shift 2 px, rotate 10°, flip, erase 8 px).
 /// W1 and W2 also run on `DispatchExecutor` (GCD's `concurrentPerform`, unpinned: the names end
 /// in ", dispatch"), the same tasks and the same bits as on the pinned pool.
-/// One benchmark iteration is one step; throughput is steps per second (× batch = samples/s).
+/// One benchmark iteration is one step (`Trainer.train(batch:)`, the calling thread as worker 0,
+/// not bound: binding is per run of steps); throughput is steps per second (× batch = samples/s).
 /// Run: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE swift package benchmark --target TrainingBenchmarks`.
 let benchmarks: @Sendable () -> Void = {
     BLAS.useSingleThread()

@@ -204,13 +204,10 @@ final class PoolState: @unchecked Sendable {
         // Every task runs with denormals flushed to zero (`ForkJoinExecutor`).
         _ = thinned_flush_denormals()
         // After binding, so that first touch places the pages on this worker's NUMA node.
-        var raw: UnsafeMutableRawPointer? = nil
-        let allocated = posix_memalign(&raw, 64, max(1, scratchBytes)) == 0 && raw != nil
-        if allocated { memset(raw!, 0, max(1, scratchBytes)) }
-        defer { if allocated { free(raw) } }
+        let scratch = allocateScratch()
+        defer { free(scratch.baseAddress) }
         startups[index] = WorkerStartup(binding: WorkerBinding(requested: requested, failure: failure),
-                                        scratchAllocated: allocated)
-        let scratch = UnsafeMutableRawBufferPointer(start: allocated ? raw : nil, count: allocated ? scratchBytes : 0)
+                                        scratchAllocated: scratch.baseAddress != nil)
         let worker = Worker(index: index, count: count, scratch: scratch)
 
         finishOne()   // the start-up join is a broadcast
@@ -364,16 +361,25 @@ final class PoolState: @unchecked Sendable {
         if requested != nil {
             do throws(TopologyError) { try pinCaller() } catch { failure = error }
         }
-        var raw: UnsafeMutableRawPointer? = nil
-        let allocated = posix_memalign(&raw, 64, max(1, scratchBytes)) == 0 && raw != nil
-        if allocated { memset(raw!, 0, max(1, scratchBytes)) }
+        let scratch = allocateScratch()
         if requested != nil && failure == nil { unpinCaller() }
-        callerScratch = allocated ? raw : nil
-        caller = Worker(index: 0, count: count,
-                        scratch: UnsafeMutableRawBufferPointer(start: callerScratch, count: allocated ? scratchBytes : 0))
+        callerScratch = scratch.baseAddress
+        caller = Worker(index: 0, count: count, scratch: scratch)
         startups[0] = WorkerStartup(binding: WorkerBinding(requested: requested, failure: failure),
-                                    scratchAllocated: allocated)
+                                    scratchAllocated: scratch.baseAddress != nil)
         finishOne()
+    }
+
+    /// `scratchBytes` of zeroed, 64-byte aligned memory, first touched by the calling thread (a
+    /// worker's, once bound); an empty buffer with no base address when the system refuses it.
+    /// The caller frees its base address.
+    private func allocateScratch() -> UnsafeMutableRawBufferPointer {
+        var raw: UnsafeMutableRawPointer? = nil
+        guard posix_memalign(&raw, 64, max(1, scratchBytes)) == 0, let raw else {
+            return UnsafeMutableRawBufferPointer(start: nil, count: 0)
+        }
+        memset(raw, 0, max(1, scratchBytes))
+        return UnsafeMutableRawBufferPointer(start: raw, count: scratchBytes)
     }
 
     /// Binds the calling thread to worker 0's place, keeping its binding for `unpinCaller`.

@@ -250,9 +250,10 @@ public final class Trainer {
 
     /// One step of Algorithm 5-8 on the training samples `indices`; returns the batch's mean loss.
     ///
-    /// On a `WorkerPool` the calling thread is worker 0, bound to its place for the step
-    /// (`WorkerPool.pinningCaller`); a loop of single steps binds once when it is wrapped in
-    /// `pool.pinningCaller { … }` itself, as `trainEpoch` and `profile` are.
+    /// On a `WorkerPool` the calling thread is worker 0 and runs its share of the step wherever
+    /// it is; wrap a run of steps in `pool.pinningCaller { … }` to bind it to worker 0's place
+    /// once for all of them, as `trainEpoch` and `profile` do. Not per step: binding and
+    /// restoring cost system calls and allocations inside hwloc, and a step allocates nothing.
     @discardableResult
     public func train(batch indices: ArraySlice<Int32>) -> Float {
         precondition(indices.count == configuration.batchSize || poisson != nil,
@@ -265,7 +266,7 @@ public final class Trainer {
         let step = state.step + 1
         let update = configuration.optimizer.update(step: step)
         let engine = self.engine
-        let loss = pool.pinningCaller { data.train.images.withUnsafeBufferPointer { images in
+        let loss = data.train.images.withUnsafeBufferPointer { images in
             data.train.labels.withUnsafeBufferPointer { labels in
                 indices.withUnsafeBufferPointer { indices in
                     var batch = Network.Batch(images: images.baseAddress!, labels: labels.baseAddress!,
@@ -275,7 +276,7 @@ public final class Trainer {
                     return engine.step(&state, batch: batch, update: update)
                 }
             }
-        } }
+        }
         state.step = step
         return loss
     }
