@@ -161,8 +161,10 @@ struct ScaleCommand: ParsableCommand {
         if let streamArrayMib, !(1...(1 << 20)).contains(streamArrayMib) {
             throw ValidationError("--stream-array-mib \(streamArrayMib): expected 1 to 1048576 MiB per array")
         }
-        if data != "synthetic", !Path.exists(data) {
-            throw ValidationError("--data \(data): no such folder (or pass --data synthetic)")
+        // A missing folder is a missing file, not a wrong option: the same message and status
+        // as `train`'s (CommandFailure, status 1, no usage), before anything is measured.
+        if data != "synthetic", !Path.isFolder(data) {
+            throw CommandFailure(IDXError.missingDirectory(path: data).description + " (or pass --data synthetic)")
         }
     }
 }

@@ -166,6 +166,12 @@ import Thinned
         #expect(result.status != 0)
         #expect(result.stderr.contains("--threads 1,100000: expected at most the"), "\(result.stderr)")
 
+        // A missing data folder: what `train` says, with its status (1, a missing file, no usage),
+        // before anything is measured.
+        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--data", "/nonexistent/folder"])
+        #expect(result.status == 1 && result.stderr.contains("/nonexistent/folder: no such data folder"), "\(result.stderr)")
+        #expect(!result.stderr.contains("Usage:") && !result.stdout.contains("batch"), "\(result.stdout)")
+
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--out", "/proc/thinned-cannot-write-here"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--out /proc/thinned-cannot-write-here: cannot create the folder"), "\(result.stderr)")
