@@ -141,7 +141,7 @@ struct ScaleCommand: ParsableCommand {
         return counts + [usable]
     }
 
-    /// Validates early: `--threads`, `--data` existence and `--out` are checked before measuring.
+    /// Validates early: `--threads`, `--data`'s four files and `--out` are checked before measuring.
     func validate() throws {
         if let delta = training.delta {
             throw ValidationError("--delta \(delta): scale times steps and reports no ε")
@@ -161,10 +161,9 @@ struct ScaleCommand: ParsableCommand {
         if let streamArrayMib, !(1...(1 << 20)).contains(streamArrayMib) {
             throw ValidationError("--stream-array-mib \(streamArrayMib): expected 1 to 1048576 MiB per array")
         }
-        // A missing folder is a missing file, not a wrong option: the same message and status
-        // as `train`'s (CommandFailure, status 1, no usage), before anything is measured.
-        if data != "synthetic", !Path.isFolder(data) {
-            throw CommandFailure(IDXError.missingDirectory(path: data).description + " (or pass --data synthetic)")
-        }
+        // The data are read only after the roofs are measured, minutes into a run: a folder
+        // without its files is said now, with the error `train` gives (a file, not an option, is
+        // wrong: status 1, no usage).
+        if data != "synthetic" { _ = try DataSplit.idxFiles(directory: data) }
     }
 }

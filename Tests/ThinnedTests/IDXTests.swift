@@ -20,7 +20,7 @@ import Testing
         deinit { try? FileManager.default.removeItem(atPath: path) }
 
         func file(_ name: String) -> String { path + "/" + name }
-        func write(_ name: String, _ bytes: [UInt8]) { FileManager.default.createFile(atPath: file(name), contents: Data(bytes)) }
+        func write(_ name: String, _ bytes: [UInt8]) { _ = FileManager.default.createFile(atPath: file(name), contents: Data(bytes)) }
         func read(_ name: String) -> [UInt8] { [UInt8](FileManager.default.contents(atPath: file(name))!) }
         func gzip(_ name: String) throws {
             let process = Process()
@@ -58,6 +58,35 @@ import Testing
         let folder = try Folder()
         try FileManager.default.removeItem(atPath: folder.file("t10k-labels-idx1-ubyte"))
         #expect(throws: IDXError.missingFile(directory: folder.path, name: "t10k-labels-idx1-ubyte")) { try load(folder) }
+    }
+
+    /// A file the system cannot look up is said to be unreadable, with the system's reason, never
+    /// "missing": a loop of links stands for any such case (a folder on the way without search
+    /// permission gives EACCES the same way, but not to root, who runs CI).
+    @Test func aFileThatCannotBeLookedUpIsUnreadableNotMissing() throws {
+        let folder = try Folder()
+        let name = "train-labels-idx1-ubyte"
+        try FileManager.default.removeItem(atPath: folder.file(name))
+        try FileManager.default.createSymbolicLink(atPath: folder.file(name), withDestinationPath: folder.file(name))
+        #expect(throws: IDXError.unreadable(path: folder.file(name), reason: String(cString: strerror(ELOOP)))) { try load(folder) }
+        #expect(throws: IDXError.unreadable(path: folder.file(name), reason: String(cString: strerror(ELOOP)))) {
+            try DataSplit.idxFiles(directory: folder.path)
+        }
+        // The same for the folder itself.
+        let loop = folder.file("loop")
+        try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: loop)
+        #expect(throws: IDXError.unreadable(path: loop, reason: String(cString: strerror(ELOOP)))) {
+            try DataSplit.idxFiles(directory: loop)
+        }
+    }
+
+    /// `idxFiles` finds the four files, raw or gzipped, without reading them.
+    @Test func idxFilesListsTheFourFiles() throws {
+        let folder = try Folder()
+        try folder.gzip("t10k-images-idx3-ubyte")
+        #expect(try DataSplit.idxFiles(directory: folder.path) == ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                                                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte"].map(folder.file))
+        #expect(IDXError.missingDirectory(path: "").description.hasPrefix("'': no such data folder"))
     }
 
     @Test func truncatedFiles() throws {

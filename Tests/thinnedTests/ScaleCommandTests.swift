@@ -166,11 +166,21 @@ import Thinned
         #expect(result.status != 0)
         #expect(result.stderr.contains("--threads 1,100000: expected at most the"), "\(result.stderr)")
 
-        // A missing data folder: what `train` says, with its status (1, a missing file, no usage),
-        // before anything is measured.
+        // A data folder that cannot serve: train's error and status (1, no usage), before anything
+        // is measured — a missing folder, and a folder without the four files.
+        let train = try ThinnedBinary.run(["train", "--data", "/nonexistent/folder", "--epochs", "1"])
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--data", "/nonexistent/folder"])
-        #expect(result.status == 1 && result.stderr.contains("/nonexistent/folder: no such data folder"), "\(result.stderr)")
-        #expect(!result.stderr.contains("Usage:") && !result.stdout.contains("batch"), "\(result.stdout)")
+        #expect(result.status == 1, "\(result.status) \(result.stderr)")
+        #expect(result.stderr == train.stderr && train.stderr.contains("/nonexistent/folder: no such data folder"),
+                "scale: \(result.stderr) train: \(train.stderr)")
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+        let empty = Self.temporaryFolder()
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--data", empty])
+        #expect(result.status == 1, "\(result.status) \(result.stderr)")
+        #expect(result.stderr.contains("\(empty): missing train-images-idx3-ubyte"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
 
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--out", "/proc/thinned-cannot-write-here"])
         #expect(result.status != 0)

@@ -20,18 +20,29 @@ public struct DataSplit: Sendable {
     /// The four standard IDX files of `directory` (MNIST, Fashion-MNIST, KMNIST…), gzipped or
     /// not, checked against a model with `features` inputs and `classes` outputs.
     public static func idx(directory: String, features: Int, classes: Int) throws(IDXError) -> DataSplit {
-        guard Path.isFolder(directory) else { throw .missingDirectory(path: directory) }
+        let files = try idxFiles(directory: directory).map { Path.name(of: $0) }
         let name = Path.name(of: directory)
-        var files: [String] = []
-        for prefix in ["train", "t10k"] {
-            for kind in ["images-idx3-ubyte", "labels-idx1-ubyte"] {
-                files.append(Path.name(of: try find(directory, "\(prefix)-\(kind)")))
-            }
-        }
         return DataSplit(
             train: try load(directory, "train", name: name + " train", features: features, classes: classes),
             test: try load(directory, "t10k", name: name + " test", features: features, classes: classes),
             files: files)
+    }
+
+    /// The paths of the four IDX files of `directory` (each name, or it gzipped), found without
+    /// reading them: what `idx` checks first, for a command that reads the data only after work
+    /// of its own (`thinned scale`).
+    public static func idxFiles(directory: String) throws(IDXError) -> [String] {
+        guard Path.isFolder(directory) else {
+            if case let .unreachable(reason) = Path.lookUp(directory) { throw .unreadable(path: directory, reason: reason) }
+            throw .missingDirectory(path: directory)
+        }
+        var files: [String] = []
+        for prefix in ["train", "t10k"] {
+            for kind in ["images-idx3-ubyte", "labels-idx1-ubyte"] {
+                files.append(try find(directory, "\(prefix)-\(kind)"))
+            }
+        }
+        return files
     }
 
     private static func load(_ directory: String, _ prefix: String, name: String, features: Int, classes: Int)
@@ -64,7 +75,11 @@ public struct DataSplit: Sendable {
     private static func find(_ directory: String, _ name: String) throws(IDXError) -> String {
         for candidate in [name, name + ".gz"] {
             let path = Path.joined(directory, candidate)
-            if Path.exists(path) { return path }
+            switch Path.lookUp(path) {
+            case .found: return path
+            case .missing: continue
+            case let .unreachable(reason): throw .unreadable(path: path, reason: reason)
+            }
         }
         throw .missingFile(directory: directory, name: name)
     }

@@ -32,7 +32,7 @@ public enum IDXError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .missingDirectory(path):
-            return "\(path): no such data folder (expected a folder with the four IDX files of MNIST or Fashion-MNIST)"
+            return "\(path.isEmpty ? "''" : path): no such data folder (expected a folder with the four IDX files of MNIST or Fashion-MNIST)"
         case let .missingFile(directory, name):
             return "\(directory): missing \(name) (or \(name).gz)"
         case let .unreadable(path, reason):

@@ -36,6 +36,24 @@ public enum Path {
     /// Whether something is at `path`, links followed. The corresponding C call is `access(F_OK)`.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// What looking for `path` (links followed) finds.
+    public enum Lookup: Equatable, Sendable {
+        case found
+        /// Nothing is there (the system says ENOENT or ENOTDIR).
+        case missing
+        /// The system cannot tell, and says why: a folder on the way that may not be searched, a
+        /// loop of links. Reported as such, never as "missing", which would send the user
+        /// looking for a file that is there.
+        case unreachable(reason: String)
+    }
+
+    /// Looks for `path`, links followed. The corresponding C call is `access(F_OK)`.
+    public static func lookUp(_ path: String) -> Lookup {
+        if access(path, F_OK) == 0 { return .found }
+        let code = errno
+        return code == ENOENT || code == ENOTDIR ? .missing : .unreachable(reason: String(cString: strerror(code)))
+    }
+
     /// The names in folder `path`, `.` and `..` left out, in the order the system lists them;
     /// nil when it cannot be read. The corresponding C calls are `opendir` and `readdir`.
     public static func entries(of path: String) -> [String]? {
