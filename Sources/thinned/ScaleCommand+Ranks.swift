@@ -15,7 +15,7 @@ import Thinned
 /// of one process (`thinned scale` without a launcher).
 extension ScaleCommand {
     func runRanks(communicator: Communicator, topology: Result<Topology, TopologyError>, counts: [Int],
-                  base: TrainingConfiguration) throws {
+                  base: TrainingConfiguration, split: (Int) throws -> DataSplit) throws {
         let ranks = communicator.size, rank = communicator.rank
         let folder = rank == 0 ? try OutputFolder(path: out) : nil
         print("thinned scale on \(ranks) MPI processes: --reduce exact, groups of " + (training.groupSize.map { "\($0)" } ?? "the default size for each batch") + "; every rank its own pool of --threads workers; "
@@ -31,9 +31,7 @@ extension ScaleCommand {
                 configuration.exactGroupSize = TrainingConfiguration.defaultGroupSize(batchSize: batch, shardSize: configuration.shardSize)
             }
             do { try configuration.validate() } catch { throw ValidationError(error.description) }
-            let model = configuration.model
-            let split = try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes, seed: base.seed,
-                                             syntheticTrainCount: max(4 * batch, 1000))
+            let split = try split(batch)
             for bind in self.bind.values {
                 for count in counts {
                     let start = try WorkerPool.start(threads: count, bind: bind, places: places, oversubscribe: oversubscribe,

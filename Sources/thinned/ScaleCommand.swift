@@ -89,6 +89,16 @@ struct ScaleCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        // Data from files do not depend on the batch: read (files, shapes, labels checked) once,
+        // before anything is measured or written, so that data that cannot serve fail at once
+        // with `train`'s error, not minutes into the run after the roofs.
+        let model = base.model
+        let files = data == "synthetic" ? nil : try DataOptions.load(data, limit: nil, features: model.inputs,
+                                                                     classes: model.classes, seed: base.seed)
+        let split = { (batch: Int) throws -> DataSplit in
+            try files ?? DataOptions.load("synthetic", limit: nil, features: model.inputs, classes: model.classes, seed: base.seed,
+                                          syntheticTrainCount: max(4 * batch, 1000))
+        }
         BLASCheck.warnIfGeneric()
         if communicator.size > 1 {
             if var privacy = base.privacy {
@@ -96,7 +106,7 @@ struct ScaleCommand: ParsableCommand {
                 withUnsafeMutableBytes(of: &privacy.noiseSeed) { communicator.broadcast($0) }
                 base.privacy = privacy
             }
-            try runRanks(communicator: communicator, topology: machine, counts: counts, base: base)
+            try runRanks(communicator: communicator, topology: machine, counts: counts, base: base, split: split)
             return
         }
         // The largest pool is checked now, not after the smaller ones have been measured.
@@ -110,13 +120,9 @@ struct ScaleCommand: ParsableCommand {
             print("dispatch rows: the same tasks on GCD's threads (DispatchQueue.concurrentPerform), unpinned; --bind applies to pool rows only;"
                   + " the roofs and the work/span prediction are the pool's")
         }
-        let model = base.model
         let report = try study.run(
             topology: machine,
-            data: { batch in
-                try DataOptions.load(data, limit: nil, features: model.inputs, classes: model.classes, seed: base.seed,
-                                     syntheticTrainCount: max(4 * batch, 1000))
-            },
+            data: split,
             allocationCount: { thinned_allocation_count() },
             onRoofline: { print(table.roofline($0)); print(table.heading); fflush(nil) },
             onRow: { print(table.line($0)); fflush(nil) },
@@ -141,7 +147,8 @@ struct ScaleCommand: ParsableCommand {
         return counts + [usable]
     }
 
-    /// Validates early: `--threads`, `--data`'s four files and `--out` are checked before measuring.
+    /// Validates early: the lists and counts of the options, before anything runs (`--data` is read
+    /// first thing in `run`).
     func validate() throws {
         if let delta = training.delta {
             throw ValidationError("--delta \(delta): scale times steps and reports no ε")
@@ -161,9 +168,5 @@ struct ScaleCommand: ParsableCommand {
         if let streamArrayMib, !(1...(1 << 20)).contains(streamArrayMib) {
             throw ValidationError("--stream-array-mib \(streamArrayMib): expected 1 to 1048576 MiB per array")
         }
-        // The data are read only after the roofs are measured, minutes into a run: a folder
-        // without its files is said now, with the error `train` gives (a file, not an option, is
-        // wrong: status 1, no usage).
-        if data != "synthetic" { _ = try DataSplit.idxFiles(directory: data) }
     }
 }

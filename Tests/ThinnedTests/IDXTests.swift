@@ -78,6 +78,27 @@ import Testing
         #expect(throws: IDXError.unreadable(path: loop, reason: String(cString: strerror(ELOOP)))) {
             try DataSplit.idxFiles(directory: loop)
         }
+        // A link to nothing is named as one, not as a missing file, unless the gzipped name is there.
+        try FileManager.default.removeItem(atPath: folder.file(name))
+        try FileManager.default.createSymbolicLink(atPath: folder.file(name), withDestinationPath: "gone")
+        #expect(throws: IDXError.unreadable(path: folder.file(name), reason: "a link to gone, which does not exist")) {
+            try load(folder)
+        }
+        folder.write(name + ".gz", [])
+        #expect(try DataSplit.idxFiles(directory: folder.path)[1] == folder.file(name + ".gz"))
+    }
+
+    /// A path through a file is missing (ENOTDIR), as a path through nothing is.
+    @Test func aPathThroughAFileIsMissing() throws {
+        let folder = try Folder()
+        #expect(Path.lookUp(folder.file("train-images-idx3-ubyte") + "/x") == .missing)
+        #expect(Path.lookUp(folder.file("nothing") + "/x") == .missing)
+        #expect(Path.lookUp(folder.file("train-images-idx3-ubyte")) == .found)
+    }
+
+    /// An empty path is quoted in the message, which would otherwise begin with a colon.
+    @Test func anEmptyDataPathIsQuoted() {
+        #expect(IDXError.missingDirectory(path: "").description.hasPrefix("'': no such data folder"))
     }
 
     /// `idxFiles` finds the four files, raw or gzipped, without reading them.
@@ -86,7 +107,6 @@ import Testing
         try folder.gzip("t10k-images-idx3-ubyte")
         #expect(try DataSplit.idxFiles(directory: folder.path) == ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                                                   "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte"].map(folder.file))
-        #expect(IDXError.missingDirectory(path: "").description.hasPrefix("'': no such data folder"))
     }
 
     @Test func truncatedFiles() throws {

@@ -166,8 +166,9 @@ import Thinned
         #expect(result.status != 0)
         #expect(result.stderr.contains("--threads 1,100000: expected at most the"), "\(result.stderr)")
 
-        // A data folder that cannot serve: train's error and status (1, no usage), before anything
-        // is measured — a missing folder, and a folder without the four files.
+        // Data that cannot serve: train's error and status (1, no usage), before anything is
+        // measured or printed — a missing folder, a folder without the four files, and real data
+        // whose images do not fit the first layer (read in full first: scale reads the data once).
         let train = try ThinnedBinary.run(["train", "--data", "/nonexistent/folder", "--epochs", "1"])
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--data", "/nonexistent/folder"])
         #expect(result.status == 1, "\(result.status) \(result.stderr)")
@@ -180,6 +181,11 @@ import Thinned
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--data", empty])
         #expect(result.status == 1, "\(result.status) \(result.stderr)")
         #expect(result.stderr.contains("\(empty): missing train-images-idx3-ubyte"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty, "\(result.stdout)")
+        try #require(FileManager.default.fileExists(atPath: DataSplit.defaultDirectory), "Tools/setup installs dataset-fashion-mnist")
+        result = try ThinnedBinary.run(["scale", "--layers", "100,32,10", "--threads", "1", "--data", DataSplit.defaultDirectory])
+        #expect(result.status == 1, "\(result.status) \(result.stderr)")
+        #expect(result.stderr.contains("= 784 pixels"), "\(result.stderr)")
         #expect(result.stdout.isEmpty, "\(result.stdout)")
 
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--out", "/proc/thinned-cannot-write-here"])

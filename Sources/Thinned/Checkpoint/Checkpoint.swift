@@ -98,7 +98,7 @@ public struct Checkpoint: Sendable {
             CheckpointFolder.removeStaleTemporaries(parent: parent, name: name)
         }
         guard stat(path, &info) == 0 else {
-            throw .unreadable(path: path, reason: errno == ENOENT ? "no such file" : CheckpointFolder.errorText())
+            throw .unreadable(path: path, reason: errno == ENOENT ? "no such file" : Path.errorText())
         }
         if info.st_mode & S_IFMT == S_IFDIR {
             try self.init(folder: path)
@@ -115,7 +115,7 @@ public struct Checkpoint: Sendable {
     static func fileBytes(_ path: String) throws(CheckpointError) -> Int {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw .unreadable(path: path, reason: errno == ENOENT ? "no such file" : CheckpointFolder.errorText())
+            throw .unreadable(path: path, reason: errno == ENOENT ? "no such file" : Path.errorText())
         }
         guard info.st_mode & S_IFMT == S_IFREG else { throw .unreadable(path: path, reason: "not a regular file") }
         return Int(info.st_size)

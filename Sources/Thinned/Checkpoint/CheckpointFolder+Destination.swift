@@ -58,7 +58,7 @@ extension CheckpointFolder {
         // (permissions, read-only mounts, quotas, ACLs).
         let probe = "\(parent)/.\(name).tmp-\(getpid())"
         guard mkdir(probe, 0o755) == 0 else {
-            throw .unwritable(path: path, reason: "the folder \(parent) is not writable (\(errorText()))")
+            throw .unwritable(path: path, reason: "the folder \(parent) is not writable (\(Path.errorText()))")
         }
         rmdir(probe)
     }

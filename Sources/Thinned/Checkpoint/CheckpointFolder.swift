@@ -48,7 +48,6 @@ public enum CheckpointFolder {
         #endif
     }()
 
-    static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
     /// Writes `files` (name, bytes) as the folder `path`, replacing the checkpoint there
     /// atomically (see the type's description); the files named in `ownerOnly` readable by their
@@ -59,7 +58,7 @@ public enum CheckpointFolder {
         removeStaleTemporaries(parent: parent, name: name)
         let temporary = "\(parent)/.\(name).tmp-\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
-        guard mkdir(temporary, 0o755) == 0 else { throw .unwritable(path: path, reason: "\(temporary): \(errorText())") }
+        guard mkdir(temporary, 0o755) == 0 else { throw .unwritable(path: path, reason: "\(temporary): \(Path.errorText())") }
         do {
             for file in files {
                 try writeFile(file.bytes, to: Path.joined(temporary, file.name), for: path, mode: ownerOnly.contains(file.name) ? 0o600 : 0o644)
@@ -79,7 +78,7 @@ public enum CheckpointFolder {
                      exchange: RenameAt2? = renameAt2) throws(CheckpointError) {
         var existing = stat()
         guard lstat(path, &existing) == 0 else {
-            guard errno == ENOENT, rename(temporary, path) == 0 else { throw .unwritable(path: path, reason: errorText()) }
+            guard errno == ENOENT, rename(temporary, path) == 0 else { throw .unwritable(path: path, reason: Path.errorText()) }
             return
         }
         if let exchange, exchange(AT_FDCWD, temporary, AT_FDCWD, path, renameExchange) == 0 {
@@ -88,13 +87,13 @@ public enum CheckpointFolder {
             return
         }
         guard exchange == nil || [EINVAL, ENOSYS, EOPNOTSUPP].contains(errno) else {
-            throw .unwritable(path: path, reason: errorText())
+            throw .unwritable(path: path, reason: Path.errorText())
         }
         let old = "\(parent)/.\(name).old-\(getpid())"
         try? FileManager.default.removeItem(atPath: old)
-        guard rename(path, old) == 0 else { throw .unwritable(path: path, reason: errorText()) }
+        guard rename(path, old) == 0 else { throw .unwritable(path: path, reason: Path.errorText()) }
         guard rename(temporary, path) == 0 else {
-            let reason = errorText()
+            let reason = Path.errorText()
             _ = rename(old, path)
             throw .unwritable(path: path, reason: reason)
         }
@@ -104,7 +103,7 @@ public enum CheckpointFolder {
     /// Writes `bytes` to a new file and flushes it to the disk.
     static func writeFile(_ bytes: Data, to file: String, for path: String, mode: mode_t = 0o644) throws(CheckpointError) {
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .unwritable(path: path, reason: "\(file): \(errorText())") }
+        guard fd >= 0 else { throw .unwritable(path: path, reason: "\(file): \(Path.errorText())") }
         defer { close(fd) }
         var failure: String?
         bytes.withUnsafeBytes { raw in
@@ -113,23 +112,23 @@ public enum CheckpointFolder {
                 let written = writeBytes(fd, raw.baseAddress! + done, raw.count - done)
                 if written < 0 {
                     if errno == EINTR { continue }
-                    failure = errorText()
+                    failure = Path.errorText()
                     return
                 }
                 done += written
             }
         }
-        if failure == nil, fsync(fd) != 0 { failure = errorText() }
+        if failure == nil, fsync(fd) != 0 { failure = Path.errorText() }
         if let failure { throw .unwritable(path: path, reason: "\(file): \(failure)") }
     }
 
     /// Flushes a folder's entries (the names of the files renamed into or out of it).
     static func flush(folder: String, for path: String) throws(CheckpointError) {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unwritable(path: path, reason: "\(folder): \(errorText())") }
+        guard fd >= 0 else { throw .unwritable(path: path, reason: "\(folder): \(Path.errorText())") }
         defer { close(fd) }
         // Some file systems cannot flush a folder (EINVAL); the rename itself is still atomic.
-        if fsync(fd) != 0, errno != EINVAL { throw .unwritable(path: path, reason: "\(folder): \(errorText())") }
+        if fsync(fd) != 0, errno != EINVAL { throw .unwritable(path: path, reason: "\(folder): \(Path.errorText())") }
     }
 
     /// Whether process `pid` is alive (EPERM: alive, but another user's).

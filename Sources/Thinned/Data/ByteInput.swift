@@ -19,10 +19,10 @@ final class ByteInput {
     /// Opens the file at `path` for reading.
     init(path: String) throws(IDXError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw .unreadable(path: path, reason: Path.errorText()) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = Path.errorText()
             close(fd)
             throw .unreadable(path: path, reason: reason)
         }
@@ -63,7 +63,7 @@ final class ByteInput {
                 offset += got
                 return got
             }
-            if errno != EINTR { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if errno != EINTR { throw .unreadable(path: path, reason: Path.errorText()) }
         }
     }
 }

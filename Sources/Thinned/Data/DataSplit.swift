@@ -28,13 +28,16 @@ public struct DataSplit: Sendable {
             files: files)
     }
 
-    /// The paths of the four IDX files of `directory` (each name, or it gzipped), found without
-    /// reading them: what `idx` checks first, for a command that reads the data only after work
-    /// of its own (`thinned scale`).
-    public static func idxFiles(directory: String) throws(IDXError) -> [String] {
+    /// The paths of the four IDX files of `directory` (each under its name or its name + `.gz`),
+    /// found without reading them.
+    static func idxFiles(directory: String) throws(IDXError) -> [String] {
         guard Path.isFolder(directory) else {
             if case let .unreachable(reason) = Path.lookUp(directory) { throw .unreadable(path: directory, reason: reason) }
             throw .missingDirectory(path: directory)
+        }
+        // A folder that may not be searched: named as such, not by the first file looked for in it.
+        if case let .unreachable(reason) = Path.lookUp(Path.joined(directory, ".")) {
+            throw .unreadable(path: directory, reason: reason)
         }
         var files: [String] = []
         for prefix in ["train", "t10k"] {
@@ -73,15 +76,17 @@ public struct DataSplit: Sendable {
     }
 
     private static func find(_ directory: String, _ name: String) throws(IDXError) -> String {
+        var unreachable: IDXError?
         for candidate in [name, name + ".gz"] {
             let path = Path.joined(directory, candidate)
             switch Path.lookUp(path) {
             case .found: return path
             case .missing: continue
-            case let .unreachable(reason): throw .unreadable(path: path, reason: reason)
+            // Said only if the other name is not there either.
+            case let .unreachable(reason): unreachable = unreachable ?? .unreadable(path: path, reason: reason)
             }
         }
-        throw .missingFile(directory: directory, name: name)
+        throw unreachable ?? .missingFile(directory: directory, name: name)
     }
 
     /// Throws unless the images of `synthetic(features:classes:trainCount:testCount:seed:)` can

@@ -4,7 +4,8 @@ public enum IDXError: Error, CustomStringConvertible, Equatable {
     case missingDirectory(path: String)
     /// The folder has neither `name` nor `name.gz`.
     case missingFile(directory: String, name: String)
-    /// The file cannot be opened or read; `reason` is the system's.
+    /// The file (or folder) cannot be reached, opened or read; `reason` says why, mostly in the
+    /// system's words.
     case unreadable(path: String, reason: String)
     /// The first four bytes are not the magic of the expected kind of file (images or labels).
     case badMagic(path: String, found: UInt32, expected: UInt32)

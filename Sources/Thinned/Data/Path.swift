@@ -38,21 +38,33 @@ public enum Path {
 
     /// What looking for `path` (links followed) finds.
     public enum Lookup: Equatable, Sendable {
+        /// Something is there.
         case found
-        /// Nothing is there (the system says ENOENT or ENOTDIR).
+        /// Nothing is there (the system says ENOENT or ENOTDIR), not even a link.
         case missing
-        /// The system cannot tell, and says why: a folder on the way that may not be searched, a
-        /// loop of links. Reported as such, never as "missing", which would send the user
-        /// looking for a file that is there.
+        /// Something is named there but cannot be reached, and `reason` says why: a folder on the
+        /// way that may not be searched, a loop of links, a link to nothing. Reported as such,
+        /// never as "missing", which would send the user looking for a name `ls` lists.
         case unreachable(reason: String)
     }
 
-    /// Looks for `path`, links followed. The corresponding C call is `access(F_OK)`.
+    /// Looks for `path`, links followed. The corresponding C calls are `access(F_OK)`, then
+    /// `lstat` and `readlink` for a link to nothing.
     public static func lookUp(_ path: String) -> Lookup {
         if access(path, F_OK) == 0 { return .found }
         let code = errno
-        return code == ENOENT || code == ENOTDIR ? .missing : .unreachable(reason: String(cString: strerror(code)))
+        guard code == ENOENT || code == ENOTDIR else { return .unreachable(reason: errorText(code)) }
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return .missing }
+        var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(path, &target, target.count - 1)
+        let name = length > 0 ? String(decoding: target.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        return .unreachable(reason: "a link to \(name), which does not exist")
     }
+
+    /// The system's text for error `code` (`strerror`): the one place the data and checkpoint
+    /// code turn an `errno` into words.
+    static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
     /// The names in folder `path`, `.` and `..` left out, in the order the system lists them;
     /// nil when it cannot be read. The corresponding C calls are `opendir` and `readdir`.
