@@ -138,21 +138,34 @@ struct EvaluateCommand: ParsableCommand {
 
     /// Every member's accuracy, then the ensemble's by averaging and by voting (weight scaling).
     func evaluate(ensemble folder: String) throws {
+        // What is wrong here is a folder or its files, not an option: CommandFailure (status 1, no usage).
         guard Path.isFolder(folder) else {
-            throw ValidationError("--ensemble \(folder): \(Path.exists(folder) ? "not a folder" : "no such folder")")
+            if case let .unreachable(reason) = Path.lookUp(folder) { throw CommandFailure("--ensemble \(folder): cannot read: \(reason)") }
+            throw CommandFailure("--ensemble \(folder): \(Path.exists(folder) ? "not a folder" : "no such folder")")
+        }
+        guard let entries = Path.entries(of: folder) else {
+            throw CommandFailure("--ensemble \(folder): cannot read the folder: \(SystemError())")
         }
         // Members are checkpoint folders (a trainer_state.json inside) or single files of format 1.
-        let files = (Path.entries(of: folder) ?? [])
-            .filter { !$0.hasPrefix(".") }
-            .filter { $0.hasSuffix(".safetensors") || Path.exists(Path.joined(Path.joined(folder, $0), CheckpointFolder.trainerStateFile)) }
-            .sorted(by: NaturalOrder.precedes)
-        guard !files.isEmpty else { throw ValidationError("--ensemble \(folder): no checkpoints in the folder") }
+        // A member that cannot be looked into stops the evaluation: left out, it would change the
+        // ensemble without a word.
+        var files: [String] = []
+        for name in entries where !name.hasPrefix(".") {
+            if name.hasSuffix(".safetensors") { files.append(name); continue }
+            switch Path.lookUp(Path.joined(Path.joined(folder, name), CheckpointFolder.trainerStateFile)) {
+            case .found: files.append(name)
+            case .missing: continue
+            case let .unreachable(reason): throw CommandFailure("--ensemble \(Path.joined(folder, name)): cannot read: \(reason)")
+            }
+        }
+        files.sort(by: NaturalOrder.precedes)
+        guard !files.isEmpty else { throw CommandFailure("--ensemble \(folder): no checkpoints in the folder") }
         let members = try files.map { name in
-            do { return try Checkpoint(path: Path.joined(folder, name)) } catch { throw ValidationError("--ensemble \(error)") }
+            do { return try Checkpoint(path: Path.joined(folder, name)) } catch { throw CommandFailure("--ensemble \(error)") }
         }
         let model = members[0].configuration.model
         guard members.allSatisfy({ $0.configuration.model.layers == model.layers }) else {
-            throw ValidationError("--ensemble \(folder): the members do not share one architecture")
+            throw CommandFailure("--ensemble \(folder): the members do not share one architecture")
         }
         let source = data ?? members[0].dataIdentity?.source ?? DataSplit.defaultDirectory
         var test = try DataOptions.load(source, limit: nil, features: model.inputs, classes: model.classes,

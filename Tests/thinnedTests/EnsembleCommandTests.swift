@@ -36,7 +36,15 @@ import Testing
         let mc = try ThinnedBinary.run(["evaluate", "--ensemble", folder, "--inference", "mc"])
         #expect(mc.status != 0 && mc.stderr.contains("--inference mc applies to --checkpoint"), "\(mc.stderr)")
         let missing = try ThinnedBinary.run(["evaluate", "--ensemble", folder + "-missing"])
-        #expect(missing.status != 0 && missing.stderr.contains("--ensemble \(folder)-missing: no such folder"), "\(missing.stderr)")
+        #expect(missing.status == 1 && missing.stderr.contains("--ensemble \(folder)-missing: no such folder"), "\(missing.stderr)")
+        #expect(!missing.stderr.contains("Usage:"), "\(missing.stderr)")
+        // A member folder that cannot be looked into stops the evaluation, named (a loop of links
+        // stands for a folder without search permission, which root, who runs CI, never meets).
+        let loop = folder + "/member-9"
+        try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: loop)
+        let unreadable = try ThinnedBinary.run(["evaluate", "--ensemble", folder, "--data", "synthetic"])
+        #expect(unreadable.status == 1 && unreadable.stderr.contains("--ensemble \(loop): cannot read: "), "\(unreadable.stderr)")
+        try FileManager.default.removeItem(atPath: loop)
         let neither = try ThinnedBinary.run(["evaluate"])
         #expect(neither.status != 0 && neither.stderr.contains("give --checkpoint FILE or --ensemble DIR"))
     }
