@@ -138,7 +138,7 @@ struct EvaluateCommand: ParsableCommand {
 
     /// Every member's accuracy, then the ensemble's by averaging and by voting (weight scaling).
     func evaluate(ensemble folder: String) throws {
-        // What is wrong here is a folder or its files, not an option: CommandFailure (status 1, no usage).
+        // A folder or its files, not an option, is wrong here: CommandFailure.
         guard Path.isFolder(folder) else {
             if case let .unreachable(reason) = Path.lookUp(folder) { throw CommandFailure("--ensemble \(folder): cannot read: \(reason)") }
             throw CommandFailure("--ensemble \(folder): \(Path.exists(folder) ? "not a folder" : "no such folder")")
@@ -151,11 +151,13 @@ struct EvaluateCommand: ParsableCommand {
         // ensemble without a word.
         var files: [String] = []
         for name in entries where !name.hasPrefix(".") {
+            let member = Path.joined(folder, name)
+            if case let .unreachable(reason) = Path.lookUp(member) { throw CommandFailure("--ensemble \(member): cannot read: \(reason)") }
             if name.hasSuffix(".safetensors") { files.append(name); continue }
-            switch Path.lookUp(Path.joined(Path.joined(folder, name), CheckpointFolder.trainerStateFile)) {
+            switch Path.lookUp(Path.joined(member, CheckpointFolder.trainerStateFile)) {
             case .found: files.append(name)
             case .missing: continue
-            case let .unreachable(reason): throw CommandFailure("--ensemble \(Path.joined(folder, name)): cannot read: \(reason)")
+            case let .unreachable(reason): throw CommandFailure("--ensemble \(member): cannot read: \(reason)")
             }
         }
         files.sort(by: NaturalOrder.precedes)

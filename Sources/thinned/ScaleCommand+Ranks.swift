@@ -15,7 +15,7 @@ import Thinned
 /// of one process (`thinned scale` without a launcher).
 extension ScaleCommand {
     func runRanks(communicator: Communicator, topology: Result<Topology, TopologyError>, counts: [Int],
-                  base: TrainingConfiguration, split: (Int) throws -> DataSplit) throws {
+                  base: TrainingConfiguration, split splitFor: (Int) throws -> DataSplit) throws {
         let ranks = communicator.size, rank = communicator.rank
         let folder = rank == 0 ? try OutputFolder(path: out) : nil
         print("thinned scale on \(ranks) MPI processes: --reduce exact, groups of " + (training.groupSize.map { "\($0)" } ?? "the default size for each batch") + "; every rank its own pool of --threads workers; "
@@ -31,7 +31,7 @@ extension ScaleCommand {
                 configuration.exactGroupSize = TrainingConfiguration.defaultGroupSize(batchSize: batch, shardSize: configuration.shardSize)
             }
             do { try configuration.validate() } catch { throw ValidationError(error.description) }
-            let split = try split(batch)
+            let split = try splitFor(batch)
             for bind in self.bind.values {
                 for count in counts {
                     let start = try WorkerPool.start(threads: count, bind: bind, places: places, oversubscribe: oversubscribe,

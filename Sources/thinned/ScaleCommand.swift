@@ -93,11 +93,11 @@ struct ScaleCommand: ParsableCommand {
         // before anything is measured or written, so that data that cannot serve fail at once
         // with `train`'s error, not minutes into the run after the roofs.
         let model = base.model
-        let files = data == "synthetic" ? nil : try DataOptions.load(data, limit: nil, features: model.inputs,
-                                                                     classes: model.classes, seed: base.seed)
+        let loaded = data == "synthetic" ? nil : try DataOptions.load(data, limit: nil, features: model.inputs,
+                                                                      classes: model.classes, seed: base.seed)
         let split = { (batch: Int) throws -> DataSplit in
-            try files ?? DataOptions.load("synthetic", limit: nil, features: model.inputs, classes: model.classes, seed: base.seed,
-                                          syntheticTrainCount: max(4 * batch, 1000))
+            try loaded ?? DataOptions.load("synthetic", limit: nil, features: model.inputs, classes: model.classes, seed: base.seed,
+                                           syntheticTrainCount: max(4 * batch, 1000))
         }
         BLASCheck.warnIfGeneric()
         if communicator.size > 1 {
@@ -148,7 +148,7 @@ struct ScaleCommand: ParsableCommand {
     }
 
     /// Validates early: the lists and counts of the options, before anything runs (`--data` is read
-    /// first thing in `run`).
+    /// early in `run`, before anything is measured or printed).
     func validate() throws {
         if let delta = training.delta {
             throw ValidationError("--delta \(delta): scale times steps and reports no ε")

@@ -81,7 +81,7 @@ import Testing
         // A link to nothing is named as one, not as a missing file, unless the gzipped name is there.
         try FileManager.default.removeItem(atPath: folder.file(name))
         try FileManager.default.createSymbolicLink(atPath: folder.file(name), withDestinationPath: "gone")
-        #expect(throws: IDXError.unreadable(path: folder.file(name), reason: "a link to gone, which does not exist")) {
+        #expect(throws: IDXError.unreadable(path: folder.file(name), reason: "a link to gone, which leads nowhere")) {
             try load(folder)
         }
         folder.write(name + ".gz", [])

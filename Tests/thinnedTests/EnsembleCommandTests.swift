@@ -45,6 +45,12 @@ import Testing
         let unreadable = try ThinnedBinary.run(["evaluate", "--ensemble", folder, "--data", "synthetic"])
         #expect(unreadable.status == 1 && unreadable.stderr.contains("--ensemble \(loop): cannot read: "), "\(unreadable.stderr)")
         try FileManager.default.removeItem(atPath: loop)
+        // So does a member that is a link to nothing.
+        try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: folder + "/gone")
+        let dangling = try ThinnedBinary.run(["evaluate", "--ensemble", folder, "--data", "synthetic"])
+        #expect(dangling.status == 1 && dangling.stderr.contains("--ensemble \(loop): cannot read: a link to \(folder)/gone, which leads nowhere"),
+                "\(dangling.stderr)")
+        try FileManager.default.removeItem(atPath: loop)
         let neither = try ThinnedBinary.run(["evaluate"])
         #expect(neither.status != 0 && neither.stderr.contains("give --checkpoint FILE or --ensemble DIR"))
     }

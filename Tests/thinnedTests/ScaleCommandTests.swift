@@ -157,6 +157,34 @@ import Thinned
         #expect(rows.dropFirst().allSatisfy { Double($0[17]) == 0 }, "\(csv)")
     }
 
+    /// Data that cannot serve: `train`'s error and status (1, no usage), before anything is
+    /// measured, printed or written — a missing folder, a file, a folder without the four files,
+    /// and real data whose images do not fit the first layer (scale reads file data in full once,
+    /// before its measurements).
+    @Test func dataThatCannotServeFailBeforeMeasuring() throws {
+        let out = Self.temporaryFolder()
+        func refused(_ data: String, _ message: String, layers: String = "784,32,10") throws -> ThinnedBinary.Result {
+            let arguments = Self.small.map { $0 == "784,32,10" ? layers : $0 } + ["--threads", "1", "--data", data, "--out", out]
+            let result = try ThinnedBinary.run(arguments)
+            #expect(result.status == 1 && result.stderr.contains(message), "\(data): \(result.status) \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(data): \(result.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: out), "\(data): \(out) was created")
+            return result
+        }
+        let missing = try refused("/nonexistent/folder", "/nonexistent/folder: no such data folder")
+        let train = try ThinnedBinary.run(["train", "--data", "/nonexistent/folder", "--epochs", "1"])
+        #expect(missing.stderr == train.stderr, "scale: \(missing.stderr) train: \(train.stderr)")
+        let empty = Self.temporaryFolder()
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        _ = try refused(empty, "\(empty): missing train-images-idx3-ubyte")
+        let file = empty + "/notes.txt"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        _ = try refused(file, "\(file): cannot read: not a folder")
+        try #require(FileManager.default.fileExists(atPath: DataSplit.defaultDirectory), "Tools/setup installs dataset-fashion-mnist")
+        _ = try refused(DataSplit.defaultDirectory, "= 784 pixels, expected 100", layers: "100,32,10")
+    }
+
     @Test func badInputEndsWithAClearError() throws {
         var result = try ThinnedBinary.run(Self.small + ["--threads", "0,2", "--out", Self.temporaryFolder()])
         #expect(result.status != 0)
@@ -165,28 +193,6 @@ import Thinned
         result = try ThinnedBinary.run(Self.small + ["--threads", "1,100000", "--out", Self.temporaryFolder()])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--threads 1,100000: expected at most the"), "\(result.stderr)")
-
-        // Data that cannot serve: train's error and status (1, no usage), before anything is
-        // measured or printed — a missing folder, a folder without the four files, and real data
-        // whose images do not fit the first layer (read in full first: scale reads the data once).
-        let train = try ThinnedBinary.run(["train", "--data", "/nonexistent/folder", "--epochs", "1"])
-        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--data", "/nonexistent/folder"])
-        #expect(result.status == 1, "\(result.status) \(result.stderr)")
-        #expect(result.stderr == train.stderr && train.stderr.contains("/nonexistent/folder: no such data folder"),
-                "scale: \(result.stderr) train: \(train.stderr)")
-        #expect(result.stdout.isEmpty, "\(result.stdout)")
-        let empty = Self.temporaryFolder()
-        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: empty) }
-        result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--data", empty])
-        #expect(result.status == 1, "\(result.status) \(result.stderr)")
-        #expect(result.stderr.contains("\(empty): missing train-images-idx3-ubyte"), "\(result.stderr)")
-        #expect(result.stdout.isEmpty, "\(result.stdout)")
-        try #require(FileManager.default.fileExists(atPath: DataSplit.defaultDirectory), "Tools/setup installs dataset-fashion-mnist")
-        result = try ThinnedBinary.run(["scale", "--layers", "100,32,10", "--threads", "1", "--data", DataSplit.defaultDirectory])
-        #expect(result.status == 1, "\(result.status) \(result.stderr)")
-        #expect(result.stderr.contains("= 784 pixels"), "\(result.stderr)")
-        #expect(result.stdout.isEmpty, "\(result.stdout)")
 
         result = try ThinnedBinary.run(Self.small + ["--threads", "1", "--out", "/proc/thinned-cannot-write-here"])
         #expect(result.status != 0)

@@ -98,7 +98,7 @@ public struct Checkpoint: Sendable {
             CheckpointFolder.removeStaleTemporaries(parent: parent, name: name)
         }
         guard stat(path, &info) == 0 else {
-            throw .unreadable(path: path, reason: errno == ENOENT ? "no such file" : Path.errorText())
+            throw .unreadable(path: path, reason: Self.statFailure(path))
         }
         if info.st_mode & S_IFMT == S_IFDIR {
             try self.init(folder: path)
@@ -111,11 +111,19 @@ public struct Checkpoint: Sendable {
         }
     }
 
+    /// Why `stat` failed on `path`, called right after it: "no such file", a link to nothing named
+    /// as such (`Path.lookUp`), or the system's words.
+    static func statFailure(_ path: String, code: Int32 = errno) -> String {
+        guard code == ENOENT || code == ENOTDIR else { return Path.errorText(code) }
+        if case let .unreachable(reason) = Path.lookUp(path) { return reason }
+        return "no such file"
+    }
+
     /// The size of the regular file `path`, in bytes.
     static func fileBytes(_ path: String) throws(CheckpointError) -> Int {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw .unreadable(path: path, reason: errno == ENOENT ? "no such file" : Path.errorText())
+            throw .unreadable(path: path, reason: Self.statFailure(path))
         }
         guard info.st_mode & S_IFMT == S_IFREG else { throw .unreadable(path: path, reason: "not a regular file") }
         return Int(info.st_size)

@@ -32,8 +32,11 @@ public struct DataSplit: Sendable {
     /// found without reading them.
     static func idxFiles(directory: String) throws(IDXError) -> [String] {
         guard Path.isFolder(directory) else {
-            if case let .unreachable(reason) = Path.lookUp(directory) { throw .unreadable(path: directory, reason: reason) }
-            throw .missingDirectory(path: directory)
+            switch Path.lookUp(directory) {
+            case .found: throw .unreadable(path: directory, reason: "not a folder")
+            case .missing: throw .missingDirectory(path: directory)
+            case let .unreachable(reason): throw .unreadable(path: directory, reason: reason)
+            }
         }
         // A folder that may not be searched: named as such, not by the first file looked for in it.
         if case let .unreachable(reason) = Path.lookUp(Path.joined(directory, ".")) {

@@ -59,7 +59,7 @@ public enum Path {
         var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink(path, &target, target.count - 1)
         let name = length > 0 ? String(decoding: target.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-        return .unreachable(reason: "a link to \(name), which does not exist")
+        return .unreachable(reason: "a link to \(name), which leads nowhere")
     }
 
     /// The system's text for error `code` (`strerror`): the one place the data and checkpoint
