@@ -139,9 +139,10 @@ struct EvaluateCommand: ParsableCommand {
     /// Every member's accuracy, then the ensemble's by averaging and by voting (weight scaling).
     func evaluate(ensemble folder: String) throws {
         // A folder or its files, not an option, is wrong here: CommandFailure.
-        guard Path.isFolder(folder) else {
-            if case let .unreachable(reason) = Path.lookUp(folder) { throw CommandFailure("--ensemble \(folder): cannot read: \(reason)") }
-            throw CommandFailure("--ensemble \(folder): \(Path.exists(folder) ? "not a folder" : "no such folder")")
+        switch Path.lookUpFolder(folder) {
+        case .found: break
+        case .missing: throw CommandFailure("--ensemble \(folder): no such folder")
+        case let .unreachable(reason): throw CommandFailure("--ensemble \(folder): cannot read: \(reason)")
         }
         guard let entries = Path.entries(of: folder) else {
             throw CommandFailure("--ensemble \(folder): cannot read the folder: \(SystemError())")

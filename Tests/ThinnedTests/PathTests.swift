@@ -42,4 +42,18 @@ import Thinned
         #expect(Path.entries(of: folder + "/missing") == nil)
         #expect(Path.entries(of: folder + "/b.safetensors") == nil)
     }
+
+    /// A folder is found only as a folder: a file is "not a folder", a loop of links says why it
+    /// cannot be reached, nothing is missing.
+    @Test func lookUpFolderTellsWhatIsThere() throws {
+        let folder = NSTemporaryDirectory() + "thinned-folder-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(FileManager.default.createFile(atPath: folder + "/file", contents: Data("x".utf8)))
+        try FileManager.default.createSymbolicLink(atPath: folder + "/loop", withDestinationPath: folder + "/loop")
+        #expect(Path.lookUpFolder(folder) == .found)
+        #expect(Path.lookUpFolder(folder + "/file") == .unreachable(reason: "not a folder"))
+        #expect(Path.lookUpFolder(folder + "/nothing") == .missing)
+        #expect(Path.lookUpFolder(folder + "/loop") == .unreachable(reason: String(cString: strerror(ELOOP))))
+    }
 }

@@ -38,6 +38,9 @@ import Testing
         let missing = try ThinnedBinary.run(["evaluate", "--ensemble", folder + "-missing"])
         #expect(missing.status == 1 && missing.stderr.contains("--ensemble \(folder)-missing: no such folder"), "\(missing.stderr)")
         #expect(!missing.stderr.contains("Usage:"), "\(missing.stderr)")
+        let member = folder + "/member-1/model.safetensors"
+        let file = try ThinnedBinary.run(["evaluate", "--ensemble", member])
+        #expect(file.status == 1 && file.stderr.contains("--ensemble \(member): cannot read: not a folder"), "\(file.stderr)")
         // A member folder that cannot be looked into stops the evaluation, named (a loop of links
         // stands for a folder without search permission, which root, who runs CI, never meets).
         let loop = folder + "/member-9"

@@ -31,16 +31,11 @@ public struct DataSplit: Sendable {
     /// The paths of the four IDX files of `directory` (each under its name or its name + `.gz`),
     /// found without reading them.
     static func idxFiles(directory: String) throws(IDXError) -> [String] {
-        guard Path.isFolder(directory) else {
-            switch Path.lookUp(directory) {
-            case .found: throw .unreadable(path: directory, reason: "not a folder")
-            case .missing: throw .missingDirectory(path: directory)
-            case let .unreachable(reason): throw .unreadable(path: directory, reason: reason)
-            }
-        }
-        // A folder that may not be searched: named as such, not by the first file looked for in it.
-        if case let .unreachable(reason) = Path.lookUp(Path.joined(directory, ".")) {
-            throw .unreadable(path: directory, reason: reason)
+        // A folder that may not be searched is named itself, not by the first file looked for in it.
+        switch Path.lookUpFolder(directory) {
+        case .found: break
+        case .missing: throw .missingDirectory(path: directory)
+        case let .unreachable(reason): throw .unreadable(path: directory, reason: reason)
         }
         var files: [String] = []
         for prefix in ["train", "t10k"] {

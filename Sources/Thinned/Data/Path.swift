@@ -62,6 +62,19 @@ public enum Path {
         return .unreachable(reason: "a link to \(name), which leads nowhere")
     }
 
+    /// Looks for a folder at `path`: `.found` only for a folder that may be searched, `.missing`
+    /// when nothing is there, and otherwise `.unreachable` with the reason — "not a folder" for
+    /// anything else that is there, or why the folder cannot be reached or searched.
+    public static func lookUpFolder(_ path: String) -> Lookup {
+        guard isFolder(path) else {
+            let found = lookUp(path)
+            return found == .found ? .unreachable(reason: "not a folder") : found
+        }
+        // Its own permissions: `path` is reached, but nothing inside it is.
+        let inside = lookUp(joined(path, "."))
+        return inside == .found ? .found : inside
+    }
+
     /// The system's text for error `code` (`strerror`): the one place the data and checkpoint
     /// code turn an `errno` into words.
     static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
