@@ -29,13 +29,9 @@ void thinned_philox_multipliers_portable(uint32_t key0, uint32_t key1, uint32_t 
 // The multipliers of words x0…x3 (lane i: block i) in block order: out[4 i + w].
 __attribute__((target("avx512f"))) static inline void store_multipliers(__m512i x0, __m512i x1, __m512i x2, __m512i x3,
                                                                        uint32_t threshold, float scale, float *out) {
-    __m512i t = _mm512_set1_epi32((int)threshold);
-    __m512 s = _mm512_set1_ps(scale);
-    __m512 f0 = _mm512_maskz_mov_ps(_mm512_cmplt_epu32_mask(x0, t), s);
-    __m512 f1 = _mm512_maskz_mov_ps(_mm512_cmplt_epu32_mask(x1, t), s);
-    __m512 f2 = _mm512_maskz_mov_ps(_mm512_cmplt_epu32_mask(x2, t), s);
-    __m512 f3 = _mm512_maskz_mov_ps(_mm512_cmplt_epu32_mask(x3, t), s);
-    philox_store_blocks(f0, f1, f2, f3, out);
+    __m512 m[4];
+    philox_multiplier_vectors(x0, x1, x2, x3, threshold, scale, m);
+    for (int q = 0; q < 4; q++) _mm512_storeu_ps(out + 16 * q, m[q]);
 }
 
 // `groups` × 16 blocks from first_block on, `groups` ≤ 4 vectors in flight (their multiplies

@@ -89,9 +89,10 @@ philox_rounds_wide(uint32_t key0, uint32_t key1, const uint32_t *first_blocks, u
     }
 }
 
-// Stores f0 … f3 (lane i: word 0 … 3 of block i, as floats) in block order: out[4 i + w].
-__attribute__((target("avx512f"))) static inline void philox_store_blocks(__m512 f0, __m512 f1, __m512 f2, __m512 f3,
-                                                                         float *out) {
+// f0 … f3 (lane i: word 0 … 3 of block i, as floats) in block order: lane j of m[q] is word
+// j % 4 of block 4 q + j / 4, i.e. the multiplier of unit 16 q + j of the 16 blocks.
+__attribute__((target("avx512f"), always_inline)) static inline void philox_transpose_blocks(__m512 f0, __m512 f1, __m512 f2,
+                                                                                           __m512 f3, __m512 m[4]) {
     // Transpose 4 × 16 into 16 blocks of 4: after the unpacks, 128-bit lane L of u_j holds block 4 L + j.
     __m512 t0 = _mm512_unpacklo_ps(f0, f1), t1 = _mm512_unpackhi_ps(f0, f1);
     __m512 t2 = _mm512_unpacklo_ps(f2, f3), t3 = _mm512_unpackhi_ps(f2, f3);
@@ -103,10 +104,23 @@ __attribute__((target("avx512f"))) static inline void philox_store_blocks(__m512
     __m512 lowBlocks23 = _mm512_shuffle_f32x4(u2, u3, 0x44);   // blocks 2 6 3 7
     __m512 highBlocks01 = _mm512_shuffle_f32x4(u0, u1, 0xEE);  // blocks 8 12 9 13
     __m512 highBlocks23 = _mm512_shuffle_f32x4(u2, u3, 0xEE);  // blocks 10 14 11 15
-    _mm512_storeu_ps(out, _mm512_shuffle_f32x4(lowBlocks01, lowBlocks23, 0x88));
-    _mm512_storeu_ps(out + 16, _mm512_shuffle_f32x4(lowBlocks01, lowBlocks23, 0xDD));
-    _mm512_storeu_ps(out + 32, _mm512_shuffle_f32x4(highBlocks01, highBlocks23, 0x88));
-    _mm512_storeu_ps(out + 48, _mm512_shuffle_f32x4(highBlocks01, highBlocks23, 0xDD));
+    m[0] = _mm512_shuffle_f32x4(lowBlocks01, lowBlocks23, 0x88);
+    m[1] = _mm512_shuffle_f32x4(lowBlocks01, lowBlocks23, 0xDD);
+    m[2] = _mm512_shuffle_f32x4(highBlocks01, highBlocks23, 0x88);
+    m[3] = _mm512_shuffle_f32x4(highBlocks01, highBlocks23, 0xDD);
+}
+
+// The dropout multipliers of 16 blocks whose words are x0 … x3 (lane i: block i): `scale` where
+// the word is below `threshold`, else 0, in block order (as philox_transpose_blocks).
+__attribute__((target("avx512f"), always_inline)) static inline void philox_multiplier_vectors(__m512i x0, __m512i x1, __m512i x2,
+                                                                                             __m512i x3, uint32_t threshold,
+                                                                                             float scale, __m512 m[4]) {
+    __m512i t = _mm512_set1_epi32((int)threshold);
+    __m512 s = _mm512_set1_ps(scale);
+    philox_transpose_blocks(_mm512_maskz_mov_ps(_mm512_cmplt_epu32_mask(x0, t), s),
+                            _mm512_maskz_mov_ps(_mm512_cmplt_epu32_mask(x1, t), s),
+                            _mm512_maskz_mov_ps(_mm512_cmplt_epu32_mask(x2, t), s),
+                            _mm512_maskz_mov_ps(_mm512_cmplt_epu32_mask(x3, t), s), m);
 }
 
 #endif

@@ -56,9 +56,14 @@ import Testing
         ]
         let bias = [Float](repeating: 0.5, count: 11)
         for (mask, multiplier) in cases {
-            var x = (0..<11).map { Float($0) - 4 }
-            x.withUnsafeMutableBufferPointer { mask.apply(to: $0.baseAddress!, count: 11) }
+            let source = (0..<11).map { Float($0) - 4 }
+            var x = source
+            x.withUnsafeMutableBufferPointer { mask.apply(from: $0.baseAddress!, to: $0.baseAddress!, count: 11) }
             #expect(x == (0..<11).map { (Float($0) - 4) * multiplier($0) }, "\(mask)")
+            // The same as a copy into another row (the input phase's image into its row).
+            var copied = [Float](repeating: 99, count: 11)
+            copied.withUnsafeMutableBufferPointer { mask.apply(from: source, to: $0.baseAddress!, count: 11) }
+            #expect(copied == x, "\(mask), copied")
             var z = (0..<11).map { Float($0) - 4 }
             z.withUnsafeMutableBufferPointer { zp in
                 bias.withUnsafeBufferPointer { mask.applyBiasReLU(to: zp.baseAddress!, bias: $0.baseAddress!, units: 0..<11) }

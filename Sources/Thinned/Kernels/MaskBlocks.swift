@@ -13,6 +13,14 @@ protocol MaskBlocks {
     /// Writes the multipliers of the units of `blocks` into `out[0 ..< 4 · blocks.count]`: many
     /// blocks in one call, for a kind that draws them faster that way (`DrawnBlocks`).
     func multipliers(blocks: Range<Int>, into out: UnsafeMutablePointer<Float>)
+
+    /// `y[e] ← x[e] · m[e]` for `e` in `0 ..< count` (`x` may be `y`).
+    func apply(from x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int)
+
+    /// The fused hidden-layer pass over the units `units` of a row: `z[e] ← r(z[e] + b[e]) · m[e]`
+    /// with `r(s) = s < 0 ? 0 : s` — bias, ReLU and the next layer's mask in one pass over a row
+    /// still in cache. `units` must start at a multiple of 4 (whole blocks).
+    func applyBiasReLU(to z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>, units: Range<Int>)
 }
 
 extension MaskBlocks {
@@ -44,37 +52,26 @@ extension MaskBlocks {
         }
     }
 
-    /// `x[e] ← x[e] · m[e]` for `e` in `0 ..< count`.
-    /// - Complexity: O(count), the multipliers drawn a chunk at a time.
+    /// `y[e] ← x[e] · m[e]`, a chunk of multipliers at a time (`CKernels`' pass).
+    /// - Complexity: O(count).
     @inline(__always)
-    func apply(to x: UnsafeMutablePointer<Float>, count: Int) {
+    func apply(from x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
         forEachChunk(of: 0..<count) { chunk, m in
-            let x = x + chunk.lowerBound
-            var e = 0
-            while e + Lanes.width <= chunk.count {
-                Lanes.store(Lanes.load(x + e) * Lanes.load(m + e), x + e)
-                e += Lanes.width
-            }
-            for e in e..<chunk.count { x[e] *= m[e] }
+            thinned_masked_copy(x + chunk.lowerBound, m, y + chunk.lowerBound, Int32(chunk.count))
         }
     }
 
-    /// The fused hidden-layer pass over the units `units` of a row: `z[e] ← max(z[e] + b[e], 0) · m[e]`
-    /// — bias, ReLU and the next layer's mask in one pass over a row still in cache. `units` must
-    /// start at a multiple of 4 (whole blocks).
-    /// - Complexity: O(units.count), the multipliers drawn a chunk at a time.
+    /// `x[e] ← x[e] · m[e]` for `e` in `0 ..< count`.
+    @inline(__always)
+    func apply(to x: UnsafeMutablePointer<Float>, count: Int) { apply(from: x, to: x, count: count) }
+
+    /// The fused pass, a chunk of multipliers at a time (`CKernels`' pass).
+    /// - Complexity: O(units.count).
     @inline(__always)
     func applyBiasReLU(to z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>, units: Range<Int>) {
         precondition(units.lowerBound % 4 == 0, "MaskBlocks: a unit range must start at a multiple of 4, got \(units)")
         forEachChunk(of: units) { chunk, m in
-            let z = z + chunk.lowerBound, b = b + chunk.lowerBound
-            var e = 0
-            while e + Lanes.width <= chunk.count {
-                let s = Lanes.load(z + e) + Lanes.load(b + e)
-                Lanes.store(s.replacing(with: 0, where: s .< 0) * Lanes.load(m + e), z + e)
-                e += Lanes.width
-            }
-            for e in e..<chunk.count { z[e] = max(z[e] + b[e], 0) * m[e] }
+            thinned_bias_relu_mask(z + chunk.lowerBound, b + chunk.lowerBound, m, Int32(chunk.count))
         }
     }
 
@@ -120,6 +117,24 @@ struct DrawnBlocks: MaskBlocks {
         let counter = stream.counter(block: UInt32(blocks.lowerBound))
         thinned_philox_multipliers(stream.generator.key.0, stream.generator.key.1, counter.0, counter.1, counter.2,
                                    counter.3, threshold, scale, Int32(blocks.count), out)
+    }
+
+    /// The masked copy with the multipliers drawn inside the pass (`CKernels`: on AVX-512 they
+    /// never leave the registers).
+    @inline(__always)
+    func apply(from x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
+        let counter = stream.counter(block: 0), key = stream.generator.key
+        thinned_philox_masked_copy(key.0, key.1, counter.0, counter.1, counter.2, counter.3, threshold, scale, x, y,
+                                   Int32(count))
+    }
+
+    /// The fused pass with the multipliers drawn inside it (`CKernels`).
+    @inline(__always)
+    func applyBiasReLU(to z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>, units: Range<Int>) {
+        precondition(units.lowerBound % 4 == 0, "MaskBlocks: a unit range must start at a multiple of 4, got \(units)")
+        let counter = stream.counter(block: UInt32(units.lowerBound / 4)), key = stream.generator.key
+        thinned_philox_bias_relu_mask(key.0, key.1, counter.0, counter.1, counter.2, counter.3, threshold, scale,
+                                      z + units.lowerBound, b + units.lowerBound, Int32(units.count))
     }
 }
 

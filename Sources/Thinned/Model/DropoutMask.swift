@@ -63,7 +63,18 @@ public struct DropoutMask: Sendable {
     /// `x[e] ← kept(e) ? x[e] · scale : 0` for `e` in `0 ..< count`.
     /// - Complexity: O(count), one Philox block per 4 units.
     public func apply(to x: UnsafeMutablePointer<Float>, count: Int) {
-        if keepsAll { ScaleBlocks(scale: scale).apply(to: x, count: count) } else { drawn.apply(to: x, count: count) }
+        apply(from: x, to: x, count: count)
+    }
+
+    /// `y[e] ← kept(e) ? x[e] · scale : 0` for `e` in `0 ..< count`: the masked copy of `x` (which
+    /// may be `y`), in one pass.
+    /// - Complexity: O(count), one Philox block per 4 units.
+    public func apply(from x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
+        if keepsAll {
+            ScaleBlocks(scale: scale).apply(from: x, to: y, count: count)
+        } else {
+            drawn.apply(from: x, to: y, count: count)
+        }
     }
 
     /// The fused hidden-layer pass: `z[e] ← kept(e) ? max(z[e] + b[e], 0) · scale : 0` — bias,

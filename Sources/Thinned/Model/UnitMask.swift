@@ -13,16 +13,20 @@ enum UnitMask {
     /// set, kept units multiplied by `scale`.
     case given(keeps: UInt64, scale: Float)
 
-    /// `x[e] ← x[e] · m[e]` for `e` in `0 ..< count`.
-    func apply(to x: UnsafeMutablePointer<Float>, count: Int) {
+    /// `y[e] ← x[e] · m[e]` for `e` in `0 ..< count` (`x` may be `y`).
+    func apply(from x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case let .scale(scale):
-            // x · 1 is x: nothing to do.
-            if scale != 1 { ScaleBlocks(scale: scale).apply(to: x, count: count) }
+            // x · 1 is x: a copy at most.
+            if scale != 1 {
+                ScaleBlocks(scale: scale).apply(from: x, to: y, count: count)
+            } else if UnsafePointer(y) != x {
+                y.update(from: x, count: count)
+            }
         case let .drawn(mask):
-            mask.apply(to: x, count: count)
+            mask.apply(from: x, to: y, count: count)
         case let .given(keeps, scale):
-            GivenBlocks(keeps: keeps, scale: scale).apply(to: x, count: count)
+            GivenBlocks(keeps: keeps, scale: scale).apply(from: x, to: y, count: count)
         }
     }
 

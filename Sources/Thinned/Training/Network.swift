@@ -58,13 +58,14 @@ struct Network {
             let position = r + positionOffset
             let x = workspace.inputs[0] + r * inputs
             let item = Int(batch.indices[position])
+            // The image (or its transform, written into x first) masked into x in one pass.
+            var source = UnsafePointer(batch.images + item * inputs)
             if let side {
                 let parameters = batch.augmentation.parameters(seed: seed, epoch: batch.epoch, item: item, side: side)
-                Augmentation.apply(parameters, side: side, source: batch.images + item * inputs, destination: x)
-            } else {
-                x.update(from: batch.images + item * inputs, count: inputs)
+                Augmentation.apply(parameters, side: side, source: source, destination: x)
+                source = UnsafePointer(x)
             }
-            unitMask(batch.masks, layer: 0, position: position).apply(to: x, count: inputs)
+            unitMask(batch.masks, layer: 0, position: position).apply(from: source, to: x, count: inputs)
         }
     }
 
