@@ -55,10 +55,12 @@ __attribute__((target("avx512f"))) static void bias_gradient_wide(const float *d
     int left = count - o;
     if (left == 0) return;
     __mmask16 last = (left % 16) == 0 ? (__mmask16)0xFFFF : (__mmask16)((1u << (left % 16)) - 1u);
+    // 1 to 4 vectors, the last with `last`'s lanes (each count a constant, for the registers).
     switch ((left + 15) / 16) {
     case 1: bias_columns(dy + o, rows, stride, 1, last, alpha, db + o); break;
     case 2: bias_columns(dy + o, rows, stride, 2, last, alpha, db + o); break;
-    default: bias_columns(dy + o, rows, stride, 3, last, alpha, db + o); break;
+    case 3: bias_columns(dy + o, rows, stride, 3, last, alpha, db + o); break;
+    default: bias_columns(dy + o, rows, stride, 4, last, alpha, db + o); break;
     }
 }
 

@@ -60,16 +60,17 @@ void thinned_philox_bias_relu_mask_portable(uint32_t key0, uint32_t key1, uint32
 
 #if defined(__x86_64__)
 
-// The pass over the 16 units at x, b, y whose multipliers are m (only the units of `lanes`).
+// The pass over the 16 units from unit `at` whose multipliers are m (only the units of `lanes`).
+// Each pass offsets only the arrays it reads (the other is NULL).
 __attribute__((target("avx512f"), always_inline)) static inline void pass_vector(int pass, __mmask16 lanes, __m512 m,
                                                                                 const float *x, const float *b,
-                                                                                float *y) {
+                                                                                float *y, int at) {
     if (pass == pass_copy) {
-        _mm512_mask_storeu_ps(y, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, x), m));
+        _mm512_mask_storeu_ps(y + at, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, x + at), m));
     } else {
-        __m512 s = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, y), _mm512_maskz_loadu_ps(lanes, b));
+        __m512 s = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, y + at), _mm512_maskz_loadu_ps(lanes, b + at));
         __mmask16 negative = _mm512_cmp_ps_mask(s, _mm512_setzero_ps(), _CMP_LT_OQ);
-        _mm512_mask_storeu_ps(y, lanes, _mm512_mul_ps(_mm512_mask_mov_ps(s, negative, _mm512_setzero_ps()), m));
+        _mm512_mask_storeu_ps(y + at, lanes, _mm512_mul_ps(_mm512_mask_mov_ps(s, negative, _mm512_setzero_ps()), m));
     }
 }
 
@@ -90,7 +91,7 @@ philox_pass_groups(int pass, int groups, uint32_t key0, uint32_t key1, uint32_t 
             int at = done + 64 * g + 16 * q, left = count - at;
             if (left <= 0) return;
             __mmask16 lanes = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-            pass_vector(pass, lanes, m[q], x + at, b + at, y + at);
+            pass_vector(pass, lanes, m[q], x, b, y, at);
         }
     }
 }

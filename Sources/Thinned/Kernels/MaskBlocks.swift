@@ -10,10 +10,6 @@ protocol MaskBlocks {
     /// What units `4·block ..< 4·block + 4` are multiplied by.
     func multipliers(block: Int) -> SIMD4<Float>
 
-    /// Writes the multipliers of the units of `blocks` into `out[0 ..< 4 · blocks.count]`: many
-    /// blocks in one call, for a kind that draws them faster that way (`DrawnBlocks`).
-    func multipliers(blocks: Range<Int>, into out: UnsafeMutablePointer<Float>)
-
     /// `y[e] ← x[e] · m[e]` for `e` in `0 ..< count` (`x` may be `y`).
     func apply(from x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int)
 
@@ -24,14 +20,15 @@ protocol MaskBlocks {
 }
 
 extension MaskBlocks {
-    /// A block at a time, by `multipliers(block:)`.
+    /// Writes the multipliers of the units of `blocks` into `out[0 ..< 4 · blocks.count]`, a block
+    /// at a time, by `multipliers(block:)`.
     @inline(__always)
-    func multipliers(blocks: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+    private func multipliers(blocks: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         for block in blocks { Lanes.store(multipliers(block: block), out + 4 * (block - blocks.lowerBound)) }
     }
 
-    /// The units of one chunk of the masking loops: 64 Philox blocks, four groups of 16 for the
-    /// AVX-512 path (a row of 784 inputs is three chunks and 16 units).
+    /// The units of one chunk of the generic masking loops (the scale and given kinds; a drawn
+    /// mask draws inside its passes): 64 blocks.
     static var chunkUnits: Int { 256 }
 
     /// Runs `body(chunk, m)` for the chunks of `units` (which starts at a multiple of 4), each at
@@ -60,10 +57,6 @@ extension MaskBlocks {
             thinned_masked_copy(x + chunk.lowerBound, m, y + chunk.lowerBound, Int32(chunk.count))
         }
     }
-
-    /// `x[e] ← x[e] · m[e]` for `e` in `0 ..< count`.
-    @inline(__always)
-    func apply(to x: UnsafeMutablePointer<Float>, count: Int) { apply(from: x, to: x, count: count) }
 
     /// The fused pass, a chunk of multipliers at a time (`CKernels`' pass).
     /// - Complexity: O(units.count).
@@ -108,15 +101,6 @@ struct DrawnBlocks: MaskBlocks {
         let words = stream.block(UInt32(block))
         let keep = SIMD4<UInt32>(words.0, words.1, words.2, words.3) .< SIMD4<UInt32>(repeating: threshold)
         return SIMD4<Float>.zero.replacing(with: SIMD4(repeating: scale), where: keep)
-    }
-
-    /// The same words as `multipliers(block:)`, sixteen blocks per vector where the CPU has AVX-512
-    /// (`CKernels`).
-    @inline(__always)
-    func multipliers(blocks: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        let counter = stream.counter(block: UInt32(blocks.lowerBound))
-        thinned_philox_multipliers(stream.generator.key.0, stream.generator.key.1, counter.0, counter.1, counter.2,
-                                   counter.3, threshold, scale, Int32(blocks.count), out)
     }
 
     /// The masked copy with the multipliers drawn inside the pass (`CKernels`: on AVX-512 they

@@ -30,7 +30,8 @@ enum UnitMask {
         }
     }
 
-    /// The fused hidden-layer pass over the units `units` of a row: `z[e] ← max(z[e] + b[e], 0) · m[e]`.
+    /// The fused hidden-layer pass over the units `units` of a row: `z[e] ← r(z[e] + b[e]) · m[e]` with
+    /// `r(s) = s < 0 ? 0 : s`.
     /// `units` must start at a multiple of 4.
     func applyBiasReLU(to z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>, units: Range<Int>) {
         switch self {
