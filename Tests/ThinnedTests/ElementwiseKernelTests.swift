@@ -4,10 +4,10 @@ import Testing
 
 /// The elementwise passes of `CKernels` (mask_passes.c, dense_passes.c) against the formulas they
 /// state, written out here one element at a time in Swift: every bit, on the dispatched path (the
-/// AVX-512 one where the CPU has it: `thinned_cpu_has_avx512f`, named in every message) and the
-/// portable one, for every length up to 300 — every remainder after the vectors of 16, the bias
-/// gradient's blocks of 64 columns and the passes' groups of 64 and 128 units, and the portable
-/// path's chunks of 256 — and nothing written past the end.
+/// AVX-512 one where the CPU has it: `thinned_cpu_has_avx512f`, named in the messages of the
+/// dispatched kernels' checks) and the portable one, for every length up to 300 — every remainder
+/// after the vectors of 16, the bias gradient's blocks of 64 columns and the passes' groups of 64
+/// and 128 units, and the portable path's chunks of 256 — and nothing written past the end.
 @Suite struct ElementwiseKernelTests {
     static let lengths = Array(0...300) + [784]
     static let path = thinned_cpu_has_avx512f() == 1 ? "AVX-512" : "portable (no AVX-512 here)"

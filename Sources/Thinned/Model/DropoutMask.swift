@@ -77,9 +77,9 @@ public struct DropoutMask: Sendable {
         }
     }
 
-    /// The fused hidden-layer pass: `z[e] ← kept(e) ? r(z[e] + b[e]) · scale : 0` with
-    /// `r(s) = s < 0 ? 0 : s` — bias, ReLU and the next layer's mask in one pass over a row still
-    /// in cache.
+    /// The fused hidden-layer pass: `z[e] ← r(z[e] + b[e]) · m[e]` with `r(s) = s < 0 ? 0 : s` and
+    /// `m[e] = kept(e) ? scale : 0` — bias, ReLU and the next layer's mask in one pass over a row
+    /// still in cache.
     public func applyBiasReLU(to z: UnsafeMutablePointer<Float>, bias b: UnsafePointer<Float>, count: Int) {
         applyBiasReLU(to: z, bias: b, units: 0..<count)
     }
