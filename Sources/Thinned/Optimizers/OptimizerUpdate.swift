@@ -30,36 +30,18 @@ public struct OptimizerUpdate: Sendable {
     /// pointer at the first element it updates or reads, so the gradient may lie apart from the
     /// parameters (a tile in a worker's own buffer).
     ///
-    /// Eight lanes at a time, then one at a time: the same IEEE operations in the same order for
-    /// every element, so the bits do not depend on where a range starts.
+    /// Sixteen lanes at a time where the CPU has AVX-512, then one at a time (`CKernels`,
+    /// optimizer_updates.h): the same IEEE operations in the same order for every element, so the
+    /// bits depend neither on where a range starts nor on the CPU.
     /// - Complexity: O(count); memory-bound (Adam reads and writes θ, m and v).
     public func apply(count: Int, theta: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>,
                       first: UnsafeMutablePointer<Float>?, second: UnsafeMutablePointer<Float>?) {
-        let range = 0..<count
         switch kind {
         case .sgd:
-            let rate = learningRate
-            var j = range.lowerBound
-            while j + Lanes.width <= range.upperBound {
-                Lanes.store(Lanes.load(theta + j) - rate * Lanes.load(gradient + j), theta + j)
-                j += Lanes.width
-            }
-            for j in j..<range.upperBound { theta[j] -= rate * gradient[j] }
+            thinned_sgd_update(count, theta, gradient, learningRate)
         case .momentum:
-            let v = first!, mu = momentum, rate = learningRate
-            var j = range.lowerBound
-            while j + Lanes.width <= range.upperBound {
-                let vj = mu * Lanes.load(v + j) + Lanes.load(gradient + j)
-                Lanes.store(vj, v + j)
-                Lanes.store(Lanes.load(theta + j) - rate * vj, theta + j)
-                j += Lanes.width
-            }
-            for j in j..<range.upperBound {
-                v[j] = mu * v[j] + gradient[j]
-                theta[j] -= rate * v[j]
-            }
+            thinned_momentum_update(count, theta, gradient, first!, momentum, learningRate)
         case .adam:
-            // In C: AVX-512 where the CPU has it, the same IEEE operations in the same order either way.
             thinned_adam_update(count, theta, gradient, first!, second!, beta1, 1 - beta1, beta2, 1 - beta2, stepSize,
                                 inverseRootCorrection2, epsilon)
         }

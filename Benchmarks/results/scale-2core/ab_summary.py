@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Sums up the alternating rounds of run.sh: per binary, batch and worker count, the median of the
-runs' roofline fractions [range], runs at the issue's target, and the medians of the phases'
-fractions and of the step; the digests, which must agree; and each round's new step over its base
-step (the two ran back to back). Run from this folder: python3 summarize.py"""
+"""Sums up the alternating rounds of ab.sh in subfolder NAME: per binary, batch and worker count,
+the median of the runs' roofline fractions [range], runs at the issue's target, and the medians of
+the phases' fractions and of the step; the digests, which must agree; and each round's new step
+over its base step (the two ran back to back). Run from this folder: python3 ab_summary.py NAME"""
 import glob, os, statistics as st, sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 from scale_output import TARGET, read
+
+os.chdir(sys.argv[1])
 
 rounds = sorted(int(p[4:-4]) for p in glob.glob('new-*.txt'))
 runs = {(side, n): read(f'{side}-{n}.txt') for side in ('base', 'new') for n in rounds}
