@@ -22,6 +22,18 @@ extension ScaleTable {
                 + "parallelism T₁/T∞ \(Format.fixed(w.parallelism, 2)); burdened span \(ms(w.burdenedSpanSeconds)) ms, "
                 + "burdened parallelism \(Format.fixed(w.burdenedParallelism, 2)); from the typical tasks (each task's "
                 + "median over the steps) span \(ms(w.typicalSpanSeconds)) ms, parallelism \(Format.fixed(w.typicalParallelism, 2))",
+        ]
+        if let stalls = w.hostStalls, let lost = w.stallSecondsPerStep {
+            let meets = stalls.expected(in: w.workSeconds).count
+            lines.append("  host stalls (\(stalls.workers) worker\(stalls.workers == 1 ? "" : "s") reading the clock for "
+                         + "\(Format.fixed(stalls.probedSeconds / Double(max(1, stalls.workers)), 1)) s each, gaps over "
+                         + "\(us(stalls.thresholdSeconds)) µs): \(Format.fixed(stalls.perSecond, 0)) per second, "
+                         + "\(us(stalls.meanSeconds)) µs mean, longest \(us(stalls.longestSeconds)) µs, "
+                         + "\(Format.fixed(stalls.fraction * 100, 2)) % of the time; a step's work meets about "
+                         + "\(Format.fixed(meets, 1)) (\(us(lost)) µs), which the span takes where they land in a phase's "
+                         + "longest task (span − typical span: \(us(w.spanSeconds - w.typicalSpanSeconds)) µs)")
+        }
+        lines += [
             "  join cost c(P, d): the fork–join time no task covers, P tasks of d each, median, µs: \(measuredJoins); beyond: \(model)",
             "       P  c(P,0) µs  join µs  lower ms  upper ms  burdened ms  replay T_P ms  effic.  burdened par.   κ(P)  replay×κ ms  effic."
                 + "  measured ms   error  error×κ  work at P ms  own replay ms  join in steps µs  preempted/step",

@@ -221,4 +221,45 @@ import Testing
         // Burdened span on 1 worker: the longest tasks 3 and 4 cost 0.3 + 0.4.
         #expect(abs(w.burdenedSpanSeconds - 10.7) < Self.tolerance)
     }
+
+    /// A probe over a scripted clock (nanoseconds): gaps of 10 and 30 µs are stalls, gaps of
+    /// exactly the 5 µs threshold are not, and the probe stops at the first reading 50 µs past
+    /// its start (50.4 µs probed).
+    @Test func hostStallsOfAScriptedClock() {
+        let readings: [UInt64] = [1_000, 1_100, 1_200, 11_200, 11_300, 41_300, 41_400, 46_400, 51_400, 99_000]
+        var next = 0
+        let stalls = HostStalls.probe(seconds: 50e-6, thresholdSeconds: 5e-6) {
+            defer { next += 1 }
+            return readings[next]
+        }
+        #expect(next == 9, "read up to 51 400, not past it")
+        #expect(stalls.workers == 1 && stalls.count == 2)
+        #expect(abs(stalls.probedSeconds - 50.4e-6) < Self.tolerance)
+        #expect(abs(stalls.stalledSeconds - 40e-6) < Self.tolerance && abs(stalls.longestSeconds - 30e-6) < Self.tolerance)
+        #expect(abs(stalls.meanSeconds - 20e-6) < Self.tolerance)
+        #expect(abs(stalls.perSecond - 2 / 50.4e-6) < 1e-6 && abs(stalls.fraction - 40 / 50.4) < Self.tolerance)
+        // Two such workers: twice the stalls in twice the time, the same rates.
+        let both = HostStalls.combined([stalls, stalls])
+        #expect(both.workers == 2 && both.count == 4 && both.longestSeconds == stalls.longestSeconds)
+        #expect(abs(both.perSecond - stalls.perSecond) < 1e-6 && abs(both.fraction - stalls.fraction) < Self.tolerance)
+        let perStep = both.expected(in: 1e-3)
+        #expect(abs(perStep.count - 2 / 50.4e-3) < 1e-9 && abs(perStep.seconds - 40 / 50.4 * 1e-3) < Self.tolerance)
+    }
+
+    /// The analysis carries the base pool's stalls and charges them to its work T₁: 19 s of
+    /// work at 1 % of the time stalled is 0.19 s a step.
+    @Test func workSpanChargesTheHostStallsToTheWork() throws {
+        let log = TaskLog(phaseTasks: [5, 1], taskSeconds: [3, 3, 2, 2, 2, 4], taskStartSeconds: [0, 0, 3, 3, 5, 0],
+                          forkJoinSeconds: [12.5, 4.5], stepSeconds: [20])
+        let joins = JoinCost(points: [.init(workers: 1, taskSeconds: 0, seconds: 0.5)])
+        let stalls = HostStalls(workers: 1, probedSeconds: 2, thresholdSeconds: 5e-6, count: 100, stalledSeconds: 0.02,
+                                longestSeconds: 1e-3)
+        let w = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 1, base: log, joinCost: joins, predict: [],
+                                              measured: [], hostStalls: stalls))
+        #expect(w.hostStalls == stalls)
+        #expect(abs(try #require(w.stallSecondsPerStep) - 0.19) < Self.tolerance)
+        let without = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 1, base: log, joinCost: joins,
+                                                    predict: [], measured: []))
+        #expect(without.hostStalls == nil && without.stallSecondsPerStep == nil)
+    }
 }

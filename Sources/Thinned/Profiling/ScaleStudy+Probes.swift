@@ -20,9 +20,9 @@ extension ScaleStudy {
                                                                     memoryBytes: MemoryBandwidth.physicalMemoryBytes)
     }
 
-    /// What a study measures on each pool besides the step: the fork–join cost (`JoinCost`) and the
-    /// workers' contention on the step's products (every pool), and the triad bandwidth (once per
-    /// bind policy and worker count, whatever the batch).
+    /// What a study measures on each pool besides the step: the fork–join cost (`JoinCost`), the
+    /// workers' contention on the step's products and the host's stalls (every pool), and the
+    /// triad bandwidth (once per bind policy and worker count, whatever the batch).
     struct Probes {
         let elements: Int
         let bandwidthRepetitions: Int
@@ -35,35 +35,48 @@ extension ScaleStudy {
             bandwidthRepetitions = study.bandwidthRepetitions
         }
 
+        /// What `measure` measured on one pool.
+        struct Measured {
+            let join: [JoinCost.Point]
+            let contention: CoreContention
+            let stalls: HostStalls
+            let bandwidth: MemoryBandwidth?
+        }
+
         /// The join cost, the contention on the step's products (`model` at the batch of
-        /// `roofline`, whose single-thread rate it gives) and the bandwidth of `pool`, started for
-        /// `bind`: the bandwidth measured now if this policy and worker count have none yet. The
-        /// calling thread, worker 0, is bound to its place meanwhile, as during the steps.
-        mutating func measure(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline)
-            -> (join: [JoinCost.Point], contention: CoreContention, bandwidth: MemoryBandwidth?)
-        {
+        /// `roofline`, whose single-thread rate it gives), the host's stalls and the bandwidth of
+        /// `pool`, started for `bind`: the bandwidth measured now if this policy and worker count
+        /// have none yet. The calling thread, worker 0, is bound to its place meanwhile, as during
+        /// the steps.
+        mutating func measure(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline) -> Measured {
             pool.pinningCaller { measurePinned(pool: pool, bind: bind, model: model, roofline: roofline) }
         }
 
         private mutating func measurePinned(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline)
-            -> (join: [JoinCost.Point], contention: CoreContention, bandwidth: MemoryBandwidth?)
+            -> Measured
         {
             let join = JoinCost.measure(on: pool)
             // About 40 ms of products per worker and round.
             let pass = roofline.flopsPerSample * Double(roofline.batch) / (roofline.gigaflopsPerCore * 1e9)
             let contention = CoreContention.measure(model: model, batch: roofline.batch, pool: pool,
                                                     passes: max(1, Int((0.04 / pass).rounded())))
+            let stalls = HostStalls.measure(on: pool)
+            return Measured(join: join, contention: contention, stalls: stalls, bandwidth: bandwidth(pool: pool, bind: bind))
+        }
+
+        /// The bandwidth of `bind` and `pool`'s worker count: as measured before, else now.
+        private mutating func bandwidth(pool: WorkerPool, bind: BindPolicy) -> MemoryBandwidth? {
             if let known = bandwidths.first(where: { $0.bind == bind && $0.bandwidth.workers == pool.count }) {
-                return (join, contention, known.bandwidth)
+                return known.bandwidth
             }
             let key = "\(bind.rawValue) \(pool.count)"
-            guard !refused.contains(key) else { return (join, contention, nil) }
+            guard !refused.contains(key) else { return nil }
             guard let bandwidth = MemoryBandwidth.measure(on: pool, elements: elements, repetitions: bandwidthRepetitions) else {
                 refused.insert(key)
-                return (join, contention, nil)
+                return nil
             }
             bandwidths.append(BandwidthPoint(bind: bind, bandwidth: bandwidth))
-            return (join, contention, bandwidth)
+            return bandwidth
         }
     }
 
@@ -89,15 +102,15 @@ extension ScaleStudy {
         private var joins: [JoinCost.Point] = []
         private var contention: [CoreContention] = []
         private var preemptions: [Int: Double] = [:]
+        private var stalls: [Int: HostStalls] = [:]
         private var measured: [(workers: Int, seconds: Double, log: TaskLog)] = []
 
-        /// Records a measured worker count: its median step, its task log, its join cost, its
-        /// contention.
-        mutating func add(workers: Int, medianSeconds: Double, log: TaskLog, join: [JoinCost.Point], contention: CoreContention,
-                          preemptionsPerStep: Double?) {
-            joins += join
+        /// Records a measured worker count: its median step, its task log, and its probes.
+        mutating func add(workers: Int, medianSeconds: Double, log: TaskLog, probe: Probes.Measured, preemptionsPerStep: Double?) {
+            joins += probe.join
             preemptions[workers] = preemptionsPerStep
-            if contention.workers > 1 { self.contention.append(contention) }
+            stalls[workers] = probe.stalls
+            if probe.contention.workers > 1 { contention.append(probe.contention) }
             measured.append((workers, medianSeconds, log))
         }
 
@@ -107,7 +120,7 @@ extension ScaleStudy {
             guard let base = measured.min(by: { $0.workers < $1.workers }) else { return nil }
             return WorkSpan.analyze(batch: batch, bind: bind, baseWorkers: base.workers, base: base.log,
                                     joinCost: JoinCost(points: joins), contention: contention, predict: predict,
-                                    measured: measured, preemptionsPerStep: preemptions)
+                                    measured: measured, preemptionsPerStep: preemptions, hostStalls: stalls[base.workers])
         }
     }
 }

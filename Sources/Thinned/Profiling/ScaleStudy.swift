@@ -249,7 +249,7 @@ public struct ScaleStudy: Sendable {
                     onRow(row)
                     guard let start, let probe else { continue }
                     let preemptions = Self.preemptions(of: start.pool).flatMap { after in preempted.map { after - $0 } }
-                    logs.add(workers: count, medianSeconds: median, log: log!, join: probe.join, contention: probe.contention,
+                    logs.add(workers: count, medianSeconds: median, log: log!, probe: probe,
                              preemptionsPerStep: preemptions.map { Double($0) / Double(times.count) })
                     if !traffic.isEmpty {
                         let roofs = PhaseRoofs.evaluate(

@@ -18,6 +18,9 @@ import Parallel
 /// steps, the longest of those per phase, summed with the median serial time (`typicalSpanSeconds`).
 /// Cilkview counts instructions, which no stall changes; this is the timing analogue. A task that
 /// is slow in every step (a cold block of weights) stays slow in its median.
+/// How much of the span the host's stalls account for is measured apart, on the base pool
+/// (`HostStalls`): a step's work meets about (stalls per second) × T₁ of them, and each one that
+/// lands in a phase's longest task lengthens the span by itself.
 ///
 /// For each P: the greedy (Brent) bounds max(T₁/P, T∞) ≤ T_P ≤ T₁/P + T∞ of the overhead-free dag;
 /// a *replay*, each phase's measured tasks list-scheduled on P workers (`ListSchedule`), plus each
@@ -71,6 +74,11 @@ public struct WorkSpan: Sendable, Codable {
     public let predictions: [Prediction]
     /// Each fork–join of the base pool's step, in order: where the work and the span come from.
     public let forkJoins: [ForkJoin]
+    /// The host's stalls measured on the base pool, where they were.
+    public let hostStalls: HostStalls?
+    /// The time the host's stalls take from a step's work T₁ (`HostStalls.expected`), in seconds;
+    /// nil without `hostStalls`.
+    public var stallSecondsPerStep: Double? { hostStalls?.expected(in: workSeconds).seconds }
 
     /// One fork–join of a step, medians over the steps.
     public struct ForkJoin: Sendable, Codable {
@@ -143,13 +151,13 @@ public struct WorkSpan: Sendable, Codable {
 
     /// The analysis of the base pool's `base` log with join costs `joinCost` and contention
     /// `contention`, predicting `predict` and every count of `measured` (each with its median
-    /// step and its own log, and its workers' preemptions per step where counted); nil when the
-    /// base log has no step or a span of 0.
+    /// step and its own log, and its workers' preemptions per step where counted), with the base
+    /// pool's `hostStalls` where measured; nil when the base log has no step or a span of 0.
     /// - Complexity: O(steps · tasks per step · log P) per predicted P.
     public static func analyze(batch: Int, bind: BindPolicy, baseWorkers: Int, base: TaskLog, joinCost: JoinCost,
                                contention: [CoreContention] = [], predict: [Int],
                                measured: [(workers: Int, seconds: Double, log: TaskLog)],
-                               preemptionsPerStep: [Int: Double] = [:]) -> WorkSpan? {
+                               preemptionsPerStep: [Int: Double] = [:], hostStalls: HostStalls? = nil) -> WorkSpan? {
         guard base.steps > 0, base.tasksPerStep > 0 else { return nil }
         let steps = 0..<base.steps
         let phases = base.phaseTasks.indices.filter { base.phaseTasks[$0] > 0 }
@@ -247,6 +255,6 @@ public struct WorkSpan: Sendable, Codable {
                         spanSeconds: span, parallelism: work / span, typicalSpanSeconds: typicalSpan,
                         typicalParallelism: work / typicalSpan, burdenedSpanSeconds: burdenedSpan,
                         burdenedParallelism: work / burdenedSpan, joinCost: joinCost, contention: contention,
-                        predictions: predictions, forkJoins: forkJoins)
+                        predictions: predictions, forkJoins: forkJoins, hostStalls: hostStalls)
     }
 }
