@@ -72,20 +72,23 @@ __attribute__((target("avx512f"))) static long momentum_wide(long count, float *
 
 int thinned_sgd_update_avx512(long count, float *theta, const float *gradient, float rate) {
     if (!thinned_cpu_has_avx512f()) return 0;
+    // The portable path only for a remainder: no pointer arithmetic on the NULL of an empty range.
     long done = sgd_wide(count, theta, gradient, rate);
-    thinned_sgd_update_portable(count - done, theta + done, gradient + done, rate);
+    if (done < count) thinned_sgd_update_portable(count - done, theta + done, gradient + done, rate);
     return 1;
 }
 
 void thinned_sgd_update(long count, float *theta, const float *gradient, float rate) {
-    if (!thinned_sgd_update_avx512(count, theta, gradient, rate)) thinned_sgd_update_portable(count, theta, gradient, rate);
+    if (!thinned_sgd_update_avx512(count, theta, gradient, rate))
+        thinned_sgd_update_portable(count, theta, gradient, rate);
 }
 
 int thinned_momentum_update_avx512(long count, float *theta, const float *gradient, float *velocity, float mu,
                                    float rate) {
     if (!thinned_cpu_has_avx512f()) return 0;
     long done = momentum_wide(count, theta, gradient, velocity, mu, rate);
-    thinned_momentum_update_portable(count - done, theta + done, gradient + done, velocity + done, mu, rate);
+    if (done < count)
+        thinned_momentum_update_portable(count - done, theta + done, gradient + done, velocity + done, mu, rate);
     return 1;
 }
 
@@ -117,8 +120,9 @@ int thinned_adam_update_avx512(long count, float *theta, const float *gradient, 
                                float c1, float b2, float c2, float size, float root, float eps) {
     if (!thinned_cpu_has_avx512f()) return 0;
     long done = adam_wide(count, theta, gradient, m, v, b1, c1, b2, c2, size, root, eps);
-    thinned_adam_update_portable(count - done, theta + done, gradient + done, m + done, v + done, b1, c1, b2, c2, size,
-                                 root, eps);
+    if (done < count)
+        thinned_adam_update_portable(count - done, theta + done, gradient + done, m + done, v + done, b1, c1, b2, c2,
+                                     size, root, eps);
     return 1;
 }
 
@@ -126,8 +130,9 @@ void thinned_adam_update(long count, float *theta, const float *gradient, float 
                          float b2, float c2, float size, float root, float eps) {
     long done = thinned_cpu_has_avx512f()
         ? adam_wide(count, theta, gradient, m, v, b1, c1, b2, c2, size, root, eps) : 0;
-    thinned_adam_update_portable(count - done, theta + done, gradient + done, m + done, v + done, b1, c1, b2, c2, size,
-                                 root, eps);
+    if (done < count)
+        thinned_adam_update_portable(count - done, theta + done, gradient + done, m + done, v + done, b1, c1, b2, c2,
+                                     size, root, eps);
 }
 
 #else

@@ -55,7 +55,7 @@ struct ScaleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A folder with the four IDX files, or 'synthetic' (the data does not change the arithmetic).", valueName: "dir"))
     var data: String = "synthetic"
 
-    @Option(help: ArgumentHelp("Folder for scale.csv, scale.json and scale.svg (created if missing).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Folder for scale.csv, scale-predictions.csv, scale.json and scale.svg (created if missing).", valueName: "dir"))
     var out: String = "scale-report"
 
     @Flag(help: "Allow more workers than places.")

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import Testing
 @testable import Thinned
 
@@ -89,5 +90,51 @@ import Testing
             #expect(Self.bits(v) == Self.bits(expectedV), "\(name): v")
         }
         if !wide { #expect(!Self.hasAVX512 && Self.bits(t.2) == Self.bits(theta)) }
+    }
+
+    /// `OptimizerUpdate.apply` over a range that starts inside the buffers, for each rule, against
+    /// the rule written out (DESIGN.md) with μ and ρ distinct, at step 3: the wrapper passes each
+    /// hyper-parameter to its place, updates exactly the range, and leaves the rest alone.
+    @Test(arguments: [OptimizerKind.sgd, .momentum, .adam])
+    func theUpdateAppliesItsRuleToItsRange(kind: OptimizerKind) {
+        var configuration = OptimizerConfiguration(kind: kind, learningRate: 0.05)
+        configuration.momentum = 0.7
+        let step = 3, count = 70, range = 5..<61
+        let update = configuration.update(step: step)
+        let theta = Self.values(count, seed: 11), gradient = Self.values(count, seed: 12, zeros: true)
+        let first = Self.values(count, seed: 13), second = Self.values(count, seed: 14).map(abs)
+        var expectedTheta = theta, expectedFirst = first, expectedSecond = second
+        let rate = configuration.learningRate, mu = configuration.momentum
+        let b1 = configuration.beta1, b2 = configuration.beta2, eps = configuration.epsilon
+        let size = Float(Double(rate) / (1 - pow(Double(b1), Double(step))))
+        let root = Float(1 / (1 - pow(Double(b2), Double(step))).squareRoot())
+        for j in range {
+            let g = gradient[j]
+            switch kind {
+            case .sgd:
+                expectedTheta[j] = theta[j] - rate * g
+            case .momentum:
+                expectedFirst[j] = mu * first[j] + g
+                expectedTheta[j] = theta[j] - rate * expectedFirst[j]
+            case .adam:
+                expectedFirst[j] = b1 * first[j] + (1 - b1) * g
+                expectedSecond[j] = b2 * second[j] + (1 - b2) * g * g
+                expectedTheta[j] = theta[j] - size * expectedFirst[j] / (expectedSecond[j].squareRoot() * root + eps)
+            }
+        }
+        var t = theta, m = first, v = second
+        t.withUnsafeMutableBufferPointer { t in
+            m.withUnsafeMutableBufferPointer { m in
+                v.withUnsafeMutableBufferPointer { v in
+                    gradient.withUnsafeBufferPointer { g in
+                        update.apply(range, theta: t.baseAddress!, gradient: g.baseAddress!, first: kind == .sgd ? nil : m.baseAddress!,
+                                     second: kind == .adam ? v.baseAddress! : nil)
+                    }
+                }
+            }
+        }
+        #expect(Self.bits(t) == Self.bits(expectedTheta), "\(kind): θ")
+        #expect(Self.bits(m) == Self.bits(expectedFirst), "\(kind): the momentum buffer or m")
+        #expect(Self.bits(v) == Self.bits(expectedSecond), "\(kind): v")
     }
 }

@@ -222,28 +222,32 @@ import Testing
         #expect(abs(w.burdenedSpanSeconds - 10.7) < Self.tolerance)
     }
 
-    /// A probe over a scripted clock (nanoseconds): gaps of 10 and 30 µs are stalls, gaps of
-    /// exactly the 5 µs threshold are not, and the probe stops at the first reading 50 µs past
-    /// its start (50.4 µs probed).
+    /// A probe over a scripted clock (nanoseconds): gaps of 30 and then 10 µs are stalls (the
+    /// longest is the first), a reading that steps back counts no gap, gaps of exactly the 5 µs
+    /// threshold are not stalls, and the probe stops at the first reading 50 µs past its start
+    /// (50.2 µs probed). Combined with another worker's probe, the counts and times add up and
+    /// the longest stall is the longer of the two.
     @Test func hostStallsOfAScriptedClock() {
-        let readings: [UInt64] = [1_000, 1_100, 1_200, 11_200, 11_300, 41_300, 41_400, 46_400, 51_400, 99_000]
+        let readings: [UInt64] = [1_000, 1_100, 31_100, 31_200, 41_200, 41_100, 46_200, 51_200, 99_000]
         var next = 0
         let stalls = HostStalls.probe(seconds: 50e-6, thresholdSeconds: 5e-6) {
             defer { next += 1 }
             return readings[next]
         }
-        #expect(next == 9, "read up to 51 400, not past it")
+        #expect(next == 8, "read up to 51 200, not past it")
         #expect(stalls.workers == 1 && stalls.count == 2)
-        #expect(abs(stalls.probedSeconds - 50.4e-6) < Self.tolerance)
+        #expect(abs(stalls.probedSeconds - 50.2e-6) < Self.tolerance)
         #expect(abs(stalls.stalledSeconds - 40e-6) < Self.tolerance && abs(stalls.longestSeconds - 30e-6) < Self.tolerance)
         #expect(abs(stalls.meanSeconds - 20e-6) < Self.tolerance)
-        #expect(abs(stalls.perSecond - 2 / 50.4e-6) < 1e-6 && abs(stalls.fraction - 40 / 50.4) < Self.tolerance)
-        // Two such workers: twice the stalls in twice the time, the same rates.
-        let both = HostStalls.combined([stalls, stalls])
-        #expect(both.workers == 2 && both.count == 4 && both.longestSeconds == stalls.longestSeconds)
-        #expect(abs(both.perSecond - stalls.perSecond) < 1e-6 && abs(both.fraction - stalls.fraction) < Self.tolerance)
+        #expect(abs(stalls.perSecond - 2 / 50.2e-6) < 1e-6 && abs(stalls.fraction - 40 / 50.2) < Self.tolerance)
+        let other = HostStalls(workers: 1, probedSeconds: 100e-6, thresholdSeconds: 5e-6, count: 1, stalledSeconds: 50e-6,
+                               longestSeconds: 50e-6)
+        let both = HostStalls.combined([stalls, other])
+        #expect(both.workers == 2 && both.count == 3 && both.longestSeconds == 50e-6)
+        #expect(abs(both.probedSeconds - 150.2e-6) < Self.tolerance && abs(both.stalledSeconds - 90e-6) < Self.tolerance)
+        #expect(abs(both.perSecond - 3 / 150.2e-6) < 1e-6 && abs(both.fraction - 90 / 150.2) < Self.tolerance)
         let perStep = both.expected(in: 1e-3)
-        #expect(abs(perStep.count - 2 / 50.4e-3) < 1e-9 && abs(perStep.seconds - 40 / 50.4 * 1e-3) < Self.tolerance)
+        #expect(abs(perStep.count - 3 / 150.2e-3) < 1e-9 && abs(perStep.seconds - 90 / 150.2 * 1e-3) < Self.tolerance)
     }
 
     /// The analysis carries the base pool's stalls and charges them to its work T₁: 19 s of

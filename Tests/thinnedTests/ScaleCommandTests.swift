@@ -106,8 +106,41 @@ import Thinned
 
         let predicted = try String(contentsOfFile: out + "/scale-predictions.csv", encoding: .utf8).split(separator: "\n")
         #expect(predicted.count == 5 && predicted[0].hasPrefix("batch,bind,base_workers,workers,work_ms,span_ms,parallelism"))
+
+        // The host's stalls, probed on the base pool (1 worker, 0.2 s): printed, in scale.json,
+        // and in every row of scale-predictions.csv as the rates and the per-step time they imply.
+        #expect(result.stdout.contains("host stalls (1 worker reading the clock for 0.2 s each, gaps over 5.0 µs): "))
+        let stalls = try #require(w["hostStalls"] as? [String: Any])
+        let probed = try #require(stalls["probedSeconds"] as? Double), count = try #require(stalls["count"] as? Int)
+        let stalled = try #require(stalls["stalledSeconds"] as? Double)
+        #expect(stalls["workers"] as? Int == 1 && probed >= 0.2 && probed < 1 && stalled >= 0 && stalled < probed)
+        let table = predicted.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = table[0]
+        #expect(table.allSatisfy { $0.count == header.count })
+        let perSecond = try #require(header.firstIndex(of: "host_stalls_per_second"))
+        let mean = try #require(header.firstIndex(of: "host_stall_mean_us")), perStep = try #require(header.firstIndex(of: "stall_us_per_step"))
+        for row in table.dropFirst() {
+            // Each as written: one, two and two decimals.
+            #expect(abs(Double(row[perSecond])! - Double(count) / probed) <= 0.05 + 1e-9, "\(row)")
+            #expect(abs(Double(row[mean])! - (count > 0 ? stalled / Double(count) * 1e6 : 0)) <= 0.005 + 1e-9, "\(row)")
+            #expect(abs(Double(row[perStep])! - stalled / probed * work * 1e6) <= 0.005 + 1e-9, "\(row)")
+        }
         let svg = try String(contentsOfFile: out + "/scale.svg", encoding: .utf8)
         #expect(svg.contains("Measured and predicted speedup (work/span)") && svg.contains("<polygon"))
+    }
+
+    /// A base pool with more workers than places is not probed for stalls: its gaps would be its
+    /// own workers taking turns.
+    @Test func noStallProbeOnAnOversubscribedPool() throws {
+        let cores = try Topology().places(.cores).count
+        let out = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try ThinnedBinary.run(Self.small + ["--threads", "\(cores + 1)", "--batch", "32", "--oversubscribe", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("work/span, batch 32") && !result.stdout.contains("host stalls"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/scale.json"))) as? [String: Any])
+        let w = try #require(((json["report"] as? [String: Any])?["workSpans"] as? [[String: Any]])?.first)
+        #expect(w["hostStalls"] == nil && w["baseWorkers"] as? Int == cores + 1)
     }
 
     /// `--executor pool,dispatch`: the same step on GCD's threads, side by side with the pool,

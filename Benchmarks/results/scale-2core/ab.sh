@@ -4,10 +4,14 @@
 #   BASE=… NEW=… Benchmarks/results/scale-2core/ab.sh NAME      (FIRST and ROUNDS number the rounds)
 # each round `thinned scale --threads 1,2 --batch 100,1000 --repeat 5` of BASE, then of NEW. Each
 # command alone unsets the OpenBLAS variables that force the old kernel. `python3 ab_summary.py
-# NAME` (from this folder) sums the rounds up. It ran passes-ab (b64aabd against 20cc350, the
+# NAME` sums the rounds up. It ran passes-ab (b64aabd against 20cc350, the
 # elementwise passes in C) and updates-ab (ff4ced4 against the optimizers' updates in C).
 set -u
-name=${1:?usage: BASE=binary NEW=binary ab.sh NAME (a subfolder of Benchmarks/results/scale-2core)}
+usage="usage: BASE=binary NEW=binary ab.sh NAME (a subfolder of Benchmarks/results/scale-2core)"
+name=${1:?$usage}
+for bin in "${BASE:?$usage}" "${NEW:?$usage}"; do
+  [ -x "$bin" ] || { echo "ab.sh: $bin is not an executable binary" >&2; exit 1; }
+done
 here=Benchmarks/results/scale-2core/$name
 mkdir -p "$here"
 first=${FIRST:-1} rounds=${ROUNDS:-6}

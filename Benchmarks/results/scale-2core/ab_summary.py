@@ -2,12 +2,15 @@
 """Sums up the alternating rounds of ab.sh in subfolder NAME: per binary, batch and worker count,
 the median of the runs' roofline fractions [range], runs at the issue's target, and the medians of
 the phases' fractions and of the step; the digests, which must agree; and each round's new step
-over its base step (the two ran back to back). Run from this folder: python3 ab_summary.py NAME"""
+over its base step (the two ran back to back). Run from anywhere:
+python3 Benchmarks/results/scale-2core/ab_summary.py NAME"""
 import glob, os, statistics as st, sys
 
 from scale_output import TARGET, read
 
-os.chdir(sys.argv[1])
+if len(sys.argv) != 2:
+    sys.exit('usage: ab_summary.py NAME (a subfolder of Benchmarks/results/scale-2core written by ab.sh)')
+os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), sys.argv[1]))
 
 rounds = sorted(int(p[4:-4]) for p in glob.glob('new-*.txt'))
 runs = {(side, n): read(f'{side}-{n}.txt') for side in ('base', 'new') for n in rounds}
@@ -26,6 +29,6 @@ for side in ('base', 'new'):
 for batch in (100, 1000):
     for threads in (1, 2):
         ratios = [runs[('new', n)][0][(threads, batch)]['step'] / runs[('base', n)][0][(threads, batch)]['step'] for n in rounds]
-        q = st.quantiles(ratios, n=4)
+        q = st.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
         print(f"W{1 if batch == 100 else 2} {threads} worker(s): new step / base step, median {st.median(ratios):.3f} "
               f"(quartiles {q[0]:.3f}-{q[2]:.3f}), new faster in {sum(r < 1 for r in ratios)} of {len(ratios)} rounds")

@@ -8,13 +8,15 @@ import Parallel
 /// about the stalls a step meets, while the typical span leaves them out.
 ///
 /// Measured the way `sysjitter` and similar tools do it: each worker of a pool reads the clock
-/// in a tight loop, all at once, for a fixed time; a gap between two readings longer than
-/// `thresholdSeconds` (200 times what a reading costs) is a stall. The loop touches no memory,
-/// so the stalls are the host's, not cache misses of ours.
+/// in a tight loop for a fixed time, the workers side by side (each from when its job reaches
+/// it); a gap between two readings longer than `thresholdSeconds` (200 times what a reading
+/// costs) is a stall. The loop touches no memory, so the stalls are not cache misses of ours.
+/// On a pool with more workers than places they would be our own workers taking turns, so
+/// `thinned scale` does not probe such a pool.
 public struct HostStalls: Sendable, Codable, Equatable {
     /// The workers that probed at once.
     public let workers: Int
-    /// How long each worker probed, in seconds (summed over the workers).
+    /// The time probed, summed over the workers, in seconds.
     public let probedSeconds: Double
     /// The shortest gap counted as a stall, in seconds.
     public let thresholdSeconds: Double
@@ -59,7 +61,7 @@ public struct HostStalls: Sendable, Codable, Equatable {
                    longestSeconds: parts.map(\.longestSeconds).max() ?? 0)
     }
 
-    /// Probes every worker of `pool` at once for `seconds` (`probe`).
+    /// Probes every worker of `pool`, side by side, for `seconds` each (`probe`).
     public static func measure(on pool: WorkerPool, seconds: Double = 0.2,
                                thresholdSeconds: Double = defaultThresholdSeconds) -> HostStalls {
         combined(pool.map { _ in probe(seconds: seconds, thresholdSeconds: thresholdSeconds) })
@@ -70,13 +72,16 @@ public struct HostStalls: Sendable, Codable, Equatable {
     /// stall-free probe of 0.2 s takes some 8 million).
     public static func probe(seconds: Double, thresholdSeconds: Double = defaultThresholdSeconds,
                              clock: () -> UInt64 = Clock.nanoseconds) -> HostStalls {
+        precondition(seconds > 0 && seconds.isFinite && thresholdSeconds > 0 && thresholdSeconds.isFinite,
+                     "HostStalls.probe: \(seconds) s with a threshold of \(thresholdSeconds) s")
         let threshold = UInt64(thresholdSeconds * 1e9), length = UInt64(seconds * 1e9)
         var count = 0, stalled: UInt64 = 0, longest: UInt64 = 0
         let start = clock()
         var previous = start
-        while previous &- start < length {
-            let now = clock()
-            let gap = now &- previous
+        while previous - start < length {
+            // A clock that stepped back (not the monotonic one) counts no gap.
+            let now = max(clock(), previous)
+            let gap = now - previous
             if gap > threshold {
                 count += 1
                 stalled += gap
@@ -84,7 +89,7 @@ public struct HostStalls: Sendable, Codable, Equatable {
             }
             previous = now
         }
-        return HostStalls(workers: 1, probedSeconds: Double(previous &- start) * 1e-9, thresholdSeconds: thresholdSeconds,
+        return HostStalls(workers: 1, probedSeconds: Double(previous - start) * 1e-9, thresholdSeconds: thresholdSeconds,
                           count: count, stalledSeconds: Double(stalled) * 1e-9, longestSeconds: Double(longest) * 1e-9)
     }
 }

@@ -20,9 +20,10 @@ extension ScaleStudy {
                                                                     memoryBytes: MemoryBandwidth.physicalMemoryBytes)
     }
 
-    /// What a study measures on each pool besides the step: the fork–join cost (`JoinCost`), the
-    /// workers' contention on the step's products and the host's stalls (every pool), and the
-    /// triad bandwidth (once per bind policy and worker count, whatever the batch).
+    /// What a study measures on each pool besides the step: the fork–join cost (`JoinCost`) and the
+    /// workers' contention on the step's products (every pool), the host's stalls (each series'
+    /// base pool, whose tasks give the span), and the triad bandwidth (once per bind policy and
+    /// worker count, whatever the batch).
     struct Probes {
         let elements: Int
         let bandwidthRepetitions: Int
@@ -39,28 +40,30 @@ extension ScaleStudy {
         struct Measured {
             let join: [JoinCost.Point]
             let contention: CoreContention
-            let stalls: HostStalls
+            /// nil where not asked for, or on a pool with more workers than places (whose gaps
+            /// would be our own workers taking turns).
+            let stalls: HostStalls?
             let bandwidth: MemoryBandwidth?
         }
 
         /// The join cost, the contention on the step's products (`model` at the batch of
-        /// `roofline`, whose single-thread rate it gives), the host's stalls and the bandwidth of
-        /// `pool`, started for `bind`: the bandwidth measured now if this policy and worker count
-        /// have none yet. The calling thread, worker 0, is bound to its place meanwhile, as during
-        /// the steps.
-        mutating func measure(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline) -> Measured {
-            pool.pinningCaller { measurePinned(pool: pool, bind: bind, model: model, roofline: roofline) }
+        /// `roofline`, whose single-thread rate it gives), the host's stalls where `stalls` (and
+        /// the pool is not oversubscribed) and the bandwidth of `pool`, started for `bind`: the
+        /// bandwidth measured now if this policy and worker count have none yet. The calling
+        /// thread, worker 0, is bound to its place meanwhile, as during the steps.
+        mutating func measure(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline,
+                              stalls: Bool) -> Measured {
+            pool.pinningCaller { measurePinned(pool: pool, bind: bind, model: model, roofline: roofline, stalls: stalls) }
         }
 
-        private mutating func measurePinned(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline)
-            -> Measured
-        {
+        private mutating func measurePinned(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline,
+                                            stalls measuresStalls: Bool) -> Measured {
             let join = JoinCost.measure(on: pool)
             // About 40 ms of products per worker and round.
             let pass = roofline.flopsPerSample * Double(roofline.batch) / (roofline.gigaflopsPerCore * 1e9)
             let contention = CoreContention.measure(model: model, batch: roofline.batch, pool: pool,
                                                     passes: max(1, Int((0.04 / pass).rounded())))
-            let stalls = HostStalls.measure(on: pool)
+            let stalls = measuresStalls && !pool.plan.oversubscribed ? HostStalls.measure(on: pool) : nil
             return Measured(join: join, contention: contention, stalls: stalls, bandwidth: bandwidth(pool: pool, bind: bind))
         }
 
@@ -109,7 +112,7 @@ extension ScaleStudy {
         mutating func add(workers: Int, medianSeconds: Double, log: TaskLog, probe: Probes.Measured, preemptionsPerStep: Double?) {
             joins += probe.join
             preemptions[workers] = preemptionsPerStep
-            stalls[workers] = probe.stalls
+            if let measured = probe.stalls { stalls[workers] = measured }
             if probe.contention.workers > 1 { contention.append(probe.contention) }
             measured.append((workers, medianSeconds, log))
         }

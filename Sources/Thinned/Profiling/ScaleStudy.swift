@@ -206,7 +206,10 @@ public struct ScaleStudy: Sendable {
                 for count in counts {
                     let start = try executor == .pool ? startPool(threads: count, bind: bind, topology: topology) : nil
                     // The roofs, the join cost and the contention are the pool's: Dispatch rows are the step alone.
-                    let probe = start.map { probes.measure(pool: $0.pool, bind: bind, model: configuration.model, roofline: roofline) }
+                    // The stalls on the series' base pool (the smallest count, first), whose tasks give the span.
+                    let probe = start.map {
+                        probes.measure(pool: $0.pool, bind: bind, model: configuration.model, roofline: roofline, stalls: base == nil)
+                    }
                     let workers: any ForkJoinExecutor = try start?.pool ?? DispatchExecutor(workers: count)
                     let trainer = try Trainer(configuration: configuration, data: split, pool: workers)
                     let order = EpochOrder(count: split.train.count, batchSize: batch, epoch: 0, seed: configuration.seed)
