@@ -23,6 +23,13 @@ for batch in (100, 1000):
             print(f"W{1 if batch == 100 else 2} {threads} worker(s) {side:4}: fraction {st.median(f):.3f} [{min(f):.3f}-{max(f):.3f}] "
                   f"{sum(x >= TARGET[threads] for x in f)} of {len(f)} at {TARGET[threads]}; step {median('step'):.2f} ms; "
                   f"phases fwd {median('forward'):.3f} bwd {median('backward'):.3f} param {median('parameter'):.3f}")
+for batch in (100, 1000):
+    for side in ('base', 'new'):
+        r = [runs[(side, n)][0][(1, batch)] for n in rounds]
+        if all('parallelism' in x for x in r):
+            strict, typical = [x['parallelism'] for x in r], [x['typical'] for x in r]
+            print(f"batch {batch} {side:4}: parallelism (1 worker's tasks) {st.median(strict):.1f} [{min(strict):.1f}-{max(strict):.1f}], "
+                  f"typical {st.median(typical):.1f} [{min(typical):.1f}-{max(typical):.1f}]")
 for side in ('base', 'new'):
     for batch in (100, 1000):
         print('digest', (side, batch), ' '.join(sorted({runs[(side, n)][1][batch][:8] for n in rounds})))

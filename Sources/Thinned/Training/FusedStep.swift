@@ -49,8 +49,12 @@ final class FusedStep: GradientEngine {
     /// Weight-gradient tiles are this many outputs × inputs (fixed, whatever the thread count).
     static let tileOutputs = TilePlan.gradientOutputs
     static let tileInputs = TilePlan.gradientInputs
-    /// Rows per task of the cheap elementwise phases (masking the images, the softmax).
+    /// Rows per task of the cheap row-block phases (the softmax, the clipping, the bounds).
     static let elementwiseRows = 10
+    /// Rows per task of the first phase, which masks the images: 5, so that its longest task
+    /// (some 4 µs at 784 pixels, against 9 for 10 rows) adds less to the step's span at batch 100
+    /// (issue 11, item 4). Each row is masked apart, so the blocks change no bit.
+    static let inputRows = 5
 
     let network: Network
     let pool: any ForkJoinExecutor
@@ -191,7 +195,7 @@ final class FusedStep: GradientEngine {
         func grouped(_ columns: [Range<Int>], _ task: (Range<Int>, Range<Int>) -> Task) -> [Task] {
             groups.flatMap { group in columns.flatMap { c in group.map { task($0, c) } } }
         }
-        var phases: [[Task]] = [small.map { .input(rows: $0) }]
+        var phases: [[Task]] = [blocks(batchSize, Self.inputRows).map { .input(rows: $0) }]
         for l in 0..<(layers.count - 1) {
             phases.append(grouped(blocks(layers[l].outputs, plan.forwardColumns[l])) {
                 Task.forward(layer: l, rows: $0, columns: $1)
