@@ -129,6 +129,9 @@ final class PoolState: @unchecked Sendable {
     static let workerSpinNanosecondsAlone: UInt64 = 200_000
     /// The CPUs this process may run on (its affinity mask), when it could be read.
     let usableCPUs: Int
+    /// More workers than places (`--oversubscribe`) or than the CPUs this process may use: the
+    /// workers take turns on the CPUs.
+    let crowded: Bool
     /// How often the caller yields its CPU while it spins for a join: at every poll when workers
     /// outnumber the CPUs (it may share one with a worker that has tasks left), otherwise every
     /// 16th, as a worker does.
@@ -148,7 +151,7 @@ final class PoolState: @unchecked Sendable {
         self.scratchBytes = scratchBytes
         let cpus = Int(thinned_usable_cpu_count())
         self.usableCPUs = cpus > 0 ? cpus : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        let crowded = plan.oversubscribed || plan.threads > usableCPUs
+        crowded = plan.oversubscribed || plan.threads > usableCPUs
         self.workerSpinNanoseconds = spinNanoseconds ?? (crowded ? 0 : Self.workerSpinNanosecondsAlone)
         self.callerYieldEvery = crowded ? 1 : 16
         self.callerBinding = if let place = plan.workers[0], let topology {

@@ -38,6 +38,10 @@ public final class WorkerPool: ForkJoinExecutor, @unchecked Sendable {
     public let bindings: [WorkerBinding]
 
     let state: PoolState
+
+    /// Whether the workers take turns on the CPUs: more workers than places (`--oversubscribe`)
+    /// or than the CPUs this process may use (its affinity mask, where no topology placed them).
+    public var isCrowded: Bool { state.crowded }
     private var threads: [pthread_t] = []
 
     /// Starts one thread per worker of `plan` but the first (the calling thread), waits until

@@ -11,6 +11,13 @@ extension ScaleFiles {
         "join_in_steps_us", "preemptions_per_step",
     ]
 
+    /// The three host-stall columns of a series: stalls per second, their mean in µs and the µs
+    /// they take from a step's work T₁; empty where the base pool was not probed.
+    static func stallFields(_ w: WorkSpan) -> [String] {
+        guard let stalls = w.hostStalls, let perStep = w.stallSecondsPerStep else { return ["", "", ""] }
+        return [Format.fixed(stalls.perSecond, 1), Format.fixed(stalls.meanSeconds * 1e6, 2), Format.fixed(perStep * 1e6, 2)]
+    }
+
     /// `scale-predictions.csv`: one row per series and worker count, every one a prediction from
     /// the series' base tasks (the replay, and the replay with the contention κ), with the base
     /// pool's host stalls (`HostStalls`; `stall_us_per_step`: what they take from the work T₁); `measured_ms`,
@@ -27,8 +34,8 @@ extension ScaleFiles {
                 let fields: [String] = [
                     "\(w.batch)", w.bind.rawValue, "\(w.baseWorkers)", "\(p.workers)", ms(w.workSeconds), ms(w.spanSeconds),
                     Format.fixed(w.parallelism, 4), ms(w.typicalSpanSeconds), Format.fixed(w.typicalParallelism, 4),
-                    w.hostStalls.map { Format.fixed($0.perSecond, 1) } ?? "", w.hostStalls.map { Format.fixed($0.meanSeconds * 1e6, 2) } ?? "",
-                    w.stallSecondsPerStep.map { Format.fixed($0 * 1e6, 2) } ?? "", Format.fixed(p.emptyJoinSeconds * 1e6, 4), Format.fixed(p.joinSeconds * 1e6, 4), p.joinMeasured ? "yes" : "no",
+                ] + stallFields(w) + [
+                    Format.fixed(p.emptyJoinSeconds * 1e6, 4), Format.fixed(p.joinSeconds * 1e6, 4), p.joinMeasured ? "yes" : "no",
                     Format.fixed(p.burdenedParallelism, 4), ms(p.lowerBoundSeconds), ms(p.upperBoundSeconds),
                     ms(p.burdenedUpperBoundSeconds), ms(p.predictedSeconds), speedup, Format.fixed(p.efficiency, 4),
                     Format.fixed(p.slowdown, 4), p.slowdownMeasured ? "yes" : "no", ms(p.contendedSeconds), contendedSpeedup,

@@ -27,4 +27,35 @@ import Testing
         #expect(TilePlan.columns(rows: 1, depth: 10, resultLimit: .max) == TilePlan.maximumColumns)
         #expect(TilePlan.gradientOutputs * TilePlan.gradientInputs * TilePlan.gradientRows <= TilePlan.smallProduct)
     }
+
+    /// The step's fork–joins for the reference model at batch 100: the images masked 5 rows a
+    /// task (20 tasks), the softmax 10 rows a task, 474 tasks in 11 fork–joins; under
+    /// `--reduce exact` with groups of 25 the images' blocks still cover every row once, and the
+    /// softmax's blocks stay within groups.
+    @Test func phasesOfTheReferenceModelAtBatch100() {
+        let model = ModelConfiguration(layers: [784, 512, 512, 512, 512, 10], dropout: .inverted, inputDropRate: 0.2,
+                                       hiddenDropRate: 0.5, initialization: .xavier)
+        let network = Network(model: model, seed: 1)
+        let plan = TilePlan(widths: model.layers, rows: 25)
+        func rows(_ tasks: [FusedStep.Task]) -> [Range<Int>] {
+            tasks.map { task in
+                switch task {
+                case let .input(rows), let .output(rows), let .bound(rows): rows
+                default: -1..<0
+                }
+            }
+        }
+        let phases = FusedStep.phases(rows: 100, network: network, shardSize: 25, plan: plan, measuresNorms: false)
+        #expect(phases.map(\.count) == [20, 44, 44, 44, 44, 10, 16, 36, 64, 64, 88] && phases.joined().count == 474)
+        #expect(rows(phases[0]) == stride(from: 0, to: 100, by: 5).map { $0..<($0 + 5) })
+        #expect(rows(phases[5]) == stride(from: 0, to: 100, by: 10).map { $0..<($0 + 10) })
+
+        // Exact groups of 15 rows (3 of them, 45 rows): the softmax's blocks end at 10, 15, 25, 30,
+        // 40 and 45 (within groups), while the images' run by 5 throughout.
+        let exact = FusedStep.phases(rows: 45, network: network, shardSize: 15, plan: TilePlan(widths: model.layers, rows: 15),
+                                     measuresNorms: false, exactGroups: (count: 3, size: 15))
+        #expect(rows(exact[0]) == stride(from: 0, to: 45, by: 5).map { $0..<($0 + 5) })
+        let softmax = exact.first { $0.first.map { if case .output = $0 { true } else { false } } ?? false }
+        #expect(softmax.map(rows) == [0..<10, 10..<15, 15..<25, 25..<30, 30..<40, 40..<45])
+    }
 }

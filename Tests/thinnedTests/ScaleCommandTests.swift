@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Parallel
 import Thinned
+@testable import thinned
 
 /// `thinned scale` end to end on synthetic data: the table, the three files, identical digests.
 @Suite(.serialized) struct ScaleCommandTests {
@@ -129,18 +130,39 @@ import Thinned
         #expect(svg.contains("Measured and predicted speedup (work/span)") && svg.contains("<polygon"))
     }
 
-    /// A base pool with more workers than places is not probed for stalls: its gaps would be its
-    /// own workers taking turns.
-    @Test func noStallProbeOnAnOversubscribedPool() throws {
-        let cores = try Topology().places(.cores).count
-        let out = Self.temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try ThinnedBinary.run(Self.small + ["--threads", "\(cores + 1)", "--batch", "32", "--oversubscribe", "--out", out])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("work/span, batch 32") && !result.stdout.contains("host stalls"))
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/scale.json"))) as? [String: Any])
-        let w = try #require(((json["report"] as? [String: Any])?["workSpans"] as? [[String: Any]])?.first)
-        #expect(w["hostStalls"] == nil && w["baseWorkers"] as? Int == cores + 1)
+    /// The stalls are probed on the series' base pool, whatever its worker count, except where
+    /// its workers take turns on the CPUs: two workers on one CPU (`taskset -c 0`,
+    /// `--oversubscribe`) are not probed, two workers on two CPUs are, side by side.
+    @Test func stallsAreProbedOnTheBasePoolUnlessItIsCrowded() throws {
+        for (prefix, probed) in [(["taskset", "-c", "0"], false), ([], true)] {
+            if probed { try #require(try Topology().places(.cores).count >= 2, "needs two usable cores") }
+            let out = Self.temporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let result = try ThinnedBinary.run(Self.small + ["--threads", "2", "--batch", "32", "--oversubscribe", "--out", out],
+                                               under: prefix)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("work/span, batch 32, --bind close: tasks measured on 2 workers"))
+            #expect(result.stdout.contains("host stalls (2 workers reading the clock for 0.2 s each") == probed, "\(prefix)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/scale.json"))) as? [String: Any])
+            let w = try #require(((json["report"] as? [String: Any])?["workSpans"] as? [[String: Any]])?.first)
+            #expect((w["hostStalls"] as? [String: Any])?["workers"] as? Int == (probed ? 2 : nil), "\(prefix)")
+        }
+    }
+
+    /// The CSV's stall columns from a hand-made probe: 90 stalls of 20 µs in 0.3 s (300 a second,
+    /// 0.6 % of the time) charged to a work T₁ of 19 s (114 000 µs); none without a probe.
+    @Test func stallColumnsAreInTheirUnits() throws {
+        let log = TaskLog(phaseTasks: [5, 1], taskSeconds: [3, 3, 2, 2, 2, 4], taskStartSeconds: [0, 0, 3, 3, 5, 0],
+                          forkJoinSeconds: [12.5, 4.5], stepSeconds: [20])
+        let joins = JoinCost(points: [.init(workers: 1, taskSeconds: 0, seconds: 0.5)])
+        let stalls = HostStalls(workers: 2, probedSeconds: 0.3, thresholdSeconds: 5e-6, count: 90, stalledSeconds: 90 * 20e-6,
+                                longestSeconds: 1e-4)
+        let probed = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 1, base: log, joinCost: joins, predict: [],
+                                                   measured: [], hostStalls: stalls))
+        #expect(ScaleFiles.stallFields(probed) == ["300.0", "20.00", "114000.00"])
+        let unprobed = try #require(WorkSpan.analyze(batch: 10, bind: .close, baseWorkers: 1, base: log, joinCost: joins, predict: [],
+                                                     measured: []))
+        #expect(ScaleFiles.stallFields(unprobed) == ["", "", ""])
     }
 
     /// `--executor pool,dispatch`: the same step on GCD's threads, side by side with the pool,

@@ -10,7 +10,7 @@ set -u
 usage="usage: BASE=binary NEW=binary ab.sh NAME (a subfolder of Benchmarks/results/scale-2core)"
 name=${1:?$usage}
 for bin in "${BASE:?$usage}" "${NEW:?$usage}"; do
-  [ -x "$bin" ] || { echo "ab.sh: $bin is not an executable binary" >&2; exit 1; }
+  [ -f "$bin" ] && [ -x "$bin" ] || { echo "ab.sh: $bin is not an executable file" >&2; exit 1; }
 done
 here=Benchmarks/results/scale-2core/$name
 mkdir -p "$here"

@@ -10,9 +10,14 @@ from scale_output import TARGET, read
 
 if len(sys.argv) != 2:
     sys.exit('usage: ab_summary.py NAME (a subfolder of Benchmarks/results/scale-2core written by ab.sh)')
-os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), sys.argv[1]))
+folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), sys.argv[1])
+if not os.path.isdir(folder):
+    sys.exit(f'ab_summary.py: no folder {folder}: run ab.sh {sys.argv[1]} first')
+os.chdir(folder)
 
 rounds = sorted(int(p[4:-4]) for p in glob.glob('new-*.txt'))
+if not rounds:
+    sys.exit(f'ab_summary.py: no new-N.txt in {os.getcwd()}: run ab.sh {sys.argv[1]} first')
 runs = {(side, n): read(f'{side}-{n}.txt') for side in ('base', 'new') for n in rounds}
 for batch in (100, 1000):
     for threads in (1, 2):

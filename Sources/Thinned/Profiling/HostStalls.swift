@@ -11,10 +11,10 @@ import Parallel
 /// in a tight loop for a fixed time, the workers side by side (each from when its job reaches
 /// it); a gap between two readings longer than `thresholdSeconds` (200 times what a reading
 /// costs) is a stall. The loop touches no memory, so the stalls are not cache misses of ours.
-/// On a pool with more workers than places they would be our own workers taking turns, so
-/// `thinned scale` does not probe such a pool.
+/// On a pool whose workers take turns on the CPUs (`WorkerPool.isCrowded`) they would be our
+/// own workers' turns, so `thinned scale` does not probe such a pool.
 public struct HostStalls: Sendable, Codable, Equatable {
-    /// The workers that probed at once.
+    /// The workers that probed, side by side.
     public let workers: Int
     /// The time probed, summed over the workers, in seconds.
     public let probedSeconds: Double
@@ -72,7 +72,8 @@ public struct HostStalls: Sendable, Codable, Equatable {
     /// stall-free probe of 0.2 s takes some 8 million).
     public static func probe(seconds: Double, thresholdSeconds: Double = defaultThresholdSeconds,
                              clock: () -> UInt64 = Clock.nanoseconds) -> HostStalls {
-        precondition(seconds > 0 && seconds.isFinite && thresholdSeconds > 0 && thresholdSeconds.isFinite,
+        // At least a nanosecond each (the clock's unit), and no length past what UInt64 nanoseconds hold.
+        precondition(seconds >= 1e-9 && seconds <= 1e6 && thresholdSeconds >= 1e-9 && thresholdSeconds <= 1e6,
                      "HostStalls.probe: \(seconds) s with a threshold of \(thresholdSeconds) s")
         let threshold = UInt64(thresholdSeconds * 1e9), length = UInt64(seconds * 1e9)
         var count = 0, stalled: UInt64 = 0, longest: UInt64 = 0

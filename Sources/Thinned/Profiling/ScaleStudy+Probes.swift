@@ -40,15 +40,15 @@ extension ScaleStudy {
         struct Measured {
             let join: [JoinCost.Point]
             let contention: CoreContention
-            /// nil where not asked for, or on a pool with more workers than places (whose gaps
-            /// would be our own workers taking turns).
+            /// nil where not asked for, or on a crowded pool (`WorkerPool.isCrowded`), whose gaps
+            /// would be our own workers taking turns.
             let stalls: HostStalls?
             let bandwidth: MemoryBandwidth?
         }
 
         /// The join cost, the contention on the step's products (`model` at the batch of
         /// `roofline`, whose single-thread rate it gives), the host's stalls where `stalls` (and
-        /// the pool is not oversubscribed) and the bandwidth of `pool`, started for `bind`: the
+        /// the pool is not crowded) and the bandwidth of `pool`, started for `bind`: the
         /// bandwidth measured now if this policy and worker count have none yet. The calling
         /// thread, worker 0, is bound to its place meanwhile, as during the steps.
         mutating func measure(pool: WorkerPool, bind: BindPolicy, model: ModelConfiguration, roofline: Roofline,
@@ -63,7 +63,7 @@ extension ScaleStudy {
             let pass = roofline.flopsPerSample * Double(roofline.batch) / (roofline.gigaflopsPerCore * 1e9)
             let contention = CoreContention.measure(model: model, batch: roofline.batch, pool: pool,
                                                     passes: max(1, Int((0.04 / pass).rounded())))
-            let stalls = measuresStalls && !pool.plan.oversubscribed ? HostStalls.measure(on: pool) : nil
+            let stalls = measuresStalls && !pool.isCrowded ? HostStalls.measure(on: pool) : nil
             return Measured(join: join, contention: contention, stalls: stalls, bandwidth: bandwidth(pool: pool, bind: bind))
         }
 

@@ -49,11 +49,12 @@ final class FusedStep: GradientEngine {
     /// Weight-gradient tiles are this many outputs × inputs (fixed, whatever the thread count).
     static let tileOutputs = TilePlan.gradientOutputs
     static let tileInputs = TilePlan.gradientInputs
-    /// Rows per task of the cheap row-block phases (the softmax, the clipping, the bounds).
+    /// Rows per task of the cheap row-block phases (the output layer's product with the softmax,
+    /// the clipping, the bounds).
     static let elementwiseRows = 10
     /// Rows per task of the first phase, which masks the images: 5, so that its longest task
-    /// (some 4 µs at 784 pixels, against 9 for 10 rows) adds less to the step's span at batch 100
-    /// (issue 11, item 4). Each row is masked apart, so the blocks change no bit.
+    /// (about 5 µs at 784 pixels, against 8 for 10 rows) adds less to the step's span at batch
+    /// 100 (issue 11, item 4). Each row is masked apart, so the blocks change no bit.
     static let inputRows = 5
 
     let network: Network
@@ -173,6 +174,8 @@ final class FusedStep: GradientEngine {
         func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
             stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
         }
+        precondition(exactGroups.map { $0.count * $0.size == batchSize } ?? true,
+                     "FusedStep.phases: \(batchSize) rows are not the groups \(String(describing: exactGroups))")
         let shards = blocks(batchSize, shardSize)
         // The output phase's product is one GEMM per block of rows, so under --reduce exact its
         // blocks stay within groups: each group's rows are then multiplied the same way whichever
