@@ -128,11 +128,8 @@ int thinned_adam_update_avx512(long count, float *theta, const float *gradient, 
 
 void thinned_adam_update(long count, float *theta, const float *gradient, float *m, float *v, float b1, float c1,
                          float b2, float c2, float size, float root, float eps) {
-    long done = thinned_cpu_has_avx512f()
-        ? adam_wide(count, theta, gradient, m, v, b1, c1, b2, c2, size, root, eps) : 0;
-    if (done < count)
-        thinned_adam_update_portable(count - done, theta + done, gradient + done, m + done, v + done, b1, c1, b2, c2,
-                                     size, root, eps);
+    if (!thinned_adam_update_avx512(count, theta, gradient, m, v, b1, c1, b2, c2, size, root, eps))
+        thinned_adam_update_portable(count, theta, gradient, m, v, b1, c1, b2, c2, size, root, eps);
 }
 
 #else

@@ -23,8 +23,8 @@ extension ScaleTable {
                 + "burdened parallelism \(Format.fixed(w.burdenedParallelism, 2)); from the typical tasks (each task's "
                 + "median over the steps) span \(ms(w.typicalSpanSeconds)) ms, parallelism \(Format.fixed(w.typicalParallelism, 2))",
         ]
-        if let stalls = w.hostStalls, let lost = w.stallSecondsPerStep {
-            let meets = stalls.expected(in: w.workSeconds).count
+        if let stalls = w.hostStalls {
+            let (meets, lost) = stalls.expected(in: w.workSeconds)
             lines.append("  host stalls (\(stalls.workers) worker\(stalls.workers == 1 ? "" : "s") reading the clock for "
                          + "\(Format.fixed(stalls.probedSeconds / Double(max(1, stalls.workers)), 1)) s each, gaps over "
                          + "\(us(stalls.thresholdSeconds)) µs): \(Format.fixed(stalls.perSecond, 0)) per second, "
