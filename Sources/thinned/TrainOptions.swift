@@ -49,7 +49,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "--augment erase: the blanked rectangle's sides, at most this many pixels (default: 8).")
     var eraseSize: Int?
 
-    @Option(help: "Samples per tile of the fused path's forward and delta products, fixed by configuration, never by the thread count (default: 25).")
+    @Option(help: "Samples per tile of the fused path's forward and delta products (half a shard, rounded up, when the batch is at most four shards), fixed by configuration, never by the thread count (default: 25).")
     var shard: Int?
 
     @Option(help: "Clip each sample's whole gradient (every layer) to this norm before averaging: min(1, C/‖∇ᵢ‖)·∇ᵢ.")

@@ -113,7 +113,7 @@ final class ExactGroups {
     /// take, the per-row bounds, the batch's losses and norms, the tiles' status.
     static func bytes(parameters: Int, rows: Int, layers: Int) -> Int {
         2 * (parameters + 2) * MemoryLayout<Int64>.stride + 2 * rows * layers * MemoryLayout<Float>.stride
-            + 2 * rows * MemoryLayout<Float>.stride + parameters / (FusedStep.tileOutputs * FusedStep.tileInputs) + 2 * layers + 64
+            + 2 * rows * MemoryLayout<Float>.stride + parameters / (TilePlan.narrowGradientOutputs * FusedStep.tileInputs) + 2 * layers + 64
     }
 
     /// Each tensor's bound over this process's groups (see `ExactReduction`), from the rows'

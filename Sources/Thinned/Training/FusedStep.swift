@@ -4,8 +4,9 @@ import Parallel
 ///
 /// Phases, each one fork–join over a fixed list of tasks that workers claim in turn:
 /// 1. the images of each block of rows, masked with their samples' input masks;
-/// 2. forward, layer by layer: tiles of `shardSize` samples × some units (`TilePlan`), each one
-///    GEMM and one fused pass (bias, ReLU, each sample's mask for the next layer);
+/// 2. forward, layer by layer: tiles of `shardSize` samples (half a shard at small batches) ×
+///    some units (`TilePlan`), each one GEMM and one fused pass (bias, ReLU, each sample's mask
+///    for the next layer);
 /// 3. the output layer and softmax cross-entropy by blocks of rows;
 /// 4. for each layer l from the top: the gradient tiles of layer l + 1, listed first (the longer
 ///    tasks, so that the workers' last tasks are short ones), together with the deltas of layer
@@ -46,7 +47,8 @@ final class FusedStep: GradientEngine {
         case apply(chunk: Int)
     }
 
-    /// Weight-gradient tiles are this many outputs × inputs (fixed, whatever the thread count).
+    /// Weight-gradient tiles are at most this many outputs × inputs (`TilePlan.gradientOutputs`
+    /// fixed by the batch, never by the thread count).
     static let tileOutputs = TilePlan.gradientOutputs
     static let tileInputs = TilePlan.gradientInputs
     /// Rows per task of the cheap row-block phases (the output layer's product with the softmax,
@@ -130,7 +132,7 @@ final class FusedStep: GradientEngine {
         sampleNorms = .allocate(capacity: capacity)
         sampleNorms.initialize(repeating: 0, count: capacity)
         self.workspace = Workspace(widths: network.model.layers, rows: rows, zeroed: false)
-        tiles = TilePlan(widths: network.model.layers, rows: shardSize)
+        tiles = TilePlan(widths: network.model.layers, rows: shardSize, batch: batchSize)
         phases = Self.phases(rows: exact?.rows.count ?? batchSize, network: network, shardSize: shardSize, plan: tiles,
                              measuresNorms: self.measuresNorms, exactGroups: exact.map { ($0.localGroups, $0.plan.groupSize) })
         exact?.reserveStatus(tiles: phases.suffix(network.layout.layers.count).map(\.count).reduce(0, +))
@@ -185,7 +187,7 @@ final class FusedStep: GradientEngine {
         } ?? blocks(batchSize, Self.elementwiseRows)
         let layers = network.layout.layers
         func tiles(_ l: Int) -> [Task] {
-            blocks(layers[l].outputs, Self.tileOutputs).flatMap { o in
+            blocks(layers[l].outputs, plan.gradientOutputs).flatMap { o in
                 blocks(layers[l].inputs, Self.tileInputs).map { i in Task.gradient(layer: l, outputs: o, inputs: i) }
             }
         }
@@ -195,19 +197,25 @@ final class FusedStep: GradientEngine {
         let groups = stride(from: 0, to: shards.count, by: TilePlan.groupShards).map {
             shards[$0..<min($0 + TilePlan.groupShards, shards.count)]
         }
-        func grouped(_ columns: [Range<Int>], _ task: (Range<Int>, Range<Int>) -> Task) -> [Task] {
-            groups.flatMap { group in columns.flatMap { c in group.map { task($0, c) } } }
+        func grouped(_ columns: [Range<Int>], rows: Int = shardSize, _ task: (Range<Int>, Range<Int>) -> Task) -> [Task] {
+            groups.flatMap { group in
+                columns.flatMap { c in
+                    group.flatMap { shard in
+                        stride(from: shard.lowerBound, to: shard.upperBound, by: rows).map { task($0..<min($0 + rows, shard.upperBound), c) }
+                    }
+                }
+            }
         }
         var phases: [[Task]] = [blocks(batchSize, Self.inputRows).map { .input(rows: $0) }]
         for l in 0..<(layers.count - 1) {
-            phases.append(grouped(blocks(layers[l].outputs, plan.forwardColumns[l])) {
+            phases.append(grouped(blocks(layers[l].outputs, plan.forwardColumns[l]), rows: plan.tileRows) {
                 Task.forward(layer: l, rows: $0, columns: $1)
             })
         }
         phases.append(small.map { .output(rows: $0) })
         if measuresNorms || exactGroups != nil {
             for l in stride(from: layers.count - 1, through: 1, by: -1) {
-                phases.append(grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
+                phases.append(grouped(blocks(layers[l].inputs, plan.deltaColumns[l]), rows: plan.tileRows) {
                     Task.delta(layer: l, rows: $0, columns: $1)
                 })
             }
@@ -228,7 +236,7 @@ final class FusedStep: GradientEngine {
             }
         } else {
             for l in stride(from: layers.count - 1, through: 1, by: -1) {
-                let deltas = grouped(blocks(layers[l].inputs, plan.deltaColumns[l])) {
+                let deltas = grouped(blocks(layers[l].inputs, plan.deltaColumns[l]), rows: plan.tileRows) {
                     Task.delta(layer: l, rows: $0, columns: $1)
                 }
                 phases.append(Self.interleave(l + 1 < layers.count ? tiles(l + 1) : [], deltas))

@@ -27,9 +27,25 @@ struct TilePlan: Equatable {
     static let columnStep = 16
     /// The widest forward or delta tile.
     static let maximumColumns = 128
-    /// Weight-gradient tiles are this many outputs × inputs, at every batch size.
+    /// Weight-gradient tiles are at most this many outputs × inputs (`narrowGradientOutputs`
+    /// outputs in a narrow plan).
     static let gradientOutputs = 64
     static let gradientInputs = 128
+    /// A batch of at most this many shards gets the *narrow* plan. Its fork–joins would otherwise
+    /// hold few tasks (44 for each forward layer of the reference model at batch 100), each long
+    /// beside the step (13–19 µs of a 6.6 ms step), so the step's span — the sum of every
+    /// fork–join's longest task — would bound a big server (issue 11, item 4). A narrow plan
+    /// halves its tasks: forward and delta tiles of half a shard (rounded up) with the columns
+    /// the whole shard would get, and gradient tiles of `narrowGradientOutputs` outputs. On the
+    /// development VM, in eight alternating rounds against whole-shard tiles, the one-worker step
+    /// at batch 100 took 1.009 times as long (median; work T₁ 1.004) and the parallelism T₁/T∞
+    /// rose from 31.5 to 44.9 (medians; higher in every round), with the same bits
+    /// (`Benchmarks/results/scale-2core/narrow-final-ab`); halving the columns instead cost
+    /// 3.7–7.1 % more work (`tiles-ab`). A larger batch has tasks enough and keeps whole shards,
+    /// which stream each block of weights half as often.
+    static let narrowShards = 4
+    /// The outputs of a narrow plan's gradient tiles.
+    static let narrowGradientOutputs = 32
     /// Samples per weight-gradient product: 64 × 128 × 100 multiply-adds, a small product.
     static let gradientRows = 100
     /// The forward and delta tasks of a phase are listed by groups of this many shards (200
@@ -40,18 +56,27 @@ struct TilePlan: Equatable {
     /// block over all rows (development VM, issue 11). Order only: every tile is the same call.
     static let groupShards = 8
 
-    /// Samples per forward and delta tile (the configuration's shard size).
+    /// The configuration's shard size, by which the forward and delta tiles' columns are chosen.
     let rows: Int
     /// `forwardColumns[l]`: the units of layer `l`'s output per forward tile (hidden layers).
     let forwardColumns: [Int]
     /// `deltaColumns[l]`: for `l ≥ 1`, the units of layer `l − 1`'s output per tile of the deltas
     /// computed from layer `l`; `deltaColumns[0]` is unused (0).
     let deltaColumns: [Int]
+    /// Whether the batch is small enough for the narrow plan (`narrowShards`).
+    let narrow: Bool
+    /// The outputs of a weight-gradient tile (its inputs: `gradientInputs`).
+    var gradientOutputs: Int { narrow ? Self.narrowGradientOutputs : Self.gradientOutputs }
+    /// Samples per forward and delta tile: a shard, or in a narrow plan half a shard, rounded up
+    /// (a shard's second tile takes the rest).
+    var tileRows: Int { narrow ? (rows + 1) / 2 : rows }
 
-    /// The plan for a model of these widths (input first) at `rows` samples per tile.
-    init(widths: [Int], rows: Int) {
-        precondition(widths.count >= 2 && rows >= 1, "TilePlan: widths \(widths), rows \(rows)")
+    /// The plan for a model of these widths (input first) at `rows` samples per tile, for batches
+    /// of `batch` samples (the expected size, under Poisson sampling).
+    init(widths: [Int], rows: Int, batch: Int) {
+        precondition(widths.count >= 2 && rows >= 1 && batch >= 0, "TilePlan: widths \(widths), rows \(rows), batch \(batch)")
         self.rows = rows
+        narrow = batch <= Self.narrowShards * rows
         // Layer l multiplies by a depth of widths[l] for its forward product and widths[l + 1]
         // (its outputs) for the deltas below it.
         forwardColumns = (0..<(widths.count - 1)).map {
