@@ -9,14 +9,14 @@ import Testing
     static let destinationsAreProbed: Bool = {
         let file = NSTemporaryDirectory() + "thinned-file-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: file) }
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
         return (try? Checkpoint.prepareDestination(file + "/run.safetensors")) == nil
     }()
 
     @Test(.enabled(if: destinationsAreProbed, "Checkpoint.prepareDestination checks only the folder's permissions"))
     func unwritableDestinationsAreRefusedBeforeTraining() throws {
         let file = NSTemporaryDirectory() + "thinned-file-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
         defer { try? FileManager.default.removeItem(atPath: file) }
         for path in [file + "/run.safetensors", "/proc/thinned-run.safetensors", "/proc/self", "/nonexistent/run.safetensors"] {
             let result = try ThinnedBinary.run(TrainCommandTests.small + ["--checkpoint", path])

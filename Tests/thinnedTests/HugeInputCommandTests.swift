@@ -26,10 +26,10 @@ import Testing
         // 8.2 M images of 28×28 declared, and really there: 6.4 GB of zeros in 6.3 MB.
         let bomb = GzipWriter.bomb(header: idx(0x0803, [8_200_000, 28, 28]), zeros: 8_200_000 * 784)
         let bombPath = folder + "/train-images-idx3-ubyte.gz"
-        FileManager.default.createFile(atPath: bombPath, contents: Data(bomb))
-        FileManager.default.createFile(atPath: folder + "/train-labels-idx1-ubyte", contents: Data(idx(0x0801, [1]) + [0]))
-        FileManager.default.createFile(atPath: folder + "/t10k-images-idx3-ubyte", contents: Data(idx(0x0803, [1, 28, 28]) + [UInt8](repeating: 0, count: 784)))
-        FileManager.default.createFile(atPath: folder + "/t10k-labels-idx1-ubyte", contents: Data(idx(0x0801, [1]) + [0]))
+        #expect(FileManager.default.createFile(atPath: bombPath, contents: Data(bomb)))
+        #expect(FileManager.default.createFile(atPath: folder + "/train-labels-idx1-ubyte", contents: Data(idx(0x0801, [1]) + [0])))
+        #expect(FileManager.default.createFile(atPath: folder + "/t10k-images-idx3-ubyte", contents: Data(idx(0x0803, [1, 28, 28]) + [UInt8](repeating: 0, count: 784))))
+        #expect(FileManager.default.createFile(atPath: folder + "/t10k-labels-idx1-ubyte", contents: Data(idx(0x0801, [1]) + [0])))
 
         let result = try ThinnedBinary.run(["train", "--data", folder, "--layers", "784,32,10", "--epochs", "1", "--threads", "1"],
                                            under: Self.capped)

@@ -78,7 +78,7 @@ import Testing
         func write(_ name: String, magic: UInt32, dimensions: [Int], payload: [UInt8]) {
             func bigEndian(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
             let bytes = bigEndian(magic) + dimensions.flatMap { bigEndian(UInt32($0)) } + payload
-            FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(bytes))
+            #expect(FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(bytes)))
         }
         for prefix in ["train", "t10k"] {
             write("\(prefix)-images-idx3-ubyte", magic: 0x803, dimensions: [4, 28, 28], payload: [UInt8](repeating: 9, count: 4 * 784))

@@ -257,9 +257,9 @@ extension FusedStep {
         return Self.meanLoss(exact.allLosses, count: batchSize)
     }
 
-    /// The tasks of `--reduce exact`'s phases.
+    /// The tasks of `--reduce exact`'s phases; returns the phase their time is charged to.
     func runExact(task index: Int, _ task: Task, p: StatePointers, update: OptimizerUpdate, noise: GaussianNoise?,
-                  noiseScale: Float, worker: Worker, start: Double) {
+                  noiseScale: Float, worker: Worker) -> Profiler.Phase {
         guard let exact else { preconditionFailure("FusedStep: \(task) without --reduce exact") }
         let layout = network.layout
         switch task {
@@ -273,7 +273,7 @@ extension FusedStep {
                                                                                     count: layer.inputs)
                 }
             }
-            profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
+            return .backward
         case let .exactTile(layer, outputs, inputs):
             // Each group's tile in the worker's buffer, then its integers added to the sums.
             let weights = layout.layers[layer]
@@ -294,7 +294,7 @@ extension FusedStep {
                 }
             }
             exact.status[exact.statusOffset + index] = flags
-            profiler?.add(.parameter, worker: worker.index, seconds: Clock.seconds() - start)
+            return .parameter
         case let .apply(chunk):
             let (t, elements) = exact.chunks[chunk]
             ExactReduction.values(exact.sums + elements.lowerBound, count: elements.count, scale: exact.scales[t],
@@ -304,7 +304,7 @@ extension FusedStep {
             }
             if let noise { noise.add(elements, of: layout, scale: noiseScale, into: p.gradient) }
             p.apply(update, elements)
-            profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - start)
+            return .update
         default:
             preconditionFailure("FusedStep.runExact: \(task)")
         }

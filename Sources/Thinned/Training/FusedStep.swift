@@ -326,21 +326,20 @@ extension FusedStep: WorkerTasks {
         let current = self.current.unsafelyUnwrapped, p = current.p, profiler = self.profiler
         let rowOffset = exact?.rows.lowerBound ?? 0
         let start = profiler == nil ? 0 : Clock.seconds()
+        // What the task's (last part of its) time is charged to, and since when.
+        var phase = Profiler.Phase.forward, mark = start
         switch current.tasks[index] {
         case let .input(rows):
             network.maskInputs(workspace, rows: rows, positionOffset: rowOffset, batch: current.batch)
-            profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .forward(layer, rows, columns):
             network.forwardTile(workspace, layer: layer, rows: rows, columns: columns, positionOffset: rowOffset,
                                 batch: current.batch, parameters: p.theta)
-            profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .output(rows):
             network.output(workspace, rows: rows, positionOffset: rowOffset, batch: current.batch, parameters: p.theta)
-            profiler?.add(.forward, worker: worker.index, seconds: Clock.seconds() - start)
         case let .delta(layer, rows, columns):
             network.backwardDeltaTile(workspace, layer: layer, rows: rows, columns: columns, parameters: p.theta,
                                       masks: current.batch.masks)
-            profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
+            phase = .backward
         case let .gradient(layer, outputs, inputs):
             // The tile, `outputs.count` rows of `inputs.count`, then the bias of its outputs.
             let tile = gradientTiles + worker.index * Self.tileStride, bias = tile + Self.tileOutputs * Self.tileInputs
@@ -356,7 +355,11 @@ extension FusedStep: WorkerTasks {
                                  stride: inputs.count)
                 if inputs.lowerBound == 0 { noise.addBiases(layer: layer, outputs: outputs, scale: current.noiseScale, into: bias) }
             }
-            let computed = profiler == nil ? 0 : Clock.seconds()
+            if let profiler {
+                mark = Clock.seconds()
+                profiler.add(.parameter, worker: worker.index, seconds: mark - start)
+            }
+            phase = .update
             // Not `outputs.enumerated()`: an unoptimised build allocates its iterator's witness.
             for o in outputs {
                 let k = o - outputs.lowerBound, row = weights.weights.lowerBound + o * weights.inputs
@@ -369,8 +372,6 @@ extension FusedStep: WorkerTasks {
                 p.apply(current.update, (weights.bias.lowerBound + outputs.lowerBound)..<(weights.bias.lowerBound + outputs.upperBound),
                         gradient: bias)
             }
-            profiler?.add(.parameter, worker: worker.index, seconds: computed - start)
-            profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - computed)
         case let .clip(rows):
             let clipNorm = privacy.map { Double($0.clipNorm) } ?? .infinity
             for r in rows {
@@ -378,11 +379,11 @@ extension FusedStep: WorkerTasks {
                 sampleNorms[r] = Float(norm)
                 network.scaleDeltas(workspace, row: r, by: PrivacyConfiguration.clipFactor(norm: norm, clipNorm: clipNorm))
             }
-            profiler?.add(.backward, worker: worker.index, seconds: Clock.seconds() - start)
+            phase = .backward
         case .bound, .exactTile, .apply:
-            runExact(task: index, current.tasks[index], p: p, update: current.update, noise: current.noise,
-                     noiseScale: current.noiseScale, worker: worker, start: start)
+            phase = runExact(task: index, current.tasks[index], p: p, update: current.update, noise: current.noise,
+                             noiseScale: current.noiseScale, worker: worker)
         }
-        profiler?.log(task: index, start: start, end: Clock.seconds())
+        profiler?.finish(task: index, start: start, phase: phase, since: mark, worker: worker.index)
     }
 }

@@ -171,6 +171,8 @@ extension LiteralStep: WorkerTasks {
         let parameters = network.layout.count
         var chunk: Range<Int> { (task * Self.chunk)..<min((task + 1) * Self.chunk, parameters) }
         let start = profiler == nil ? 0 : Clock.seconds()
+        // What the task's time is charged to (a sample's own parts charge themselves).
+        var phase: Profiler.Phase?
         switch current.phase {
         case .clear:
             for j in chunk { p.gradient[j] = 0 }
@@ -191,7 +193,7 @@ extension LiteralStep: WorkerTasks {
                 let gradient = perSample + s * parameters
                 for j in chunk { p.gradient[j] += gradient[j] }
             }
-            profiler?.add(.parameter, worker: worker.index, seconds: Clock.seconds() - start)
+            phase = .parameter
         case .update:
             let inverse = 1 / Float(batchSize)
             for j in chunk { p.gradient[j] *= inverse }
@@ -200,8 +202,12 @@ extension LiteralStep: WorkerTasks {
                 noise.add(chunk, of: network.layout, scale: privacy.noiseScale(batchSize: batchSize), into: p.gradient)
             }
             p.apply(current.update, chunk)
-            profiler?.add(.update, worker: worker.index, seconds: Clock.seconds() - start)
+            phase = .update
         }
-        profiler?.log(task: task, start: start, end: Clock.seconds())
+        if let phase {
+            profiler?.finish(task: task, start: start, phase: phase, since: start, worker: worker.index)
+        } else {
+            profiler?.log(task: task, start: start, end: Clock.seconds())
+        }
     }
 }
