@@ -10,8 +10,10 @@ import Parallel
 /// writer (the worker that claimed the task), and the caller reads them after the joins.
 final class Profiler {
     enum Phase: Int, CaseIterable { case forward, backward, parameter, update }
-    /// `Phase.allCases.count`, as a constant: `allCases` builds an array on each use.
-    static let phaseCount = 4
+    /// Each worker's slots (one per phase) start a cache line (8 Doubles) after the last
+    /// worker's: slots of two workers on one line would bounce it between their cores at every
+    /// task's end.
+    static let workerStride = 8
 
     let workers: Int
     private let busy: UnsafeMutablePointer<Double>
@@ -35,9 +37,11 @@ final class Profiler {
     /// and `steps` > 0, it also logs the tasks of the first `steps` steps.
     init(workers: Int, phaseTasks: [Int] = [], steps: Int = 0) {
         precondition(steps >= 0 && phaseTasks.allSatisfy { $0 >= 0 }, "Profiler: \(steps) steps of \(phaseTasks)")
+        precondition(Phase.allCases.count <= Self.workerStride, "Profiler: more phases than a worker's slots")
         self.workers = workers
-        busy = .allocate(capacity: workers * Self.phaseCount)
-        busy.initialize(repeating: 0, count: workers * Self.phaseCount)
+        let bytes = workers * Self.workerStride * MemoryLayout<Double>.stride
+        busy = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Double.self, capacity: bytes / 8)
+        busy.initialize(repeating: 0, count: workers * Self.workerStride)
         self.phaseTasks = phaseTasks
         self.loggedSteps = phaseTasks.isEmpty ? 0 : steps
         var offsets: [Int] = [], sum = 0
@@ -64,7 +68,7 @@ final class Profiler {
 
     /// Adds `seconds` of busy time in `phase` to `worker`'s slot. Called on that worker.
     func add(_ phase: Phase, worker: Int, seconds: Double) {
-        busy[worker * Self.phaseCount + phase.rawValue] += seconds
+        busy[worker * Self.workerStride + phase.rawValue] += seconds
     }
 
     /// Ends task `task` of the running fork–join, begun at `start` on `worker`: one reading of the
@@ -106,7 +110,7 @@ final class Profiler {
     }
 
     func reset() {
-        busy.update(repeating: 0, count: workers * Self.phaseCount)
+        busy.update(repeating: 0, count: workers * Self.workerStride)
         forkJoinSeconds = 0
         forkJoins = 0
     }
@@ -115,7 +119,7 @@ final class Profiler {
     func profile(steps: Int, wallSeconds: Double) -> StepProfile {
         var profile = StepProfile(workers: workers)
         func total(_ phase: Phase) -> Double {
-            (0..<workers).reduce(0) { $0 + busy[$1 * Self.phaseCount + phase.rawValue] }
+            (0..<workers).reduce(0) { $0 + busy[$1 * Self.workerStride + phase.rawValue] }
         }
         profile.steps = steps
         profile.wallSeconds = wallSeconds
