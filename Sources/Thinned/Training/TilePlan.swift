@@ -11,13 +11,14 @@
 /// and 117–122 for a whole layer's product; on a CPU without them the tiles are only a
 /// reasonable size.
 ///
-/// - A forward tile is `rows` samples × the widest multiple of 16 units, up to 128, that keeps it
-///   on the small path (whole Philox blocks of 4 units; 48 for the reference model at 25 rows).
-/// - A delta tile is `rows` samples × the widest such multiple of 16 whose product is small
-///   (64 at 25 rows and a depth of 512).
-/// - A weight-gradient tile is `gradientOutputs × gradientInputs`, summed over the batch's
-///   samples in chunks of `gradientRows` (one small product each, accumulated in order), so
-///   that a batch of 1000 stays on the small path too.
+/// - A forward tile is `tileRows` samples (a shard, or half of one in a narrow plan) × the
+///   widest multiple of 16 units, up to 128, that keeps a whole shard's tile on the small path
+///   (whole Philox blocks of 4 units; 48 for the reference model at 25 rows).
+/// - A delta tile is `tileRows` samples × the widest such multiple of 16 whose product is small
+///   at a whole shard (64 at 25 rows and a depth of 512).
+/// - A weight-gradient tile is `gradientOutputs × gradientInputs` (64 × 128, or 32 × 128 in a
+///   narrow plan), summed over the batch's samples in chunks of `gradientRows` (one small
+///   product each, accumulated in order), so that a batch of 1000 stays on the small path too.
 struct TilePlan: Equatable {
     /// The largest product OpenBLAS's small-matrix kernels take: 10⁶ multiply-adds.
     static let smallProduct = 1_000_000
