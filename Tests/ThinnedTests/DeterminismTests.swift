@@ -37,9 +37,10 @@ import Parallel
         }
     }
 
-    /// A model whose hidden layers are wider than the step's tiles (64 outputs × 128 inputs for the
-    /// weight gradient; forward tiles of 32 columns and delta tiles of 128 at 30 rows, from
-    /// `TilePlan`), so that the heavy phases have several tiles.
+    /// A model whose hidden layers are wider than the step's tiles (forward tiles of 32 columns and
+    /// delta tiles of 128, chosen at shards of 30 rows by `TilePlan`; batch 100 is four shards, a
+    /// narrow plan: tiles of 15 rows, 32 × 128 weight-gradient tiles), so that the heavy phases
+    /// have several tiles.
     static let wide = ModelConfiguration(layers: [784, 200, 130, 10], dropout: .inverted, inputDropRate: 0.2,
                                          hiddenDropRate: 0.5, initialization: .xavier)
     static let wideData = DataSplit.synthetic(features: 784, classes: 10, trainCount: 300, testCount: 10, seed: 5)

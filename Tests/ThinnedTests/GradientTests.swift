@@ -112,18 +112,19 @@ import Parallel
 
     /// The same with layers wider than every tile and a batch that is not a multiple of the
     /// shard: multi-tile products, column offsets and remainder tiles in every phase, with every
-    /// sample its own dropout masks. At 50 rows per tile `TilePlan` gives 16-unit forward tiles
+    /// sample its own dropout masks. At shards of 49 rows `TilePlan` gives 16-unit forward tiles
     /// (150 = 9·16 + 6, 130 = 8·16 + 2) and delta tiles of 128 units (150 = 128 + 22,
-    /// 130 = 128 + 2). Batch 120 (2·50 + 20, three shards) takes the narrow plan: those tiles
-    /// hold half a shard (25, 25, 25, 25, 10, 10 rows), the weight-gradient tiles are 32 × 128
-    /// (700 = 5·128 + 60, 150 = 4·32 + 22), each summed over the batch in two products
-    /// (120 = 100 + 20 rows); batch 260 (5·50 + 10, six shards) the wide one, whole shards and
-    /// 64 × 128 tiles (150 = 2·64 + 22) summed in three products (2·100 + 60).
+    /// 130 = 128 + 2). Batch 120 (2·49 + 22, three shards) takes the narrow plan: those tiles
+    /// hold half a shard, unevenly (25 + 24, 25 + 24, then 22 whole), the weight-gradient tiles
+    /// are 32 × 128 (700 = 5·128 + 60, 150 = 4·32 + 22), each summed over the batch in two
+    /// products (120 = 100 + 20 rows); batch 260 (5·49 + 15, six shards) the wide one, whole
+    /// shards and 64 × 128 tiles (150 = 2·64 + 22) summed in three products (2·100 + 60).
     @Test(arguments: zip([OptimizerKind.sgd, .adam, .sgd], [120, 120, 260]))
     func fusedAgreesWithLiteralAcrossTiles(optimizer: OptimizerKind, batchSize: Int) throws {
-        let widths = [700, 150, 130, 10]
-        let plan = TilePlan(widths: widths, rows: 50, batch: batchSize)
-        #expect(plan.narrow == (batchSize == 120) && plan.tileRows == (plan.narrow ? 25 : 50))
+        let widths = [700, 150, 130, 10], shard = 49
+        let plan = TilePlan(widths: widths, rows: shard, batch: batchSize)
+        #expect(plan.narrow == (batchSize == 120) && plan.tileRows == (plan.narrow ? 25 : shard))
+        #expect(shard % plan.tileRows != 0 || !plan.narrow)
         #expect(plan.forwardColumns == [16, 16, 16] && plan.deltaColumns == [0, 128, 128])
         for l in 0..<(widths.count - 2) {
             #expect(widths[l + 1] > plan.forwardColumns[l] && widths[l + 1] % plan.forwardColumns[l] != 0)
@@ -131,14 +132,14 @@ import Parallel
         }
         #expect(widths[0] > TilePlan.gradientInputs && widths[0] % TilePlan.gradientInputs != 0)
         #expect(widths[1] > plan.gradientOutputs && widths[1] % plan.gradientOutputs != 0)
-        #expect(batchSize > TilePlan.gradientRows && batchSize % TilePlan.gradientRows != 0 && batchSize % 50 != 0)
+        #expect(batchSize > TilePlan.gradientRows && batchSize % TilePlan.gradientRows != 0 && batchSize % shard != 0)
         let model = ModelConfiguration(layers: widths, dropout: .inverted, inputDropRate: 0.2, hiddenDropRate: 0.5,
                                        initialization: .xavier)
         let data = DataSplit.synthetic(features: 700, classes: 10, trainCount: 2 * batchSize, testCount: 10, seed: 5)
         let pool = try Fixture.pool(threads: 2, bind: .none)
         func run(_ mode: GradientMode) -> TrainingState {
             let configuration = TrainingConfiguration(model: model, optimizer: .init(kind: optimizer), batchSize: batchSize,
-                                                      epochs: 1, seed: 21, gradientMode: mode, shardSize: 50)
+                                                      epochs: 1, seed: 21, gradientMode: mode, shardSize: shard)
             let trainer = try! Trainer(configuration: configuration, data: data, pool: pool)
             let order = EpochOrder(count: data.train.count, batchSize: batchSize, epoch: 0, seed: 21)
             for b in 0..<2 { trainer.train(batch: order.batch(b)) }
@@ -157,7 +158,7 @@ import Parallel
         // below at 1e-5.
         let parameterTolerance = optimizer == .adam ? 5e-5 : tolerance
         #expect(worstParameter <= parameterTolerance, "largest parameter difference \(worstParameter)")
-        let gradients = Self.firstGradients(model: model, data: data, batchSize: batchSize, shard: 50, seed: 21, pool: pool)
+        let gradients = Self.firstGradients(model: model, data: data, batchSize: batchSize, shard: shard, seed: 21, pool: pool)
         #expect(gradients.worst <= Double(tolerance) * max(gradients.scale, 1), "largest gradient difference \(gradients.worst)")
         // The masks really drop units: a gradient row of a dropped input is zero for that sample,
         // so the averaged gradient differs from a run without dropout.

@@ -8,7 +8,8 @@ import Parallel
 /// where it lies; and identical bits for any number of workers.
 ///
 /// The model is wider than every tile, with remainders (as in `GradientTests`): 16-unit forward
-/// tiles, 128-unit delta tiles, 64 × 128 gradient tiles over two products (120 = 100 + 20 rows).
+/// tiles, 128-unit delta tiles, and — batch 120 being three shards of 50, a narrow plan — tiles
+/// of half a shard and 32 × 128 gradient tiles over two products (120 = 100 + 20 rows).
 @Suite(.serialized) struct PrivacyStepTests {
     static let widths = [700, 150, 130, 10]
     static let data = DataSplit.synthetic(features: 700, classes: 10, trainCount: 240, testCount: 10, seed: 5)

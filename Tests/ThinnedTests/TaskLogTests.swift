@@ -5,6 +5,20 @@ import Testing
 /// The task log that `Trainer.profile` records, on both steps: one slot per task of every
 /// fork–join, laid out as the engine's phases say, filled by the steps.
 @Suite(.serialized) struct TaskLogTests {
+    /// Each kind of task charges its time to its own phase: the forward tiles (or a sample's
+    /// forward pass) to forward, the deltas to backward, the weight-gradient products (or the
+    /// literal step's sum) to parameter, the optimizer's update to update — none left empty.
+    @Test(arguments: [GradientMode.fused, .literal])
+    func everyPhaseIsCharged(mode: GradientMode) throws {
+        let configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: .adam), batchSize: 20,
+                                                  epochs: 1, seed: 5, gradientMode: mode, shardSize: 4)
+        let trainer = try Trainer(configuration: configuration, data: Fixture.data, pool: Fixture.pool(threads: 2, bind: .close))
+        let order = EpochOrder(count: Fixture.data.train.count, batchSize: 20, epoch: 0, seed: 5)
+        let profile = trainer.profile(steps: 3, batches: order).profile
+        #expect(profile.forwardSeconds > 0 && profile.backwardSeconds > 0)
+        #expect(profile.parameterSeconds > 0 && profile.updateSeconds > 0)
+    }
+
     @Test(arguments: [GradientMode.fused, .literal], [1, 2])
     func profiledStepsLogEveryTask(mode: GradientMode, threads: Int) throws {
         let configuration = TrainingConfiguration(model: Fixture.model, optimizer: .init(kind: .sgd), batchSize: 20,

@@ -9,7 +9,7 @@ import Testing
     @Test func referenceModelAtTheDefaultShard() {
         let widths = [784, 512, 512, 512, 512, 10]
         let plan = TilePlan(widths: widths, rows: 25, batch: 1000)
-        #expect(!plan.narrow && plan.gradientOutputs == TilePlan.gradientOutputs)
+        #expect(!plan.narrow && plan.gradientOutputs == TilePlan.maximumGradientOutputs)
         #expect(plan.forwardColumns == [48, 48, 48, 48, 48])
         #expect(plan.deltaColumns == [0, 64, 64, 64, 128])
         for l in 0..<(widths.count - 1) {
@@ -29,17 +29,33 @@ import Testing
         let widths = [784, 512, 512, 512, 512, 10]
         let narrow = TilePlan(widths: widths, rows: 25, batch: 100), wide = TilePlan(widths: widths, rows: 25, batch: 101)
         #expect(narrow.narrow && narrow.tileRows == 13 && narrow.gradientOutputs == TilePlan.narrowGradientOutputs)
-        #expect(!wide.narrow && wide.tileRows == 25 && wide.gradientOutputs == TilePlan.gradientOutputs)
+        #expect(!wide.narrow && wide.tileRows == 25 && wide.gradientOutputs == TilePlan.maximumGradientOutputs)
         #expect(narrow.forwardColumns == wide.forwardColumns && narrow.deltaColumns == wide.deltaColumns)
         #expect(TilePlan(widths: widths, rows: 50, batch: 200).narrow && !TilePlan(widths: widths, rows: 50, batch: 201).narrow)
         #expect(TilePlan(widths: widths, rows: 1, batch: 4).tileRows == 1)
+    }
+
+    /// The trainer's fused step takes the plan its batch calls for: at batch 100 the narrow one
+    /// (half-shard tiles, 32-output gradient tiles: 914 tasks), at batch 101 (five shards) the
+    /// wide one (whole shards, 64-output gradient tiles: 548 tasks).
+    @Test(arguments: [(100, [20, 88, 88, 88, 88, 10, 32, 68, 128, 128, 176]), (101, [21, 55, 55, 55, 55, 11, 20, 44, 72, 72, 88])])
+    func theStepTakesThePlanOfItsBatch(batch: Int, counts: [Int]) throws {
+        let model = ModelConfiguration(layers: [784, 512, 512, 512, 512, 10], dropout: .inverted, inputDropRate: 0.2,
+                                       hiddenDropRate: 0.5, initialization: .xavier)
+        let data = DataSplit.synthetic(features: 784, classes: 10, trainCount: batch, testCount: 10, seed: 1)
+        let configuration = TrainingConfiguration(model: model, optimizer: .init(kind: .sgd), batchSize: batch, epochs: 1,
+                                                  seed: 1, gradientMode: .fused, shardSize: 25)
+        let trainer = try Trainer(configuration: configuration, data: data, pool: Fixture.pool(threads: 1, bind: .none))
+        let step = try #require(trainer.engine as? FusedStep)
+        #expect(step.tiles == TilePlan(widths: model.layers, rows: 25, batch: batch) && step.tiles.narrow == (batch == 100))
+        #expect(step.phaseTaskCounts == counts)
     }
 
     /// Where no multiple of 16 fits, the narrowest tile; the widest is 128.
     @Test func boundsOfTheColumns() {
         #expect(TilePlan.columns(rows: 200, depth: 784, resultLimit: TilePlan.smallForwardResult) == TilePlan.columnStep)
         #expect(TilePlan.columns(rows: 1, depth: 10, resultLimit: .max) == TilePlan.maximumColumns)
-        #expect(TilePlan.gradientOutputs * TilePlan.gradientInputs * TilePlan.gradientRows <= TilePlan.smallProduct)
+        #expect(TilePlan.maximumGradientOutputs * TilePlan.gradientInputs * TilePlan.gradientRows <= TilePlan.smallProduct)
     }
 
     /// The step's fork–joins for the reference model at batch 100 (a narrow plan): the images

@@ -103,7 +103,7 @@ import Thinned
         let bandwidth = try #require(csv[0].firstIndex(of: "bandwidth_gb_s"))
         let ratio = try #require(csv[0].firstIndex(of: "update_bandwidth_ratio"))
         #expect(csv[0].last == "weights_sha256" && csv.count == 3)
-        #expect(csv.dropFirst().allSatisfy { Double($0[bandwidth])! > 0 && Double($0[ratio])! > 0 })
+        #expect(csv.dropFirst().allSatisfy { (Double($0[bandwidth]) ?? 0) > 0 && (Double($0[ratio]) ?? 0) > 0 })
 
         let predicted = try String(contentsOfFile: out + "/scale-predictions.csv", encoding: .utf8).split(separator: "\n")
         #expect(predicted.count == 5 && predicted[0].hasPrefix("batch,bind,base_workers,workers,work_ms,span_ms,parallelism"))

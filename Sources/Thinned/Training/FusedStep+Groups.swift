@@ -109,11 +109,22 @@ final class ExactGroups {
     }
 
     /// The bytes a process holds for `--reduce exact` beside the plain step (what `requireMemory`
-    /// adds): the integer sums, and as much again for the temporary buffers MPI's all-reduce may
-    /// take, the per-row bounds, the batch's losses and norms, the tiles' status.
-    static func bytes(parameters: Int, rows: Int, layers: Int) -> Int {
-        2 * (parameters + 2) * MemoryLayout<Int64>.stride + 2 * rows * layers * MemoryLayout<Float>.stride
-            + 2 * rows * MemoryLayout<Float>.stride + parameters / (TilePlan.narrowGradientOutputs * FusedStep.tileInputs) + 2 * layers + 64
+    /// adds) for a model of these widths: the integer sums, and as much again for the temporary
+    /// buffers MPI's all-reduce may take, the per-row bounds, the batch's losses and norms, the
+    /// tiles' status (one byte a gradient tile, counted at the narrow plan's 32 outputs, the
+    /// most tiles either plan has). Nil where that many bytes overflow.
+    static func bytes(widths: [Int], rows: Int) -> Int? {
+        // Far below what any machine holds, and every product below stays in range.
+        let limit = Int.max / 64
+        guard let parameters = ParameterLayout.parameterCount(widths: widths), parameters < limit,
+              rows < limit / max(1, widths.count) else { return nil }
+        let layers = widths.count - 1
+        let tiles = (0..<layers).reduce(0) { sum, l in
+            sum + (widths[l + 1] + TilePlan.narrowGradientOutputs - 1) / TilePlan.narrowGradientOutputs
+                * ((widths[l] + FusedStep.tileInputs - 1) / FusedStep.tileInputs)
+        }
+        return 2 * (parameters + 2) * MemoryLayout<Int64>.stride + 2 * rows * layers * MemoryLayout<Float>.stride
+            + 2 * rows * MemoryLayout<Float>.stride + tiles + 2 * layers + 64
     }
 
     /// Each tensor's bound over this process's groups (see `ExactReduction`), from the rows'

@@ -47,9 +47,10 @@ final class FusedStep: GradientEngine {
         case apply(chunk: Int)
     }
 
-    /// Weight-gradient tiles are at most this many outputs × inputs (`TilePlan.gradientOutputs`
-    /// fixed by the batch, never by the thread count).
-    static let tileOutputs = TilePlan.gradientOutputs
+    /// The largest weight-gradient tile, outputs × inputs, for which each worker's tile buffer
+    /// has room (a plan's own tiles: `TilePlan.gradientOutputs`, fixed by the batch, never by
+    /// the thread count).
+    static let tileOutputs = TilePlan.maximumGradientOutputs
     static let tileInputs = TilePlan.gradientInputs
     /// Rows per task of the cheap row-block phases (the output layer's product with the softmax,
     /// the clipping, the bounds).
@@ -176,6 +177,7 @@ final class FusedStep: GradientEngine {
         func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
             stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
         }
+        precondition(plan.rows == shardSize, "FusedStep.phases: a plan for shards of \(plan.rows), shards of \(shardSize)")
         precondition(exactGroups.map { $0.count * $0.size == batchSize } ?? true,
                      "FusedStep.phases: \(batchSize) rows are not the groups \(String(describing: exactGroups))")
         let shards = blocks(batchSize, shardSize)
@@ -197,7 +199,7 @@ final class FusedStep: GradientEngine {
         let groups = stride(from: 0, to: shards.count, by: TilePlan.groupShards).map {
             shards[$0..<min($0 + TilePlan.groupShards, shards.count)]
         }
-        func grouped(_ columns: [Range<Int>], rows: Int = shardSize, _ task: (Range<Int>, Range<Int>) -> Task) -> [Task] {
+        func grouped(_ columns: [Range<Int>], rows: Int, _ task: (Range<Int>, Range<Int>) -> Task) -> [Task] {
             groups.flatMap { group in
                 columns.flatMap { c in
                     group.flatMap { shard in

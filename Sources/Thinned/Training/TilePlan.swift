@@ -30,13 +30,13 @@ struct TilePlan: Equatable {
     static let maximumColumns = 128
     /// Weight-gradient tiles are at most this many outputs × inputs (`narrowGradientOutputs`
     /// outputs in a narrow plan).
-    static let gradientOutputs = 64
+    static let maximumGradientOutputs = 64
     static let gradientInputs = 128
     /// A batch of at most this many shards gets the *narrow* plan. Its fork–joins would otherwise
     /// hold few tasks (44 for each forward layer of the reference model at batch 100), each long
     /// beside the step (13–19 µs of a 6.6 ms step), so the step's span — the sum of every
     /// fork–join's longest task — would bound a big server (issue 11, item 4). A narrow plan
-    /// halves its tasks: forward and delta tiles of half a shard (rounded up) with the columns
+    /// halves each task: forward and delta tiles of half a shard (rounded up) with the columns
     /// the whole shard would get, and gradient tiles of `narrowGradientOutputs` outputs. On the
     /// development VM, in eight alternating rounds against whole-shard tiles, the one-worker step
     /// at batch 100 took 1.009 times as long (median; work T₁ 1.004) and the parallelism T₁/T∞
@@ -47,7 +47,7 @@ struct TilePlan: Equatable {
     static let narrowShards = 4
     /// The outputs of a narrow plan's gradient tiles.
     static let narrowGradientOutputs = 32
-    /// Samples per weight-gradient product: 64 × 128 × 100 multiply-adds, a small product.
+    /// Samples per weight-gradient product: at most 64 × 128 × 100 multiply-adds, a small product.
     static let gradientRows = 100
     /// The forward and delta tasks of a phase are listed by groups of this many shards (200
     /// samples at the default shard of 25), each group column block by column block, so that a
@@ -67,12 +67,12 @@ struct TilePlan: Equatable {
     /// Whether the batch is small enough for the narrow plan (`narrowShards`).
     let narrow: Bool
     /// The outputs of a weight-gradient tile (its inputs: `gradientInputs`).
-    var gradientOutputs: Int { narrow ? Self.narrowGradientOutputs : Self.gradientOutputs }
+    var gradientOutputs: Int { narrow ? Self.narrowGradientOutputs : Self.maximumGradientOutputs }
     /// Samples per forward and delta tile: a shard, or in a narrow plan half a shard, rounded up
     /// (a shard's second tile takes the rest).
     var tileRows: Int { narrow ? (rows + 1) / 2 : rows }
 
-    /// The plan for a model of these widths (input first) at `rows` samples per tile, for batches
+    /// The plan for a model of these widths (input first) at shards of `rows` samples, for batches
     /// of `batch` samples (the expected size, under Poisson sampling).
     init(widths: [Int], rows: Int, batch: Int) {
         precondition(widths.count >= 2 && rows >= 1 && batch >= 0, "TilePlan: widths \(widths), rows \(rows), batch \(batch)")

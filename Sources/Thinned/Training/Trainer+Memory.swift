@@ -13,8 +13,8 @@ extension Trainer {
             throw .tooLarge(option: "--layers", value: layers, .overflow(what: what))
         }
         // --reduce exact: the integer sums and each row's bounds (at most the whole batch's rows).
-        let exact = configuration.exactGroupSize == nil ? 0
-            : ExactGroups.bytes(parameters: ParameterLayout.parameterCount(widths: model.layers) ?? 0, rows: configuration.batchSize, layers: model.layers.count - 1)
+        let exact = configuration.exactGroupSize == nil ? 0 : ExactGroups.bytes(widths: model.layers, rows: configuration.batchSize)
+        guard let exact else { throw .tooLarge(option: "--layers", value: layers, .overflow(what: what)) }
         let (bytes, overflow) = step.addingReportingOverflow(exact)
         if overflow { throw .tooLarge(option: "--layers", value: layers, .overflow(what: what)) }
         do throws(MemoryError) {
