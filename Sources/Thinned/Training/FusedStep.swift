@@ -345,9 +345,14 @@ extension FusedStep: WorkerTasks {
         case let .gradient(layer, outputs, inputs):
             // The tile, `outputs.count` rows of `inputs.count`, then the bias of its outputs.
             let tile = gradientTiles + worker.index * Self.tileStride, bias = tile + Self.tileOutputs * Self.tileInputs
+            let weights = network.layout.layers[layer]
+            // The update's first rows, which its prefetch (rows ahead) never asks for: asked for
+            // now, they arrive while the product runs.
+            for o in outputs.prefix(Self.prefetchRows) {
+                p.prefetch(weights.weights.lowerBound + o * weights.inputs + inputs.lowerBound, count: inputs.count)
+            }
             network.gradient(workspace, layer: layer, rows: current.batch.count, outputs: outputs, inputs: inputs,
                              alpha: 1 / Float(batchSize), weights: tile, leading: inputs.count, bias: bias)
-            let weights = network.layout.layers[layer]
             if measuresStatistics {
                 tileSquaredNorms[index] = Network.squaredNorm(tile, count: outputs.count * inputs.count)
                     + (inputs.lowerBound == 0 ? Network.squaredNorm(bias, count: outputs.count) : 0)
