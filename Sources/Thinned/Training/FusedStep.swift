@@ -174,9 +174,11 @@ final class FusedStep: GradientEngine {
     /// compute each gradient tile of every group apart and sum them as integers.
     static func phases(rows batchSize: Int, network: Network, shardSize: Int, plan: TilePlan, measuresNorms: Bool,
                        exactGroups: (count: Int, size: Int)? = nil) -> [[Task]] {
-        func blocks(_ count: Int, _ size: Int) -> [Range<Int>] {
-            stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
+        /// `range` in consecutive blocks of `size` (the last one shorter).
+        func blocks(_ range: Range<Int>, _ size: Int) -> [Range<Int>] {
+            stride(from: range.lowerBound, to: range.upperBound, by: size).map { $0..<min($0 + size, range.upperBound) }
         }
+        func blocks(_ count: Int, _ size: Int) -> [Range<Int>] { blocks(0..<count, size) }
         precondition(plan.rows == shardSize, "FusedStep.phases: a plan for shards of \(plan.rows), shards of \(shardSize)")
         precondition(exactGroups.map { $0.count * $0.size == batchSize } ?? true,
                      "FusedStep.phases: \(batchSize) rows are not the groups \(String(describing: exactGroups))")
@@ -185,7 +187,7 @@ final class FusedStep: GradientEngine {
         // blocks stay within groups: each group's rows are then multiplied the same way whichever
         // process holds them (a block across two groups would be cut where a process's rows end).
         let small = exactGroups.map { groups in
-            (0..<groups.count).flatMap { g in blocks(groups.size, Self.elementwiseRows).map { ($0.lowerBound + g * groups.size)..<($0.upperBound + g * groups.size) } }
+            (0..<groups.count).flatMap { g in blocks((g * groups.size)..<((g + 1) * groups.size), Self.elementwiseRows) }
         } ?? blocks(batchSize, Self.elementwiseRows)
         let layers = network.layout.layers
         func tiles(_ l: Int) -> [Task] {
@@ -200,13 +202,7 @@ final class FusedStep: GradientEngine {
             shards[$0..<min($0 + TilePlan.groupShards, shards.count)]
         }
         func grouped(_ columns: [Range<Int>], rows: Int, _ task: (Range<Int>, Range<Int>) -> Task) -> [Task] {
-            groups.flatMap { group in
-                columns.flatMap { c in
-                    group.flatMap { shard in
-                        stride(from: shard.lowerBound, to: shard.upperBound, by: rows).map { task($0..<min($0 + rows, shard.upperBound), c) }
-                    }
-                }
-            }
+            groups.flatMap { group in columns.flatMap { c in group.flatMap { blocks($0, rows).map { task($0, c) } } } }
         }
         var phases: [[Task]] = [blocks(batchSize, Self.inputRows).map { .input(rows: $0) }]
         for l in 0..<(layers.count - 1) {
@@ -346,11 +342,11 @@ extension FusedStep: WorkerTasks {
             // The tile, `outputs.count` rows of `inputs.count`, then the bias of its outputs.
             let tile = gradientTiles + worker.index * Self.tileStride, bias = tile + Self.tileOutputs * Self.tileInputs
             let weights = network.layout.layers[layer]
+            /// Where the tile's part of output `o`'s row of weights starts in the parameters.
+            func row(_ o: Int) -> Int { weights.weights.lowerBound + o * weights.inputs + inputs.lowerBound }
             // The update's first rows, which its prefetch (rows ahead) never asks for: asked for
             // now, they arrive while the product runs.
-            for o in outputs.prefix(Self.prefetchRows) {
-                p.prefetch(weights.weights.lowerBound + o * weights.inputs + inputs.lowerBound, count: inputs.count)
-            }
+            for o in outputs.prefix(Self.prefetchRows) { p.prefetch(row(o), count: inputs.count) }
             network.gradient(workspace, layer: layer, rows: current.batch.count, outputs: outputs, inputs: inputs,
                              alpha: 1 / Float(batchSize), weights: tile, leading: inputs.count, bias: bias)
             if measuresStatistics {
@@ -369,11 +365,9 @@ extension FusedStep: WorkerTasks {
             phase = .update
             // Not `outputs.enumerated()`: an unoptimised build allocates its iterator's witness.
             for o in outputs {
-                let k = o - outputs.lowerBound, row = weights.weights.lowerBound + o * weights.inputs
-                if o + Self.prefetchRows < outputs.upperBound {
-                    p.prefetch(row + Self.prefetchRows * weights.inputs + inputs.lowerBound, count: inputs.count)
-                }
-                p.apply(current.update, (row + inputs.lowerBound)..<(row + inputs.upperBound), gradient: tile + k * inputs.count)
+                let k = o - outputs.lowerBound, first = row(o)
+                if o + Self.prefetchRows < outputs.upperBound { p.prefetch(row(o + Self.prefetchRows), count: inputs.count) }
+                p.apply(current.update, first..<(first + inputs.count), gradient: tile + k * inputs.count)
             }
             if inputs.lowerBound == 0 {
                 p.apply(current.update, (weights.bias.lowerBound + outputs.lowerBound)..<(weights.bias.lowerBound + outputs.upperBound),
